@@ -1,0 +1,57 @@
+// Composes the server from its feature plugins. Nothing here owns state; rooms and stores are passed in.
+import { Elysia } from 'elysia'
+import type { Config } from './config'
+import type { Logger } from './log'
+import type { UserStore } from '../db/users'
+import type { SessionStore } from '../db/sessions'
+import { errorHandling } from './errors'
+import { securityHeaders } from './security-headers'
+import { healthRoute } from './health'
+import { authRoutes } from './auth/routes'
+import { socketRoute } from './ws/socket'
+import { webClient } from './web'
+import type { PasswordHasher } from './auth/passwords'
+
+export interface AppDeps {
+  config: Config
+  log: Logger
+  jwtSecret: string
+  users: UserStore
+  sessions: SessionStore
+  passwords: PasswordHasher
+}
+
+/** The API without the web client: what the typed client (Eden) sees. */
+export function createApi(deps: AppDeps) {
+  const { config } = deps
+  const sessionDeps = {
+    secret: deps.jwtSecret,
+    sessions: deps.sessions,
+    ttlSeconds: config.sessionTtlSeconds,
+    trustProxy: config.trustProxy,
+  }
+  return new Elysia({
+    websocket: { maxPayloadLength: 64 * 1024, idleTimeout: 120, perMessageDeflate: false },
+  })
+    .use(errorHandling(deps.log))
+    .use(securityHeaders)
+    .use(healthRoute)
+    .use(
+      authRoutes({
+        ...sessionDeps,
+        users: deps.users,
+        passwords: deps.passwords,
+        log: deps.log,
+        loginLimitPerUser: config.loginLimitPerUser,
+        loginLimitPerAddress: config.loginLimitPerAddress,
+        registerLimitPerAddress: config.registerLimitPerAddress,
+      }),
+    )
+    .use(socketRoute({ ...sessionDeps, log: deps.log }))
+}
+
+export type Api = ReturnType<typeof createApi>
+
+export async function createApp(deps: AppDeps) {
+  return createApi(deps).use(await webClient(deps.config.webDir))
+}

@@ -1,0 +1,103 @@
+// /api/auth: register, login, logout, me.
+import { Elysia, t } from 'elysia'
+import type { UserStore } from '../../db/users'
+import { UsernameTakenError } from '../../db/users'
+import type { Logger } from '../log'
+import { ApiError } from '../errors'
+import { readJsonBody } from '../body'
+import { clientAddress } from '../client-address'
+import { authentication, publicUser, type SessionDeps } from './session'
+import { passwordProblem, type PasswordHasher } from './passwords'
+import { AttemptThrottle } from './throttle'
+
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
+const MAX_AUTH_BODY_BYTES = 4096
+
+export interface AuthDeps extends SessionDeps {
+  users: UserStore
+  passwords: PasswordHasher
+  log: Logger
+  loginLimitPerUser: number
+  loginLimitPerAddress: number
+  registerLimitPerAddress: number
+}
+
+const Credentials = t.Object({
+  username: t.String({
+    pattern: USERNAME_PATTERN,
+    error: 'username must be 3 to 32 characters: letters, digits, "_", "-" or "."',
+  }),
+  password: t.String({ error: 'password must be a string of 8 to 72 bytes' }),
+})
+
+function tooMany(retryAfterSeconds: number): ApiError {
+  return new ApiError(429, 'rate_limited', `too many attempts; try again in ${retryAfterSeconds} s`, {
+    'retry-after': String(retryAfterSeconds),
+  })
+}
+
+export const authRoutes = (deps: AuthDeps) => {
+  const minute = 60_000
+  const loginByUser = new AttemptThrottle(deps.loginLimitPerUser, minute)
+  const loginByAddress = new AttemptThrottle(deps.loginLimitPerAddress, minute)
+  const registerByAddress = new AttemptThrottle(deps.registerLimitPerAddress, minute)
+
+  return new Elysia({ prefix: '/api/auth' })
+    .use(authentication(deps))
+    .onParse(({ request }) => readJsonBody(request, MAX_AUTH_BODY_BYTES))
+    .post(
+      '/register',
+      async ({ body, request, server, set }) => {
+        const address = clientAddress(request, server, deps.trustProxy)
+        const verdict = registerByAddress.hit(address)
+        if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds)
+        const problem = passwordProblem(body.password)
+        if (problem) throw new ApiError(400, 'invalid_password', problem)
+        if (deps.users.byUsername(body.username)) throw new ApiError(409, 'username_taken', 'that username is already taken')
+        const hash = await deps.passwords.hash(body.password)
+        try {
+          const user = deps.users.create(body.username, hash)
+          deps.log.info({ event: 'auth.register', userId: user.id, username: user.username, address }, 'user registered')
+          set.status = 201
+          return { user: publicUser(user) }
+        } catch (error) {
+          // Two registrations for one name can race past the check above while both hash.
+          if (error instanceof UsernameTakenError) throw new ApiError(409, 'username_taken', 'that username is already taken')
+          throw error
+        }
+      },
+      { body: Credentials },
+    )
+    .post(
+      '/login',
+      async ({ body, request, server, startSession }) => {
+        const address = clientAddress(request, server, deps.trustProxy)
+        const userKey = body.username.toLowerCase()
+        const byAddress = loginByAddress.hit(address)
+        const byUser = loginByUser.hit(userKey)
+        if (!byAddress.allowed || !byUser.allowed) {
+          deps.log.warn({ event: 'auth.throttled', username: body.username, address }, 'login throttled')
+          throw tooMany(Math.max(byAddress.allowed ? 0 : byAddress.retryAfterSeconds, byUser.allowed ? 0 : byUser.retryAfterSeconds))
+        }
+        const user = deps.users.byUsername(body.username)
+        // Unknown users are verified against a dummy hash: same answer, same time.
+        const ok = await deps.passwords.verify(body.password, user?.passwordHash)
+        if (!ok || !user) {
+          deps.log.info({ event: 'auth.login_failed', username: body.username, address }, 'login failed')
+          throw new ApiError(401, 'invalid_credentials', 'wrong username or password')
+        }
+        loginByUser.reset(userKey)
+        const session = await startSession(user)
+        deps.log.info({ event: 'auth.login', userId: user.id, username: user.username, address }, 'user logged in')
+        return { user: publicUser(user), token: session.token, expiresAt: session.expiresAt }
+      },
+      { body: Credentials },
+    )
+    .post('/logout', async ({ authenticate, endSession, set }) => {
+      const found = await authenticate()
+      endSession(found?.sessionId)
+      if (found) deps.log.info({ event: 'auth.logout', userId: found.user.id }, 'user logged out')
+      set.status = 204
+    })
+    .get('/me', ({ user }) => ({ user: publicUser(user) }), { auth: true })
+}

@@ -1,0 +1,94 @@
+// Every setting PartyRoom reads, in one typed place. A wrong value stops the server at start with a message that
+// names the variable, instead of surfacing later as a confusing runtime failure.
+import { resolve } from 'node:path'
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+
+export interface Config {
+  /** TCP port of the HTTP and WebSocket server; 0 picks a free port. */
+  port: number
+  host: string
+  /** Holds the SQLite database, the generated JWT secret and the vault's files. */
+  dataDir: string
+  /** When unset, a random secret is generated once and kept in DATA_DIR. */
+  jwtSecret: string | undefined
+  /** Lifetime of a login token; it slides forward while the user stays active. */
+  sessionTtlSeconds: number
+  bcryptCost: number
+  loginLimitPerUser: number
+  loginLimitPerAddress: number
+  registerLimitPerAddress: number
+  /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of us. */
+  trustProxy: boolean
+  logLevel: LogLevel
+  /** Built SolidJS client (vite build output). */
+  webDir: string
+}
+
+/** Documentation of each variable, used by the README table and by error messages. */
+export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning: string }> = [
+  { name: 'PORT', default: '8080', meaning: 'HTTP and WebSocket port (0 picks a free port)' },
+  { name: 'HOST', default: '0.0.0.0', meaning: 'address to listen on' },
+  { name: 'DATA_DIR', default: './data', meaning: 'SQLite database, generated secret, vault files' },
+  { name: 'JWT_SECRET', default: 'generated once into DATA_DIR/jwt-secret', meaning: 'HMAC key for login tokens (at least 32 characters)' },
+  { name: 'SESSION_TTL_SECONDS', default: '3600', meaning: 'login token lifetime; renewed while the user is active' },
+  { name: 'BCRYPT_COST', default: '12', meaning: 'bcrypt work factor for passwords (10-16)' },
+  { name: 'LOGIN_LIMIT_PER_USER', default: '10', meaning: 'login attempts per username per minute' },
+  { name: 'LOGIN_LIMIT_PER_ADDRESS', default: '30', meaning: 'login attempts per client address per minute' },
+  { name: 'REGISTER_LIMIT_PER_ADDRESS', default: '20', meaning: 'registrations per client address per minute' },
+  { name: 'TRUST_PROXY', default: 'false', meaning: 'use X-Forwarded-For/-Proto from a reverse proxy' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error or silent' },
+  { name: 'WEB_DIR', default: './dist/web', meaning: 'built web client to serve at /' },
+]
+
+type Env = Record<string, string | undefined>
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`)
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name]?.trim()
+  if (raw === undefined || raw === '') return fallback
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`)
+  return raw as T
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters')
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir: resolve(env.DATA_DIR?.trim() || './data'),
+    jwtSecret,
+    sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
+    bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 16),
+    loginLimitPerUser: integer(env, 'LOGIN_LIMIT_PER_USER', 10, 1, 1_000_000),
+    loginLimitPerAddress: integer(env, 'LOGIN_LIMIT_PER_ADDRESS', 30, 1, 1_000_000),
+    registerLimitPerAddress: integer(env, 'REGISTER_LIMIT_PER_ADDRESS', 20, 1, 1_000_000),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    webDir: resolve(env.WEB_DIR?.trim() || './dist/web'),
+  }
+}

@@ -1,0 +1,52 @@
+// The logged-in frame: navigation to the features, who you are, connection state, logout.
+import { A, useNavigate } from '@solidjs/router'
+import { createEffect, onCleanup, Show, type ParentProps } from 'solid-js'
+import { checked, logout, user } from '../auth/session'
+import { connect, disconnect, latencyMs, status } from '../socket/connection'
+
+export function Shell(props: ParentProps) {
+  const navigate = useNavigate()
+
+  createEffect(() => {
+    if (checked() && !user()) navigate('/login', { replace: true })
+  })
+  createEffect(() => {
+    if (user()) connect()
+  })
+  onCleanup(disconnect)
+
+  const signOut = async () => {
+    disconnect()
+    await logout()
+    navigate('/login', { replace: true })
+  }
+
+  return (
+    <Show when={user()} fallback={<p class="loading">Loading…</p>}>
+      {(current) => (
+        <div class="shell">
+          <header class="topbar">
+            <A href="/" class="brand" end>
+              PartyRoom
+            </A>
+            <nav>
+              <A href="/chat">Chat</A>
+              <A href="/rooms">Rooms</A>
+              <A href="/vault">Vault</A>
+            </nav>
+            <span class={`status status-${status()}`} data-testid="connection-status" title="live connection">
+              {status() === 'online' ? `online${latencyMs() !== undefined ? ` · ${latencyMs()} ms` : ''}` : status()}
+            </span>
+            <span class="whoami" data-testid="current-user">
+              {current().username}
+            </span>
+            <button class="secondary" onClick={signOut}>
+              Log out
+            </button>
+          </header>
+          <main class="content">{props.children}</main>
+        </div>
+      )}
+    </Show>
+  )
+}
