@@ -3,6 +3,8 @@
 import { ApiError } from './errors'
 
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  // A bodyless POST (logout) has nothing to parse; routes that need a body say so in their schema.
+  if (request.body === null && !request.headers.get('content-type')) return undefined
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json')

@@ -7,7 +7,10 @@ import { authentication, type SessionDeps } from '../auth/session'
 import type { Logger } from '../log'
 
 const checkClientMessage = TypeCompiler.Compile(ClientMessage)
-const KNOWN_TYPES = new Set(ClientMessage.anyOf.map((variant: { properties: { type: { const: string } } }) => variant.properties.type.const))
+type Variant = { properties: { type: { const: string } } }
+// TypeBox collapses a one-member union to the member itself.
+const variants: Variant[] = (ClientMessage as { anyOf?: Variant[] }).anyOf ?? [ClientMessage as unknown as Variant]
+const KNOWN_TYPES = new Set(variants.map((variant) => variant.properties.type.const))
 
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50

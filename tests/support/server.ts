@@ -1,0 +1,107 @@
+// Starts the real server (src/server/main.ts) as a child process on a free port with its own temporary DATA_DIR,
+// exactly as an operator would, and keeps its log lines for assertions.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+const ROOT = join(import.meta.dir, '../..')
+
+export interface TestServer {
+  url: string
+  port: number
+  dataDir: string
+  /** Every line the server printed so far. */
+  logs: string[]
+  stop(): Promise<void>
+  /** Stops the server and starts it again on the same DATA_DIR (new port). */
+  restart(): Promise<TestServer>
+  /** Removes the DATA_DIR after stopping. */
+  dispose(): Promise<void>
+}
+
+export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
+
+export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'partyroom-test-'))
+  const logs: string[] = []
+  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(['bun', join(ROOT, 'src/server/main.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${logs.join('\n')}`)), 20_000)
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder()
+      let buffered = ''
+      for await (const chunk of stream) {
+        buffered += decoder.decode(chunk, { stream: true })
+        let newline: number
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline)
+          buffered = buffered.slice(newline + 1)
+          logs.push(line)
+          if (line.includes('"server.listening"')) {
+            clearTimeout(timer)
+            resolve(JSON.parse(line).port)
+          }
+        }
+      }
+    }
+    void collect(child.stdout)
+    void collect(child.stderr)
+    void child.exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code} before listening:\n${logs.join('\n')}`))
+    })
+  })
+
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM')
+      await child.exited
+    }
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir: dir,
+    logs,
+    stop,
+    async restart() {
+      await stop()
+      return startServer(env, dir)
+    },
+    async dispose() {
+      await stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Runs the server's entry point to completion (for configuration errors) and returns its exit code and output. */
+export async function runServerExpectingExit(env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'partyroom-test-'))
+  const child = Bun.spawn(['bun', join(ROOT, 'src/server/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  clearTimeout(timer)
+  rmSync(dir, { recursive: true, force: true })
+  return { code, output: out + err }
+}

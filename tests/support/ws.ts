@@ -1,0 +1,65 @@
+// A WebSocket client for tests that queues incoming frames so a test can await the next one.
+export class TestSocket {
+  readonly frames: any[] = []
+  private waiters: Array<() => void> = []
+  closed: { code: number; reason: string } | undefined
+  private constructor(readonly ws: WebSocket) {
+    ws.onmessage = (event) => {
+      this.frames.push(JSON.parse(String(event.data)))
+      this.wake()
+    }
+    ws.onclose = (event) => {
+      this.closed = { code: event.code, reason: event.reason }
+      this.wake()
+    }
+  }
+
+  private wake() {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const waiter of waiters) waiter()
+  }
+
+  static open(url: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers } as any)
+      const socket = new TestSocket(ws)
+      ws.onopen = () => resolve(socket)
+      ws.onerror = (event) => reject(new Error((event as ErrorEvent).message ?? 'websocket error'))
+    })
+  }
+
+  send(frame: unknown) {
+    this.ws.send(typeof frame === 'string' || frame instanceof Uint8Array ? frame : JSON.stringify(frame))
+  }
+
+  /** The next frame matching the predicate (frames before it are consumed), or throws after the timeout. */
+  async next(predicate: (frame: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const index = this.frames.findIndex(predicate)
+      if (index >= 0) return this.frames.splice(0, index + 1).pop()
+      if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) while waiting`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.waiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.closed && Date.now() < deadline) await Bun.sleep(20)
+    if (!this.closed) throw new Error('socket did not close')
+    return this.closed
+  }
+
+  close() {
+    this.ws.close()
+  }
+}
