@@ -30,7 +30,8 @@ export class TestSocket {
   }
 
   send(frame: unknown) {
-    this.ws.send(typeof frame === 'string' || frame instanceof Uint8Array ? frame : JSON.stringify(frame))
+    if (frame instanceof Uint8Array) this.ws.send(new Uint8Array(frame))
+    else this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   }
 
   /** The next frame matching the predicate (frames before it are consumed), or throws after the timeout. */
