@@ -116,6 +116,13 @@ describe('register', () => {
     expectError(await requestJson(api('/auth/register'), { rawBody: huge, headers: { 'content-type': 'application/json' } }), 413, 'body_too_large')
   })
 
+  test('refuses a register or login without any body', async () => {
+    for (const path of ['/auth/register', '/auth/login']) {
+      const response = await requestJson(api(path), { method: 'POST' })
+      expectError(response, 400)
+    }
+  })
+
   test('refuses an oversized chunked body without a length header', async () => {
     const stream = new ReadableStream({
       start(controller) {
