@@ -23,7 +23,12 @@ describe('the /ws endpoint', () => {
   test('greets with the protocol version and the user, and answers a ping', async () => {
     const socket = await TestSocket.open(server.url, { authorization: `Bearer ${account.token}` })
     const hello = await socket.next()
-    expect(hello).toEqual({ type: 'hello', protocol: 1, user: { id: account.user.id, username: account.username } })
+    expect(hello).toEqual({
+      type: 'hello',
+      protocol: 2,
+      user: { id: account.user.id, username: account.username },
+      limits: { maxMessageLength: 4000 },
+    })
     socket.send({ type: 'ping', nonce: 'n-1' })
     const pong = await socket.next((f) => f.type === 'pong')
     expect(pong.nonce).toBe('n-1')

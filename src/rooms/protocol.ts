@@ -2,37 +2,107 @@
 // the edge) and the web client (which imports the types). Each frame is a JSON object with a `type` discriminant.
 import { t, type Static } from 'elysia'
 
-export const PROTOCOL_VERSION = 1
+/** Bumped on any incompatible change; the server announces it in `hello`. */
+export const PROTOCOL_VERSION = 2
+
+/** The room everyone logged in shares. */
+export const GLOBAL_ROOM = 'global'
+/** Room names: what a URL can carry without escaping. */
+export const ROOM_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
+/** Longest chat message, in Unicode code points (an emoji with modifiers counts as several). */
+export const MAX_MESSAGE_LENGTH = 4000
+export const HISTORY_PAGE = 50
+export const MAX_HISTORY_PAGE = 100
+
+const room = t.String({ pattern: ROOM_NAME_PATTERN })
+const messageId = t.Integer({ minimum: 1 })
+const strict = { additionalProperties: false }
 
 /** Frames a client may send. */
 export const ClientMessage = t.Union([
-  t.Object({ type: t.Literal('ping'), nonce: t.Optional(t.String({ maxLength: 64 })) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal('ping'), nonce: t.Optional(t.String({ maxLength: 64 })) }, strict),
+  // `after`: the last message id the client has; it receives exactly what came after.
+  t.Object({ type: t.Literal('chat.join'), room, after: t.Optional(t.Integer({ minimum: 0 })) }, strict),
+  t.Object({ type: t.Literal('chat.leave'), room }, strict),
+  t.Object(
+    {
+      type: t.Literal('chat.history'),
+      room,
+      before: t.Optional(messageId),
+      after: t.Optional(t.Integer({ minimum: 0 })),
+      limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE })),
+    },
+    strict,
+  ),
+  t.Object(
+    {
+      type: t.Literal('chat.send'),
+      room,
+      clientId: t.String({ minLength: 1, maxLength: 64 }),
+      // UTF-16 units; the code point limit is checked by the room with a clearer error.
+      text: t.String({ maxLength: MAX_MESSAGE_LENGTH * 2 }),
+    },
+    strict,
+  ),
+  t.Object({ type: t.Literal('chat.typing'), room, typing: t.Boolean() }, strict),
+  t.Object(
+    { type: t.Literal('chat.react'), room, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
+    strict,
+  ),
 ])
 export type ClientMessage = Static<typeof ClientMessage>
+export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
 
-export interface HelloFrame {
-  type: 'hello'
-  protocol: number
-  user: { id: number; username: string }
+export interface UserRef {
+  id: number
+  username: string
 }
-export interface PongFrame {
-  type: 'pong'
-  nonce?: string
-  serverTime: number
+
+export interface ReactionSummary {
+  emoji: string
+  count: number
+  userIds: number[]
 }
-export interface ErrorFrame {
-  type: 'error'
-  code: string
-  message: string
+
+export interface ChatMessage {
+  id: number
+  room: string
+  author: UserRef
+  text: string
+  /** Server time, ms since the epoch. */
+  at: number
+  reactions: ReactionSummary[]
 }
 
 /** Frames the server sends. */
-export type ServerMessage = HelloFrame | PongFrame | ErrorFrame
+export type ServerMessage =
+  | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number } }
+  | { type: 'pong'; nonce?: string; serverTime: number }
+  /** `ref` names the client id of the chat message the error is about, when there is one. */
+  | { type: 'error'; code: string; message: string; ref?: string; retryAfterMs?: number }
+  | {
+      type: 'chat.joined'
+      room: string
+      members: UserRef[]
+      messages: ChatMessage[]
+      /** Older messages exist before the first one sent (fetch with chat.history before). */
+      hasMoreBefore: boolean
+      /** A catch-up was longer than one page (fetch with chat.history after). */
+      hasMoreAfter: boolean
+    }
+  | { type: 'chat.history'; room: string; direction: 'before' | 'after'; messages: ChatMessage[]; hasMore: boolean }
+  | { type: 'chat.message'; room: string; message: ChatMessage }
+  | { type: 'chat.ack'; room: string; clientId: string; id: number; at: number }
+  | { type: 'chat.presence'; room: string; event: 'join' | 'leave'; user: UserRef }
+  | { type: 'chat.typing'; room: string; user: UserRef; typing: boolean }
+  | { type: 'chat.reactions'; room: string; messageId: number; reactions: ReactionSummary[] }
 
-/** WebSocket close codes the server uses, beyond the standard ones. */
+/** WebSocket close codes the server uses. */
 export const CloseCode = {
-  /** Sent when the server shuts down; clients reconnect after a pause. */
+  /** The server is shutting down; clients reconnect after a pause. */
   serverShutdown: 1001,
   /** A client that keeps sending invalid frames is disconnected. */
   policyViolation: 1008,
+  /** The session behind the socket ended (logout or expiry); log in again. */
+  sessionEnded: 4001,
 } as const

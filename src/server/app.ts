@@ -11,6 +11,8 @@ import { authRoutes } from './auth/routes'
 import { socketRoute } from './ws/socket'
 import { webClient } from './web'
 import type { PasswordHasher } from './auth/passwords'
+import type { RoomRegistry } from '../rooms/registry'
+import type { LiveSockets } from './ws/live-sockets'
 
 export interface AppDeps {
   config: Config
@@ -19,6 +21,8 @@ export interface AppDeps {
   users: UserStore
   sessions: SessionStore
   passwords: PasswordHasher
+  rooms: RoomRegistry
+  liveSockets: LiveSockets
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -31,7 +35,14 @@ export function createApi(deps: AppDeps) {
     trustProxy: config.trustProxy,
   }
   return new Elysia({
-    websocket: { maxPayloadLength: 64 * 1024, idleTimeout: 120, perMessageDeflate: false },
+    websocket: {
+      maxPayloadLength: 64 * 1024,
+      idleTimeout: 120,
+      perMessageDeflate: false,
+      // A client that stops reading is cut off once 4 MiB wait for it, instead of growing our memory.
+      backpressureLimit: 4 * 1024 * 1024,
+      closeOnBackpressureLimit: true,
+    },
   })
     .use(errorHandling(deps.log))
     .use(securityHeaders)
@@ -45,9 +56,10 @@ export function createApi(deps: AppDeps) {
         loginLimitPerUser: config.loginLimitPerUser,
         loginLimitPerAddress: config.loginLimitPerAddress,
         registerLimitPerAddress: config.registerLimitPerAddress,
+        onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
       }),
     )
-    .use(socketRoute({ ...sessionDeps, log: deps.log }))
+    .use(socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets }))
 }
 
 export type Api = ReturnType<typeof createApi>

@@ -30,6 +30,14 @@ export interface Config {
   logLevel: LogLevel
   /** Built SolidJS client (vite build output). */
   webDir: string
+  chat: {
+    retentionDays: number
+    retentionMaxMessages: number
+    retentionIntervalMinutes: number
+    messageBurst: number
+    messagesPerSecond: number
+    presenceGraceMs: number
+  }
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -46,6 +54,12 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'TRUST_PROXY', default: 'false', meaning: 'use X-Forwarded-For/-Proto from a reverse proxy' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error or silent' },
   { name: 'WEB_DIR', default: './dist/web', meaning: 'built web client to serve at /' },
+  { name: 'CHAT_RETENTION_DAYS', default: '30', meaning: 'chat messages older than this are deleted (0 keeps them)' },
+  { name: 'CHAT_RETENTION_MAX_MESSAGES', default: '100000', meaning: 'newest messages kept per room (0: no cap)' },
+  { name: 'CHAT_RETENTION_INTERVAL_MINUTES', default: '60', meaning: 'how often the cleanup runs (also at start)' },
+  { name: 'CHAT_MESSAGE_BURST', default: '10', meaning: 'chat messages a user may send at once' },
+  { name: 'CHAT_MESSAGES_PER_SECOND', default: '3', meaning: 'sustained chat messages per user per second' },
+  { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
 ]
 
 type Env = Record<string, string | undefined>
@@ -90,5 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     webDir: resolve(env.WEB_DIR?.trim() || './dist/web'),
+    chat: {
+      retentionDays: integer(env, 'CHAT_RETENTION_DAYS', 30, 0, 36500),
+      retentionMaxMessages: integer(env, 'CHAT_RETENTION_MAX_MESSAGES', 100_000, 0, 1_000_000_000),
+      retentionIntervalMinutes: integer(env, 'CHAT_RETENTION_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
+      messageBurst: integer(env, 'CHAT_MESSAGE_BURST', 10, 1, 1_000_000),
+      messagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', 3, 1, 1_000_000),
+      presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 3000, 0, 600_000),
+    },
   }
 }

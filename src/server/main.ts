@@ -1,4 +1,5 @@
-// Entry point: read configuration, open the database, compose the app, listen, and shut down cleanly.
+// Entry point: read configuration, open the database, start the rooms, compose the app, listen, and shut down
+// cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { ConfigError, loadConfig } from './config'
@@ -7,8 +8,16 @@ import { createApp } from './app'
 import { openDatabase } from '../db/database'
 import { UserStore } from '../db/users'
 import { SessionStore } from '../db/sessions'
+import { MessageStore } from '../db/messages'
 import { PasswordHasher } from './auth/passwords'
 import { loadJwtSecret } from './auth/secret'
+import { RoomRegistry } from '../rooms/registry'
+import { ChatRetention } from '../rooms/retention'
+import { CloseCode } from '../rooms/protocol'
+import { BunBroadcaster } from './ws/broadcaster'
+import { LiveSockets } from './ws/live-sockets'
+
+const DAY_MS = 24 * 60 * 60 * 1000
 
 async function main() {
   let config
@@ -26,6 +35,24 @@ async function main() {
   const database = openDatabase(join(config.dataDir, 'partyroom.sqlite'))
   const sessions = new SessionStore(database.db)
   sessions.deleteExpired(new Date())
+  const messages = new MessageStore(database.db)
+
+  const broadcaster = new BunBroadcaster()
+  const rooms = new RoomRegistry({
+    store: messages,
+    broadcaster,
+    limits: {
+      messageBurst: config.chat.messageBurst,
+      messagesPerSecond: config.chat.messagesPerSecond,
+      signalBurst: 20,
+      signalsPerSecond: 5,
+      presenceGraceMs: config.chat.presenceGraceMs,
+      catchUpPage: 500,
+    },
+    onError: (error, context) => log.error({ err: error, context }, 'room error'),
+  })
+  const liveSockets = new LiveSockets(sessions)
+
   const app = await createApp({
     config,
     log,
@@ -33,9 +60,24 @@ async function main() {
     users: new UserStore(database.db),
     sessions,
     passwords: await PasswordHasher.create(config.bcryptCost),
+    rooms,
+    liveSockets,
   })
   app.listen({ port: config.port, hostname: config.host })
   const server = app.server!
+  broadcaster.attach(server)
+  liveSockets.start(30_000)
+
+  const retention = new ChatRetention(messages, {
+    maxAgeMs: config.chat.retentionDays * DAY_MS,
+    maxMessagesPerRoom: config.chat.retentionMaxMessages,
+    batchSize: 500,
+  })
+  retention.start(
+    config.chat.retentionIntervalMinutes * 60_000,
+    (removed) => removed > 0 && log.info({ event: 'chat.retention', removed }, 'old chat messages removed'),
+    (error) => log.error({ err: error }, 'chat retention failed'),
+  )
   log.info({ event: 'server.listening', host: config.host, port: server.port, dataDir: config.dataDir }, 'listening')
 
   const sweep = setInterval(() => sessions.deleteExpired(new Date()), 10 * 60_000)
@@ -46,10 +88,17 @@ async function main() {
     if (stopping) return
     stopping = true
     log.info({ event: 'server.stopping', signal }, 'shutting down')
-    const deadline = setTimeout(() => process.exit(1), 10_000)
+    const deadline = setTimeout(() => {
+      log.error({ event: 'server.stop_timeout' }, 'shutdown took too long; exiting')
+      process.exit(1)
+    }, 10_000)
     deadline.unref()
     clearInterval(sweep)
-    // Closing the listener and every socket; clients reconnect on their own when the server is back.
+    // Sockets are told why they close and no new frame arrives; then every message already handed to a room is
+    // written (and acknowledged where the socket still listens) before the database closes.
+    liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')
+    await rooms.close()
+    await retention.stop()
     await server.stop(true)
     database.close()
     log.info({ event: 'server.stopped' }, 'stopped')

@@ -20,6 +20,8 @@ export interface AuthDeps extends SessionDeps {
   loginLimitPerUser: number
   loginLimitPerAddress: number
   registerLimitPerAddress: number
+  /** Told when a session ends by logout, so its open sockets close too. */
+  onSessionEnded: (sessionId: string) => void
 }
 
 const Credentials = t.Object({
@@ -96,7 +98,10 @@ export const authRoutes = (deps: AuthDeps) => {
     .post('/logout', async ({ authenticate, endSession, set }) => {
       const found = await authenticate()
       endSession(found?.sessionId)
-      if (found) deps.log.info({ event: 'auth.logout', userId: found.user.id }, 'user logged out')
+      if (found) {
+        deps.onSessionEnded(found.sessionId)
+        deps.log.info({ event: 'auth.logout', userId: found.user.id }, 'user logged out')
+      }
       set.status = 204
     })
     .get('/me', ({ user }) => ({ user: publicUser(user) }), { auth: true })

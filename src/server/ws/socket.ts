@@ -1,19 +1,36 @@
-// /ws: the one authenticated WebSocket per client. The edge parses and validates each frame and answers a bad one
-// with an error frame; valid frames are handed to the rooms (later issues route chat and signalling from here).
+// /ws: the one authenticated WebSocket per client. The edge parses and validates each frame, answers a bad one with
+// an error frame, and hands valid ones to the room they name. It holds no room state of its own.
 import { Elysia } from 'elysia'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { ClientMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from '../../rooms/protocol'
+import { randomUUID } from 'node:crypto'
+import {
+  ClientMessage,
+  CloseCode,
+  MAX_MESSAGE_LENGTH,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from '../../rooms/protocol'
+import type { Connection } from '../../rooms/connection'
+import type { RoomRegistry } from '../../rooms/registry'
+import type { Room } from '../../rooms/room'
+import { TokenBucket } from '../../rooms/token-bucket'
 import { authentication, type SessionDeps } from '../auth/session'
 import type { Logger } from '../log'
+import type { LiveSockets } from './live-sockets'
 
-const checkClientMessage = TypeCompiler.Compile(ClientMessage)
 type Variant = { properties: { type: { const: string } } }
 // TypeBox collapses a one-member union to the member itself.
 const variants: Variant[] = (ClientMessage as { anyOf?: Variant[] }).anyOf ?? [ClientMessage as unknown as Variant]
-const KNOWN_TYPES = new Set(variants.map((variant) => variant.properties.type.const))
+// One compiled check per frame type: a bad frame is reported against the shape its own type promises.
+const checkByType = new Map(
+  variants.map((variant) => [variant.properties.type.const, TypeCompiler.Compile(variant as never)] as const),
+)
 
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
+/** Frames per socket: a burst, then a sustained rate; beyond it frames are dropped with an error frame. */
+const FRAME_BURST = 200
+const FRAMES_PER_SECOND = 100
 
 type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string }
 
@@ -32,45 +49,121 @@ export function decodeFrame(raw: unknown): Outcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 'malformed_frame', message: 'frames must be JSON objects' }
   }
-  if (checkClientMessage.Check(value)) return { ok: true, message: value }
   const type = (value as { type?: unknown }).type
   if (typeof type !== 'string') return { ok: false, code: 'invalid_message', message: 'frame has no "type"' }
-  if (!KNOWN_TYPES.has(type)) return { ok: false, code: 'unknown_type', message: `unknown frame type "${type.slice(0, 40)}"` }
-  const first = checkClientMessage.Errors(value).First()
+  const check = checkByType.get(type)
+  if (!check) return { ok: false, code: 'unknown_type', message: `unknown frame type "${type.slice(0, 40)}"` }
+  if (check.Check(value)) return { ok: true, message: value as ClientMessage }
+  const first = check.Errors(value).First()
   return {
     ok: false,
     code: 'invalid_message',
-    message: `invalid "${type.slice(0, 40)}" frame${first ? `: ${first.path || '/'} ${first.message}` : ''}`,
+    message: `invalid "${type}" frame${first ? `: ${first.path || '/'} ${first.message}` : ''}`,
   }
 }
 
-export const socketRoute = (deps: SessionDeps & { log: Logger }) =>
-  new Elysia().use(authentication(deps)).ws('/ws', {
+/** Per-socket state the edge keeps: the room-facing connection and what it joined. */
+interface SocketState {
+  conn: Connection
+  sessionId: string
+  rooms: Set<Room>
+  frames: TokenBucket
+  badFrames: number
+  lastThrottleNotice: number
+}
+
+export interface SocketDeps extends SessionDeps {
+  log: Logger
+  rooms: RoomRegistry
+  liveSockets: LiveSockets
+}
+
+export const socketRoute = (deps: SocketDeps) => {
+  const states = new WeakMap<object, SocketState>()
+
+  const dispatch = (state: SocketState, message: ClientMessage) => {
+    const { conn } = state
+    if (message.type === 'ping') return conn.send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
+    const room = deps.rooms.find(message.room)
+    if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"` })
+    switch (message.type) {
+      case 'chat.join':
+        state.rooms.add(room)
+        return room.tell({ kind: 'join', conn, after: message.after })
+      case 'chat.leave':
+        state.rooms.delete(room)
+        return room.tell({ kind: 'leave', conn })
+      case 'chat.history':
+        return room.tell({ kind: 'history', conn, frame: message })
+      case 'chat.send':
+        return room.tell({ kind: 'send', conn, frame: message })
+      case 'chat.typing':
+        return room.tell({ kind: 'typing', conn, typing: message.typing })
+      case 'chat.react':
+        return room.tell({ kind: 'react', conn, frame: message })
+    }
+  }
+
+  return new Elysia().use(authentication(deps)).ws('/ws', {
     auth: true,
     open(ws) {
-      const { user } = ws.data
-      const hello: ServerMessage = { type: 'hello', protocol: PROTOCOL_VERSION, user: { id: user.id, username: user.username } }
-      ws.send(JSON.stringify(hello))
-      deps.log.debug({ event: 'ws.open', userId: user.id }, 'socket opened')
+      const { user, sessionId } = ws.data
+      const raw = ws.raw
+      const conn: Connection = {
+        id: randomUUID(),
+        user: { id: user.id, username: user.username },
+        send: (frame: ServerMessage) => void raw.send(JSON.stringify(frame)),
+        subscribe: (topic) => raw.subscribe(topic),
+        unsubscribe: (topic) => {
+          // Unsubscribing a socket that is already closing throws in Bun; it is unsubscribed anyway.
+          if (raw.readyState === 1) raw.unsubscribe(topic)
+        },
+      }
+      const state: SocketState = {
+        conn,
+        sessionId,
+        rooms: new Set(),
+        frames: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND),
+        badFrames: 0,
+        lastThrottleNotice: 0,
+      }
+      states.set(raw, state)
+      deps.liveSockets.add(sessionId, raw)
+      conn.send({
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        user: conn.user,
+        limits: { maxMessageLength: MAX_MESSAGE_LENGTH },
+      })
+      deps.log.debug({ event: 'ws.open', userId: user.id, conn: conn.id }, 'socket opened')
     },
     message(ws, raw) {
-      const data = ws.data as unknown as { badFrames?: number }
-      const send = (frame: ServerMessage) => ws.send(JSON.stringify(frame))
-      const decoded = decodeFrame(raw)
-      if (!decoded.ok) {
-        send({ type: 'error', code: decoded.code, message: decoded.message })
-        data.badFrames = (data.badFrames ?? 0) + 1
-        if (data.badFrames > MAX_BAD_FRAMES) ws.close(CloseCode.policyViolation, 'too many invalid frames')
+      const state = states.get(ws.raw)
+      if (!state) return
+      const { conn } = state
+      if (!state.frames.take().ok) {
+        const now = Date.now()
+        if (now - state.lastThrottleNotice > 1000) {
+          state.lastThrottleNotice = now
+          conn.send({ type: 'error', code: 'rate_limited', message: 'too many frames; some were dropped', retryAfterMs: 1000 })
+        }
         return
       }
-      const message = decoded.message
-      switch (message.type) {
-        case 'ping':
-          send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
-          return
+      const decoded = decodeFrame(raw)
+      if (!decoded.ok) {
+        conn.send({ type: 'error', code: decoded.code, message: decoded.message })
+        if (++state.badFrames > MAX_BAD_FRAMES) ws.close(CloseCode.policyViolation, 'too many invalid frames')
+        return
       }
+      dispatch(state, decoded.message)
     },
     close(ws) {
-      deps.log.debug({ event: 'ws.close', userId: ws.data.user.id }, 'socket closed')
+      const state = states.get(ws.raw)
+      if (!state) return
+      states.delete(ws.raw)
+      deps.liveSockets.remove(state.sessionId, ws.raw)
+      for (const room of state.rooms) room.tell({ kind: 'leave', conn: state.conn })
+      deps.log.debug({ event: 'ws.close', userId: state.conn.user.id, conn: state.conn.id }, 'socket closed')
     },
   })
+}

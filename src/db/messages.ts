@@ -1,0 +1,206 @@
+// Chat messages and their reactions, for every room. Writes come in batches (one transaction per flush); reads are
+// pages by id, which is the only order the chat knows.
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm'
+import type { Db } from './database'
+import { messages, reactions, users } from './schema'
+
+export interface NewMessage {
+  room: string
+  authorId: number
+  text: string
+  createdAt: Date
+  clientId: string
+}
+
+/** Where a message of a batch ended up; `duplicate` when the author had already sent it under that client id. */
+export interface Inserted {
+  id: number
+  createdAt: Date
+  duplicate: boolean
+}
+
+export interface StoredMessage {
+  id: number
+  room: string
+  authorId: number
+  authorName: string
+  text: string
+  createdAt: Date
+}
+
+export interface ReactionCount {
+  emoji: string
+  count: number
+  userIds: number[]
+}
+
+const messageColumns = {
+  id: messages.id,
+  room: messages.room,
+  authorId: messages.authorId,
+  authorName: users.username,
+  text: messages.text,
+  createdAt: messages.createdAt,
+}
+
+export class MessageStore {
+  private readonly insertOne
+  private readonly byClientId
+
+  constructor(private readonly db: Db) {
+    // Prepared once: the chat's write path runs these for every message.
+    this.insertOne = db
+      .insert(messages)
+      .values({
+        room: sql.placeholder('room'),
+        authorId: sql.placeholder('authorId'),
+        text: sql.placeholder('text'),
+        createdAt: sql.placeholder('createdAt'),
+        clientId: sql.placeholder('clientId'),
+      })
+      .onConflictDoNothing()
+      .returning({ id: messages.id })
+      .prepare()
+    this.byClientId = db
+      .select({ id: messages.id, createdAt: messages.createdAt })
+      .from(messages)
+      .where(and(eq(messages.authorId, sql.placeholder('authorId')), eq(messages.clientId, sql.placeholder('clientId'))))
+      .prepare()
+  }
+
+  /** Stores the batch in one transaction, all or nothing, and says where each message landed, in batch order. */
+  insertMany(batch: NewMessage[]): Inserted[] {
+    return this.db.transaction(() =>
+      batch.map((message) => {
+        const row = this.insertOne.get({ ...message, createdAt: message.createdAt.getTime() })
+        if (row) return { id: row.id, createdAt: message.createdAt, duplicate: false }
+        const existing = this.byClientId.get({ authorId: message.authorId, clientId: message.clientId })!
+        return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
+      }),
+    )
+  }
+
+  /** The newest `limit` messages before `beforeId` (or the newest of all), oldest first. */
+  before(room: string, beforeId: number | undefined, limit: number): StoredMessage[] {
+    return this.db
+      .select(messageColumns)
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(beforeId === undefined ? eq(messages.room, room) : and(eq(messages.room, room), lt(messages.id, beforeId)))
+      .orderBy(desc(messages.id))
+      .limit(limit)
+      .all()
+      .reverse()
+  }
+
+  /** The oldest `limit` messages after `afterId`, oldest first: what a reconnecting client missed. */
+  after(room: string, afterId: number, limit: number): StoredMessage[] {
+    return this.db
+      .select(messageColumns)
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(and(eq(messages.room, room), gt(messages.id, afterId)))
+      .orderBy(asc(messages.id))
+      .limit(limit)
+      .all()
+  }
+
+  roomOf(messageId: number): string | undefined {
+    return this.db.select({ room: messages.room }).from(messages).where(eq(messages.id, messageId)).get()?.room
+  }
+
+  reactionsFor(messageIds: number[]): Map<number, ReactionCount[]> {
+    const result = new Map<number, ReactionCount[]>()
+    if (messageIds.length === 0) return result
+    const rows = this.db
+      .select({ messageId: reactions.messageId, emoji: reactions.emoji, userId: reactions.userId })
+      .from(reactions)
+      .where(inArray(reactions.messageId, messageIds))
+      .orderBy(asc(reactions.createdAt))
+      .all()
+    for (const row of rows) {
+      const list = result.get(row.messageId) ?? []
+      let entry = list.find((r) => r.emoji === row.emoji)
+      if (!entry) list.push((entry = { emoji: row.emoji, count: 0, userIds: [] }))
+      entry.count++
+      entry.userIds.push(row.userId)
+      result.set(row.messageId, list)
+    }
+    return result
+  }
+
+  /** Adds or removes one user's emoji on a message; false when nothing changed. */
+  setReaction(messageId: number, userId: number, emoji: string, on: boolean, now: Date): boolean {
+    if (on) {
+      return (
+        this.db
+          .insert(reactions)
+          .values({ messageId, userId, emoji, createdAt: now })
+          .onConflictDoNothing()
+          .returning({ messageId: reactions.messageId })
+          .all().length > 0
+      )
+    }
+    return (
+      this.db
+        .delete(reactions)
+        .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
+        .returning({ messageId: reactions.messageId })
+        .all().length > 0
+    )
+  }
+
+  /** Deletes up to `limit` messages older than the cutoff (their reactions cascade); returns how many went. */
+  deleteOlderThan(cutoff: Date, limit: number): number {
+    return this.db
+      .delete(messages)
+      .where(
+        inArray(
+          messages.id,
+          this.db.select({ id: messages.id }).from(messages).where(lt(messages.createdAt, cutoff)).orderBy(asc(messages.id)).limit(limit),
+        ),
+      )
+      .returning({ id: messages.id })
+      .all().length
+  }
+
+  /** Deletes up to `limit` of the oldest messages of a room beyond its newest `keep`; returns how many went. */
+  trimRoom(room: string, keep: number, limit: number): number {
+    const boundary = this.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(eq(messages.room, room))
+      .orderBy(desc(messages.id))
+      .limit(1)
+      .offset(keep)
+      .get()
+    if (!boundary) return 0
+    return this.db
+      .delete(messages)
+      .where(
+        inArray(
+          messages.id,
+          this.db
+            .select({ id: messages.id })
+            .from(messages)
+            .where(and(eq(messages.room, room), sql`${messages.id} <= ${boundary.id}`))
+            .orderBy(asc(messages.id))
+            .limit(limit),
+        ),
+      )
+      .returning({ id: messages.id })
+      .all().length
+  }
+
+  rooms(): string[] {
+    return this.db
+      .selectDistinct({ room: messages.room })
+      .from(messages)
+      .all()
+      .map((row) => row.room)
+  }
+
+  count(room: string): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(messages).where(eq(messages.room, room)).get()?.n ?? 0
+  }
+}

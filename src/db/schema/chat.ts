@@ -1,0 +1,41 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { users } from './users'
+
+// One table for every room's chat; the id is global and only grows, which is what catch-up cursors rely on.
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    room: text('room').notNull(),
+    authorId: integer('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    text: text('text').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    // The sender's own id for the message: a resend after a lost acknowledgement finds the stored row
+    // instead of storing the message twice.
+    clientId: text('client_id').notNull(),
+  },
+  (table) => [
+    index('messages_room_id').on(table.room, table.id),
+    index('messages_created').on(table.createdAt),
+    uniqueIndex('messages_author_client').on(table.authorId, table.clientId),
+  ],
+)
+
+export const reactions = sqliteTable(
+  'reactions',
+  {
+    messageId: integer('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.messageId, table.userId, table.emoji] })],
+)
+
+export type MessageRow = typeof messages.$inferSelect

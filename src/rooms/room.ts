@@ -1,0 +1,300 @@
+// A room actor: it owns who is in the room, their presence and the room's chat, and handles one command at a time
+// from its mailbox. The global chat is a Room; video rooms add media state to the same actor.
+import { Actor } from './actor'
+import type { Broadcaster, Connection } from './connection'
+import { TokenBucket } from './token-bucket'
+import {
+  HISTORY_PAGE,
+  MAX_MESSAGE_LENGTH,
+  type ChatMessage,
+  type ClientMessageOf,
+  type ServerMessage,
+  type UserRef,
+} from './protocol'
+import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
+
+export interface RoomLimits {
+  /** Chat messages a user may send in a burst, and per second after it. */
+  messageBurst: number
+  messagesPerSecond: number
+  /** Typing and reaction frames a user may send in a burst, and per second after it. */
+  signalBurst: number
+  signalsPerSecond: number
+  /** A user whose last connection left stays present this long, so a reload does not flash leave/join. */
+  presenceGraceMs: number
+  /** Messages sent to a reconnecting client in one go; it asks for the rest. */
+  catchUpPage: number
+}
+
+export interface RoomDeps {
+  store: MessageStore
+  broadcaster: Broadcaster
+  limits: RoomLimits
+  now?: () => number
+  onError?: (error: unknown, context: string) => void
+}
+
+export type RoomCommand =
+  | { kind: 'join'; conn: Connection; after?: number }
+  | { kind: 'leave'; conn: Connection }
+  | { kind: 'history'; conn: Connection; frame: ClientMessageOf<'chat.history'> }
+  | { kind: 'send'; conn: Connection; frame: ClientMessageOf<'chat.send'> }
+  | { kind: 'typing'; conn: Connection; typing: boolean }
+  | { kind: 'react'; conn: Connection; frame: ClientMessageOf<'chat.react'> }
+  | { kind: 'flush' }
+  | { kind: 'graceExpired'; userId: number }
+
+interface Presence {
+  user: UserRef
+  connections: Set<string>
+  leaveTimer?: ReturnType<typeof setTimeout>
+  messageBucket: TokenBucket
+  signalBucket: TokenBucket
+}
+
+interface Pending {
+  conn: Connection
+  clientId: string
+  row: NewMessage
+}
+
+const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
+
+export class Room extends Actor<RoomCommand> {
+  readonly topic: string
+  private readonly members = new Map<string, Connection>()
+  private readonly presence = new Map<number, Presence>()
+  private pending: Pending[] = []
+  private flushScheduled = false
+  private readonly now: () => number
+
+  constructor(
+    readonly name: string,
+    private readonly deps: RoomDeps,
+  ) {
+    super()
+    this.topic = `room:${name}`
+    this.now = deps.now ?? Date.now
+  }
+
+  /** Users present right now (for tests and metrics). */
+  get presentUsers(): UserRef[] {
+    return [...this.presence.values()].map((p) => p.user)
+  }
+
+  get memberCount(): number {
+    return this.members.size
+  }
+
+  protected failed(command: RoomCommand, error: unknown): void {
+    this.deps.onError?.(error, `room ${this.name}: ${command.kind}`)
+    if ('conn' in command) command.conn.send({ type: 'error', code: 'internal', message: 'the room could not handle that request' })
+  }
+
+  protected receive(command: RoomCommand): void {
+    switch (command.kind) {
+      case 'join':
+        return this.join(command.conn, command.after)
+      case 'leave':
+        return this.leave(command.conn)
+      case 'history':
+        return this.history(command.conn, command.frame)
+      case 'send':
+        return this.send(command.conn, command.frame)
+      case 'typing':
+        return this.typing(command.conn, command.typing)
+      case 'react':
+        return this.react(command.conn, command.frame)
+      case 'flush':
+        return this.flush()
+      case 'graceExpired':
+        return this.graceExpired(command.userId)
+    }
+  }
+
+  private publish(frame: ServerMessage) {
+    this.deps.broadcaster.publish(this.topic, frame)
+  }
+
+  private refuse(conn: Connection, code: string, message: string, extra: { ref?: string; retryAfterMs?: number } = {}) {
+    conn.send({ type: 'error', code, message, ...extra })
+  }
+
+  /** A command from a connection that has not joined gets an error and nothing else. */
+  private requireMember(conn: Connection, ref?: string): boolean {
+    if (this.members.has(conn.id)) return true
+    this.refuse(conn, 'not_joined', `join room "${this.name}" first`, ref ? { ref } : {})
+    return false
+  }
+
+  private join(conn: Connection, after: number | undefined) {
+    this.members.set(conn.id, conn)
+    conn.subscribe(this.topic)
+
+    let present = this.presence.get(conn.user.id)
+    const arrived = !present
+    if (!present) {
+      const { limits } = this.deps
+      present = {
+        user: conn.user,
+        connections: new Set(),
+        messageBucket: new TokenBucket(limits.messageBurst, limits.messagesPerSecond, this.now),
+        signalBucket: new TokenBucket(limits.signalBurst, limits.signalsPerSecond, this.now),
+      }
+      this.presence.set(conn.user.id, present)
+    }
+    clearTimeout(present.leaveTimer)
+    present.leaveTimer = undefined
+    present.connections.add(conn.id)
+
+    // Everything committed so far comes from the database; everything after arrives through the topic this
+    // connection just subscribed to. Both happen inside this one command, so nothing falls between them.
+    let messages: StoredMessage[]
+    let hasMoreBefore = false
+    let hasMoreAfter = false
+    if (after !== undefined) {
+      messages = this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1)
+      hasMoreAfter = messages.length > this.deps.limits.catchUpPage
+      if (hasMoreAfter) messages = messages.slice(0, this.deps.limits.catchUpPage)
+    } else {
+      messages = this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1)
+      hasMoreBefore = messages.length > HISTORY_PAGE
+      if (hasMoreBefore) messages = messages.slice(1)
+    }
+    conn.send({
+      type: 'chat.joined',
+      room: this.name,
+      members: this.presentUsers,
+      messages: this.toWire(messages),
+      hasMoreBefore,
+      hasMoreAfter,
+    })
+    if (arrived) this.publish({ type: 'chat.presence', room: this.name, event: 'join', user: conn.user })
+  }
+
+  private leave(conn: Connection) {
+    if (!this.members.delete(conn.id)) return
+    conn.unsubscribe(this.topic)
+    const present = this.presence.get(conn.user.id)
+    if (!present) return
+    present.connections.delete(conn.id)
+    if (present.connections.size > 0) return
+    const userId = conn.user.id
+    present.leaveTimer = setTimeout(() => this.tell({ kind: 'graceExpired', userId }), this.deps.limits.presenceGraceMs)
+  }
+
+  private graceExpired(userId: number) {
+    const present = this.presence.get(userId)
+    if (!present || present.connections.size > 0) return
+    this.presence.delete(userId)
+    this.publish({ type: 'chat.presence', room: this.name, event: 'leave', user: present.user })
+  }
+
+  private history(conn: Connection, frame: ClientMessageOf<'chat.history'>) {
+    if (!this.requireMember(conn)) return
+    const limit = frame.limit ?? HISTORY_PAGE
+    if (frame.before !== undefined && frame.after !== undefined) {
+      return this.refuse(conn, 'invalid_message', 'ask for history "before" or "after" an id, not both')
+    }
+    if (frame.after !== undefined) {
+      const rows = this.deps.store.after(this.name, frame.after, limit + 1)
+      const hasMore = rows.length > limit
+      return conn.send({ type: 'chat.history', room: this.name, direction: 'after', messages: this.toWire(rows.slice(0, limit)), hasMore })
+    }
+    const rows = this.deps.store.before(this.name, frame.before, limit + 1)
+    const hasMore = rows.length > limit
+    conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: this.toWire(hasMore ? rows.slice(1) : rows), hasMore })
+  }
+
+  private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
+    const ref = frame.clientId
+    if (!this.requireMember(conn, ref)) return
+    const text = frame.text.trim()
+    if (text === '') return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
+    // Code points, not UTF-16 units: an emoji is not counted twice.
+    let length = 0
+    for (const _ of text) if (++length > MAX_MESSAGE_LENGTH) break
+    if (length > MAX_MESSAGE_LENGTH) {
+      return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_LENGTH} characters`, { ref })
+    }
+    const verdict = this.presence.get(conn.user.id)!.messageBucket.take()
+    if (!verdict.ok) {
+      return this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ref, retryAfterMs: verdict.retryAfterMs })
+    }
+    this.pending.push({
+      conn,
+      clientId: frame.clientId,
+      row: { room: this.name, authorId: conn.user.id, text, createdAt: new Date(this.now()), clientId: frame.clientId },
+    })
+    // Everything that arrives before the next turn of the event loop goes into one transaction.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(() => this.tell({ kind: 'flush' }))
+    }
+  }
+
+  /** Stores the pending batch in one transaction, then acknowledges and broadcasts it: an acknowledged message is
+   * always a stored one. */
+  private flush() {
+    this.flushScheduled = false
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    let stored
+    try {
+      stored = this.deps.store.insertMany(batch.map((p) => p.row))
+    } catch (error) {
+      this.deps.onError?.(error, `room ${this.name}: storing ${batch.length} messages`)
+      for (const p of batch) this.refuse(p.conn, 'store_failed', 'the message could not be saved; try again', { ref: p.clientId })
+      return
+    }
+    batch.forEach((p, i) => {
+      const { id, createdAt, duplicate } = stored[i]!
+      p.conn.send({ type: 'chat.ack', room: this.name, clientId: p.clientId, id, at: createdAt.getTime() })
+      if (duplicate) return
+      this.publish({
+        type: 'chat.message',
+        room: this.name,
+        message: { id, room: this.name, author: p.conn.user, text: p.row.text, at: createdAt.getTime(), reactions: [] },
+      })
+    })
+  }
+
+  private typing(conn: Connection, typing: boolean) {
+    if (!this.requireMember(conn)) return
+    if (!this.presence.get(conn.user.id)!.signalBucket.take().ok) return // typing hints are droppable
+    this.publish({ type: 'chat.typing', room: this.name, user: conn.user, typing })
+  }
+
+  private react(conn: Connection, frame: ClientMessageOf<'chat.react'>) {
+    if (!this.requireMember(conn)) return
+    if (!SINGLE_EMOJI.test(frame.emoji)) return this.refuse(conn, 'invalid_emoji', 'a reaction is exactly one emoji')
+    const verdict = this.presence.get(conn.user.id)!.signalBucket.take()
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'you are reacting too fast; wait a moment', { retryAfterMs: verdict.retryAfterMs })
+    if (this.deps.store.roomOf(frame.messageId) !== this.name) {
+      return this.refuse(conn, 'unknown_message', `no message ${frame.messageId} in room "${this.name}"`)
+    }
+    const changed = this.deps.store.setReaction(frame.messageId, conn.user.id, frame.emoji, frame.on, new Date(this.now()))
+    if (!changed) return
+    const reactions = this.deps.store.reactionsFor([frame.messageId]).get(frame.messageId) ?? []
+    this.publish({ type: 'chat.reactions', room: this.name, messageId: frame.messageId, reactions })
+  }
+
+  private toWire(rows: StoredMessage[]): ChatMessage[] {
+    const reactions = this.deps.store.reactionsFor(rows.map((r) => r.id))
+    return rows.map((r) => ({
+      id: r.id,
+      room: r.room,
+      author: { id: r.authorId, username: r.authorName },
+      text: r.text,
+      at: r.createdAt.getTime(),
+      reactions: reactions.get(r.id) ?? [],
+    }))
+  }
+
+  /** Stops timers and writes what is pending; for shutdown. */
+  async close(): Promise<void> {
+    for (const present of this.presence.values()) clearTimeout(present.leaveTimer)
+    await this.ask({ kind: 'flush' })
+  }
+}
