@@ -72,7 +72,7 @@ export class MessageStore {
   insertMany(batch: NewMessage[]): Inserted[] {
     return this.db.transaction(() =>
       batch.map((message) => {
-        const row = this.insertOne.get({ ...message, createdAt: message.createdAt.getTime() })
+        const row = this.insertOne.get({ ...message })
         if (row) return { id: row.id, createdAt: message.createdAt, duplicate: false }
         const existing = this.byClientId.get({ authorId: message.authorId, clientId: message.clientId })!
         return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
@@ -116,7 +116,7 @@ export class MessageStore {
       .select({ messageId: reactions.messageId, emoji: reactions.emoji, userId: reactions.userId })
       .from(reactions)
       .where(inArray(reactions.messageId, messageIds))
-      .orderBy(asc(reactions.createdAt))
+      .orderBy(asc(reactions.createdAt), sql`rowid`)
       .all()
     for (const row of rows) {
       const list = result.get(row.messageId) ?? []

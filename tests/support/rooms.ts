@@ -1,0 +1,59 @@
+// Rooms without a network: a real Room actor on a real SQLite file, with connections that record what they are
+// sent and a broadcaster that delivers to subscribed connections the way Bun's pub/sub does.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openDatabase, type Database } from '../../src/db/database'
+import { MessageStore } from '../../src/db/messages'
+import { UserStore } from '../../src/db/users'
+import type { Broadcaster, Connection } from '../../src/rooms/connection'
+import type { ServerMessage, UserRef } from '../../src/rooms/protocol'
+import type { RoomLimits } from '../../src/rooms/room'
+
+export class RecordingConnection implements Connection {
+  readonly received: ServerMessage[] = []
+  readonly topics = new Set<string>()
+  constructor(
+    readonly id: string,
+    readonly user: UserRef,
+  ) {}
+  send(frame: ServerMessage) {
+    this.received.push(frame)
+  }
+  subscribe(topic: string) {
+    this.topics.add(topic)
+  }
+  unsubscribe(topic: string) {
+    this.topics.delete(topic)
+  }
+}
+
+export class LocalBroadcaster implements Broadcaster {
+  readonly connections = new Set<RecordingConnection>()
+  publish(topic: string, frame: ServerMessage) {
+    for (const conn of this.connections) if (conn.topics.has(topic)) conn.send(frame)
+  }
+}
+
+export const testLimits: RoomLimits = {
+  messageBurst: 1000,
+  messagesPerSecond: 1000,
+  signalBurst: 1000,
+  signalsPerSecond: 1000,
+  presenceGraceMs: 20,
+  catchUpPage: 500,
+}
+
+export function tempDatabase(): { database: Database; messages: MessageStore; users: UserStore; dispose(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'partyroom-rooms-'))
+  const database = openDatabase(join(dir, 'test.sqlite'))
+  return {
+    database,
+    messages: new MessageStore(database.db),
+    users: new UserStore(database.db),
+    dispose() {
+      database.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
