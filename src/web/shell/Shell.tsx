@@ -3,6 +3,8 @@ import { A, useNavigate } from '@solidjs/router'
 import { createEffect, onCleanup, Show, type ParentProps } from 'solid-js'
 import { checked, logout, user } from '../auth/session'
 import { connect, disconnect, latencyMs, status } from '../socket/connection'
+import { createChat } from '../chat/chat-store'
+import { GlobalChatContext } from '../chat/context'
 
 export function Shell(props: ParentProps) {
   const navigate = useNavigate()
@@ -13,9 +15,16 @@ export function Shell(props: ParentProps) {
   createEffect(() => {
     if (user()) connect()
   })
-  onCleanup(disconnect)
+  // The global chat is joined for as long as the user is logged in (presence means "here").
+  const chat = createChat('global', user)
+  chat.start()
+  onCleanup(() => {
+    chat.dispose()
+    disconnect()
+  })
 
   const signOut = async () => {
+    chat.dispose()
     disconnect()
     await logout()
     navigate('/login', { replace: true })
@@ -44,7 +53,9 @@ export function Shell(props: ParentProps) {
               Log out
             </button>
           </header>
-          <main class="content">{props.children}</main>
+          <GlobalChatContext.Provider value={chat}>
+            <main class="content">{props.children}</main>
+          </GlobalChatContext.Provider>
         </div>
       )}
     </Show>

@@ -7,7 +7,9 @@ export type SocketStatus = 'connecting' | 'online' | 'offline'
 
 const [status, setStatus] = createSignal<SocketStatus>('offline')
 const [latencyMs, setLatencyMs] = createSignal<number>()
-export { status, latencyMs }
+/** What the server allows, as it announced in its hello (the default until then). */
+const [limits, setLimits] = createSignal({ maxMessageLength: 4000 })
+export { status, latencyMs, limits }
 
 type Listener = (message: ServerMessage) => void
 const listeners = new Set<Listener>()
@@ -49,6 +51,7 @@ function open() {
     }
     if (message.type === 'hello') {
       attempt = 0
+      setLimits(message.limits)
       setStatus('online')
       ping()
     } else if (message.type === 'pong' && message.nonce) {

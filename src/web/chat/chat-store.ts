@@ -1,0 +1,229 @@
+// One room's chat as the client sees it: the messages (in id order, never twice), what is still being sent, who is
+// here and who is typing. It (re)joins on every new connection, asking for exactly what it missed, and resends
+// unacknowledged messages under their original client id, which the server deduplicates.
+import { createStore, produce } from 'solid-js/store'
+import { createSignal } from 'solid-js'
+import type { ChatMessage, ReactionSummary, ServerMessage, UserRef } from '../../rooms/protocol'
+import { onServerMessage, send } from '../socket/connection'
+
+export interface PendingMessage {
+  clientId: string
+  text: string
+  state: 'sending' | 'failed'
+  error?: string
+}
+
+interface ChatState {
+  messages: ChatMessage[]
+  pending: PendingMessage[]
+  members: UserRef[]
+  typing: Array<{ user: UserRef; until: number }>
+  hasMoreBefore: boolean
+  loadingOlder: boolean
+  joined: boolean
+}
+
+const TYPING_SHOWN_MS = 5000
+
+/** Index of the message with that id, or where it would go. Messages are sorted by id. */
+function locate(messages: ChatMessage[], id: number): number {
+  let lo = 0
+  let hi = messages.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (messages[mid]!.id < id) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+export function createChat(room: string, me: () => UserRef | null) {
+  const [state, setState] = createStore<ChatState>({
+    messages: [],
+    pending: [],
+    members: [],
+    typing: [],
+    hasMoreBefore: false,
+    loadingOlder: false,
+    joined: false,
+  })
+  const [error, setError] = createSignal<string>()
+  const retryTimers = new Map<string, ReturnType<typeof setTimeout>>()
+
+  const lastId = () => state.messages.at(-1)?.id
+
+  /** Adds messages, skipping ids already shown; returns how many were new. */
+  const merge = (incoming: ChatMessage[]) => {
+    let added = 0
+    setState(
+      produce((s) => {
+        for (const message of incoming) {
+          const at = locate(s.messages, message.id)
+          if (s.messages[at]?.id === message.id) continue
+          s.messages.splice(at, 0, message)
+          added++
+        }
+      }),
+    )
+    return added
+  }
+
+  const sendPending = (p: PendingMessage) => {
+    setState('pending', (list) => list.map((x) => (x.clientId === p.clientId ? { ...x, state: 'sending', error: undefined } : x)))
+    send({ type: 'chat.send', room, clientId: p.clientId, text: p.text })
+  }
+
+  const handle = (frame: ServerMessage) => {
+    switch (frame.type) {
+      case 'hello': {
+        // A new connection: join again, asking only for what came after the last message we have.
+        const after = lastId()
+        send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
+        return
+      }
+      case 'chat.joined': {
+        if (frame.room !== room) return
+        if (frame.hasMoreBefore || state.messages.length === 0) setState('hasMoreBefore', frame.hasMoreBefore)
+        merge(frame.messages)
+        setState({ members: frame.members, joined: true })
+        if (frame.hasMoreAfter) send({ type: 'chat.history', room, after: lastId()! })
+        // Whatever was not acknowledged before the connection dropped goes again, under the same client id.
+        for (const p of state.pending) sendPending(p)
+        return
+      }
+      case 'chat.history': {
+        if (frame.room !== room) return
+        merge(frame.messages)
+        if (frame.direction === 'before') setState({ hasMoreBefore: frame.hasMore, loadingOlder: false })
+        else if (frame.hasMore) send({ type: 'chat.history', room, after: lastId()! })
+        return
+      }
+      case 'chat.message':
+        if (frame.room === room) merge([frame.message])
+        return
+      case 'chat.ack': {
+        if (frame.room !== room) return
+        const pending = state.pending.find((p) => p.clientId === frame.clientId)
+        if (!pending) return
+        const user = me()
+        // The broadcast usually follows the ack; if this was a resend of a stored message it never comes.
+        if (user) merge([{ id: frame.id, room, author: user, text: pending.text, at: frame.at, reactions: [] }])
+        setState('pending', (list) => list.filter((p) => p.clientId !== frame.clientId))
+        return
+      }
+      case 'chat.presence': {
+        if (frame.room !== room) return
+        setState('members', (members) =>
+          frame.event === 'join'
+            ? members.some((m) => m.id === frame.user.id)
+              ? members
+              : [...members, frame.user]
+            : members.filter((m) => m.id !== frame.user.id),
+        )
+        if (frame.event === 'leave') setState('typing', (t) => t.filter((x) => x.user.id !== frame.user.id))
+        return
+      }
+      case 'chat.typing': {
+        if (frame.room !== room || frame.user.id === me()?.id) return
+        setState('typing', (t) => [
+          ...t.filter((x) => x.user.id !== frame.user.id),
+          ...(frame.typing ? [{ user: frame.user, until: Date.now() + TYPING_SHOWN_MS }] : []),
+        ])
+        return
+      }
+      case 'chat.reactions': {
+        if (frame.room !== room) return
+        const at = locate(state.messages, frame.messageId)
+        if (state.messages[at]?.id === frame.messageId) setState('messages', at, 'reactions', frame.reactions)
+        return
+      }
+      case 'error': {
+        if (frame.ref && state.pending.some((p) => p.clientId === frame.ref)) {
+          const ref = frame.ref
+          if (frame.code === 'rate_limited' || frame.code === 'store_failed') {
+            // Transient: try again by itself after the pause the server asked for.
+            clearTimeout(retryTimers.get(ref))
+            retryTimers.set(
+              ref,
+              setTimeout(() => {
+                const p = state.pending.find((x) => x.clientId === ref)
+                if (p) sendPending(p)
+              }, frame.retryAfterMs ?? 2000),
+            )
+          }
+          setState('pending', (list) => list.map((p) => (p.clientId === ref ? { ...p, state: 'failed', error: frame.message } : p)))
+        } else if (frame.code !== 'rate_limited') {
+          setError(frame.message)
+        }
+        return
+      }
+    }
+  }
+
+  const unsubscribe = onServerMessage(handle)
+  // Typing hints expire on their own if the "stopped" never comes.
+  const sweep = setInterval(() => {
+    const now = Date.now()
+    if (state.typing.some((t) => t.until <= now)) setState('typing', (t) => t.filter((x) => x.until > now))
+  }, 1000)
+
+  let typingSentAt = 0
+  let typingStop: ReturnType<typeof setTimeout> | undefined
+
+  return {
+    state,
+    error,
+    clearError: () => setError(undefined),
+    /** Joins now if the socket is already up (the hello handler covers later connections). */
+    start() {
+      const after = lastId()
+      send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
+    },
+    sendMessage(text: string) {
+      if (!text.trim()) return
+      const pending: PendingMessage = { clientId: crypto.randomUUID(), text: text.trim(), state: 'sending' }
+      setState('pending', (list) => [...list, pending])
+      send({ type: 'chat.send', room, clientId: pending.clientId, text: pending.text })
+      this.stopTyping()
+    },
+    retry(clientId: string) {
+      const p = state.pending.find((x) => x.clientId === clientId)
+      if (p) sendPending(p)
+    },
+    discard(clientId: string) {
+      setState('pending', (list) => list.filter((p) => p.clientId !== clientId))
+    },
+    loadOlder() {
+      if (state.loadingOlder || !state.hasMoreBefore || state.messages.length === 0) return
+      setState('loadingOlder', true)
+      send({ type: 'chat.history', room, before: state.messages[0]!.id })
+    },
+    react(messageId: number, emoji: string, reactions: ReactionSummary[]) {
+      const mine = reactions.find((r) => r.emoji === emoji)?.userIds.includes(me()?.id ?? -1) ?? false
+      send({ type: 'chat.react', room, messageId, emoji, on: !mine })
+    },
+    typing() {
+      const now = Date.now()
+      if (now - typingSentAt > 3000) {
+        typingSentAt = now
+        send({ type: 'chat.typing', room, typing: true })
+      }
+      clearTimeout(typingStop)
+      typingStop = setTimeout(() => this.stopTyping(), 4000)
+    },
+    stopTyping() {
+      clearTimeout(typingStop)
+      if (typingSentAt === 0) return
+      typingSentAt = 0
+      send({ type: 'chat.typing', room, typing: false })
+    },
+    dispose() {
+      unsubscribe()
+      clearInterval(sweep)
+      for (const timer of retryTimers.values()) clearTimeout(timer)
+      send({ type: 'chat.leave', room })
+    },
+  }
+}
+
+export type Chat = ReturnType<typeof createChat>

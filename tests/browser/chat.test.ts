@@ -1,0 +1,109 @@
+// Two people in the global chat, in two real browser pages: they see each other arrive, talk with emoji, react,
+// and one reloads and finds the conversation still there.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import { startServer, type TestServer } from '../support/server'
+import { registerAndLogin, uniqueName } from '../support/http'
+import { launchBrowser } from '../support/browser'
+
+let server: TestServer
+let browser: Browser
+
+beforeAll(async () => {
+  ;[server, browser] = await Promise.all([startServer({ PRESENCE_GRACE_MS: '500' }), launchBrowser()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.dispose()
+})
+
+async function openChatAs(username: string, password: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  page.on('dialog', (dialog) => {
+    errors.push(`dialog opened: ${dialog.message()}`)
+    void dialog.dismiss()
+  })
+  await page.goto(server.url + '/login')
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('link', { name: 'Chat', exact: true }).click()
+  await page.getByRole('heading', { name: 'Chat', exact: true }).waitFor()
+  return { page, errors }
+}
+
+const messageText = (page: Page, text: string) => page.getByTestId('message-list').locator('article:not(.pending) .text', { hasText: text })
+
+test('two people chat with emoji and reactions, and a reload keeps the history', async () => {
+  const alice = await registerAndLogin(server.url, uniqueName('alice'))
+  const bob = await registerAndLogin(server.url, uniqueName('bob'))
+  const a = await openChatAs(alice.username, alice.password)
+  const b = await openChatAs(bob.username, bob.password)
+
+  // Both see each other present.
+  await a.page.getByTestId('members').getByText(bob.username).waitFor()
+  await b.page.getByTestId('members').getByText(alice.username).waitFor()
+
+  // Alice writes with emoji; both see it, and her copy turns from sending to sent.
+  const hello = 'Hello Bob 👋🏽 family 👨‍👩‍👧 flag 🇯🇵'
+  await a.page.getByLabel('Message').fill(hello)
+  await a.page.getByLabel('Message').press('Enter')
+  await messageText(a.page, hello).waitFor()
+  await messageText(b.page, hello).waitFor()
+  expect(await messageText(b.page, hello).textContent()).toBe(hello)
+  await expect(a.page.locator('article.pending').count()).resolves.toBe(0)
+
+  // Bob types: Alice sees the indicator. Then he answers with an emoji from the picker.
+  await b.page.getByLabel('Message').pressSequentially('Hi')
+  await a.page.getByText(`${bob.username} is typing…`).waitFor()
+  await b.page.getByRole('button', { name: 'Insert emoji' }).click()
+  const picker = b.page.locator('emoji-picker')
+  await picker.locator('button[role="menuitem"]').first().waitFor({ timeout: 15_000 })
+  const firstEmoji = (await picker.locator('button[role="menuitem"]').first().textContent())!
+  await picker.locator('button[role="menuitem"]').first().click()
+  // The picker answers a click asynchronously (it looks the emoji up in its IndexedDB).
+  await b.page.waitForFunction(() => (document.querySelector('textarea') as HTMLTextAreaElement).value.length > 2)
+  const draft = await b.page.getByLabel('Message').inputValue()
+  expect(draft).toBe(`Hi${firstEmoji}`)
+  await b.page.getByRole('button', { name: 'Send' }).click()
+  await messageText(a.page, draft).waitFor()
+
+  // Markup is shown as text and never runs.
+  const hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+  await a.page.getByLabel('Message').fill(hostile)
+  await a.page.getByLabel('Message').press('Enter')
+  await messageText(b.page, hostile).waitFor()
+  expect(await b.page.locator('.message-list img').count()).toBe(0)
+
+  // Bob reacts to Alice's first message; Alice sees the count, then adds hers.
+  const aliceMessage = b.page.locator('article', { has: b.page.locator('.text', { hasText: hello }) })
+  await aliceMessage.hover()
+  await aliceMessage.getByRole('button', { name: 'Add a reaction' }).click()
+  await b.page.locator('emoji-picker button[role="menuitem"]').first().click()
+  const reactionOnA = a.page.locator('article', { has: a.page.locator('.text', { hasText: hello }) }).locator('button.reaction:not(.add)')
+  await reactionOnA.first().waitFor()
+  expect((await reactionOnA.first().textContent())!.trim().endsWith('1')).toBe(true)
+  await reactionOnA.first().click()
+  await a.page.locator('article', { has: a.page.locator('.text', { hasText: hello }) }).locator('button.reaction.mine').waitFor()
+  expect((await reactionOnA.first().textContent())!.trim().endsWith('2')).toBe(true)
+
+  // Bob reloads: the conversation and the reactions are still there, and Alice sees no leave.
+  await b.page.reload()
+  await messageText(b.page, hello).waitFor()
+  await messageText(b.page, hostile).waitFor()
+  const reactionOnB = b.page.locator('article', { has: b.page.locator('.text', { hasText: hello }) }).locator('button.reaction:not(.add)')
+  expect((await reactionOnB.first().textContent())!.trim().endsWith('2')).toBe(true)
+  await a.page.waitForTimeout(800)
+  await a.page.getByTestId('members').getByText(bob.username).waitFor()
+
+  // Bob leaves for good: Alice sees him go.
+  await b.page.context().close()
+  await a.page.getByTestId('members').getByText(bob.username).waitFor({ state: 'detached' })
+
+  expect(a.errors).toEqual([])
+  expect(b.errors).toEqual([])
+  await a.page.context().close()
+})
