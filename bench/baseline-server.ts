@@ -1,3 +1,4 @@
+export {}
 // The baseline for bench/http-edge.ts: a bare Bun.serve answering JSON, with nothing of ours in the way.
 const server = Bun.serve({
   port: 0,

@@ -58,16 +58,13 @@ try {
   const bare = await run(baseline.url)
   const health = await run(`${server.url}/api/health`)
   const me = await run(`${server.url}/api/auth/me`, { authorization: `Bearer ${account.token}` })
-  const serverPid = Number(
-    (await Bun.$`pgrep -f ${'src/server/main.ts'} -n`.text()).trim(),
-  )
   console.log(`requests per case: ${REQUESTS}, concurrency: ${CONCURRENCY}`)
   console.table({
     'bare Bun.serve (baseline)': { ...bare, ratio: '1.00' },
     'GET /api/health': { ...health, ratio: (health.perSecond / bare.perSecond).toFixed(2) },
     'GET /api/auth/me (bearer)': { ...me, ratio: (me.perSecond / bare.perSecond).toFixed(2) },
   })
-  console.log(`server RSS after the run: ${rssMiB(serverPid)} MiB`)
+  console.log(`server RSS after the run: ${rssMiB(server.pid)} MiB`)
 } finally {
   baseline.stop()
   await server.dispose()

@@ -7,7 +7,7 @@ import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import * as schema from './schema'
 
-export type Db = BunSQLiteDatabase<typeof schema>
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: SQLite }
 
 export interface Database {
   db: Db

@@ -44,40 +44,33 @@ const messageColumns = {
 }
 
 export class MessageStore {
-  private readonly insertOne
-  private readonly byClientId
+  private readonly insertMessage
+  private readonly findByClientId
+  private readonly insertBatch
 
   constructor(private readonly db: Db) {
-    // Prepared once: the chat's write path runs these for every message.
-    this.insertOne = db
-      .insert(messages)
-      .values({
-        room: sql.placeholder('room'),
-        authorId: sql.placeholder('authorId'),
-        text: sql.placeholder('text'),
-        createdAt: sql.placeholder('createdAt'),
-        clientId: sql.placeholder('clientId'),
-      })
-      .onConflictDoNothing()
-      .returning({ id: messages.id })
-      .prepare()
-    this.byClientId = db
-      .select({ id: messages.id, createdAt: messages.createdAt })
-      .from(messages)
-      .where(and(eq(messages.authorId, sql.placeholder('authorId')), eq(messages.clientId, sql.placeholder('clientId'))))
-      .prepare()
+    // The chat's write path runs for every message, so it uses bun:sqlite's prepared statements directly: Drizzle's
+    // query layer costs more than the insert itself here (see BENCHMARKS.md, chat fan-out).
+    const sqlite = db.$client
+    this.insertMessage = sqlite.prepare<unknown, [string, number, string, number, string]>(
+      'insert into messages (room, author_id, text, created_at, client_id) values (?, ?, ?, ?, ?) on conflict do nothing',
+    )
+    this.findByClientId = sqlite.prepare<{ id: number; created_at: number }, [number, string]>(
+      'select id, created_at from messages where author_id = ? and client_id = ?',
+    )
+    this.insertBatch = sqlite.transaction((batch: NewMessage[]): Inserted[] =>
+      batch.map((m) => {
+        const result = this.insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId)
+        if (result.changes === 1) return { id: Number(result.lastInsertRowid), createdAt: m.createdAt, duplicate: false }
+        const existing = this.findByClientId.get(m.authorId, m.clientId)!
+        return { id: existing.id, createdAt: new Date(existing.created_at), duplicate: true }
+      }),
+    )
   }
 
   /** Stores the batch in one transaction, all or nothing, and says where each message landed, in batch order. */
   insertMany(batch: NewMessage[]): Inserted[] {
-    return this.db.transaction(() =>
-      batch.map((message) => {
-        const row = this.insertOne.get({ ...message })
-        if (row) return { id: row.id, createdAt: message.createdAt, duplicate: false }
-        const existing = this.byClientId.get({ authorId: message.authorId, clientId: message.clientId })!
-        return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
-      }),
-    )
+    return this.insertBatch(batch)
   }
 
   /** The newest `limit` messages before `beforeId` (or the newest of all), oldest first. */

@@ -59,7 +59,9 @@ export function createApi(deps: AppDeps) {
         onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
       }),
     )
-    .use(socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets }))
+    .use(
+      socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets, framesPerSecond: config.wsFramesPerSecond }),
+    )
 }
 
 export type Api = ReturnType<typeof createApi>

@@ -38,6 +38,8 @@ export interface Config {
     messagesPerSecond: number
     presenceGraceMs: number
   }
+  /** Frames one socket may send per second (bursts of twice that); beyond it they are dropped with an error. */
+  wsFramesPerSecond: number
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -59,6 +61,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'CHAT_RETENTION_INTERVAL_MINUTES', default: '60', meaning: 'how often the cleanup runs (also at start)' },
   { name: 'CHAT_MESSAGE_BURST', default: '10', meaning: 'chat messages a user may send at once' },
   { name: 'CHAT_MESSAGES_PER_SECOND', default: '3', meaning: 'sustained chat messages per user per second' },
+  { name: 'WS_FRAMES_PER_SECOND', default: '100', meaning: 'frames one socket may send per second (bursts of twice that)' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
 ]
 
@@ -112,5 +115,6 @@ export function loadConfig(env: Env = process.env): Config {
       messagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', 3, 1, 1_000_000),
       presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 3000, 0, 600_000),
     },
+    wsFramesPerSecond: integer(env, 'WS_FRAMES_PER_SECOND', 100, 1, 1_000_000),
   }
 }

@@ -10,6 +10,7 @@ const ROOT = join(import.meta.dir, '../..')
 export interface TestServer {
   url: string
   port: number
+  pid: number
   dataDir: string
   /** Every line the server printed so far. */
   logs: string[]
@@ -76,6 +77,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     dataDir: dir,
     logs,
     stop,

@@ -28,9 +28,6 @@ const checkByType = new Map(
 
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
-/** Frames per socket: a burst, then a sustained rate; beyond it frames are dropped with an error frame. */
-const FRAME_BURST = 200
-const FRAMES_PER_SECOND = 100
 
 type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string }
 
@@ -76,6 +73,8 @@ export interface SocketDeps extends SessionDeps {
   log: Logger
   rooms: RoomRegistry
   liveSockets: LiveSockets
+  /** Frames per socket per second, in bursts of twice that; beyond it frames are dropped with an error frame. */
+  framesPerSecond: number
 }
 
 export const socketRoute = (deps: SocketDeps) => {
@@ -123,7 +122,7 @@ export const socketRoute = (deps: SocketDeps) => {
         conn,
         sessionId,
         rooms: new Set(),
-        frames: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND),
+        frames: new TokenBucket(deps.framesPerSecond * 2, deps.framesPerSecond),
         badFrames: 0,
         lastThrottleNotice: 0,
       }
