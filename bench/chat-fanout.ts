@@ -28,10 +28,23 @@ interface Target {
   token(i: number): string | undefined
   /** The frame client i sends for message `text`. */
   frame(i: number, seq: number, text: string): string
-  /** Text of a delivered chat message, or undefined for any other frame. */
-  delivered(data: string): string | undefined
+  /** How many chat messages a frame delivers (0 for any other frame). */
+  delivered(data: string): number
   join?: string
   stop(): Promise<void>
+}
+
+// Client ids must never repeat for a user: the server treats a repeated one as a resend and does not broadcast it.
+let clientSeq = 0
+function chatSend(_i: number, _seq: number, text: string): string {
+  return JSON.stringify({ type: 'chat.send', room: 'global', clientId: `b${++clientSeq}`, text })
+}
+
+/** Cheap string work on both sides: the client is in the loop and must not decide the comparison by parsing. */
+function occurrences(data: string, needle: string): number {
+  let n = 0
+  for (let at = data.indexOf(needle); at >= 0; at = data.indexOf(needle, at + needle.length)) n++
+  return n
 }
 
 async function baseline(): Promise<Target> {
@@ -43,8 +56,9 @@ async function baseline(): Promise<Target> {
     url: `ws://127.0.0.1:${port}/ws`,
     pid: child.pid,
     token: () => undefined,
-    frame: (_i, _seq, text) => text,
-    delivered: (data) => data,
+    // The same frames as PartyRoom's clients send; the relay publishes each as it came.
+    frame: chatSend,
+    delivered: (data) => (data.startsWith('{"type":"chat.send"') ? 1 : 0),
     async stop() {
       child.kill()
       await child.exited
@@ -71,14 +85,9 @@ async function partyroom(users: number): Promise<Target & { server: TestServer }
     pid: server.pid,
     server,
     token: (i) => accounts[i % accounts.length]!.token,
-    frame: (i, seq, text) => JSON.stringify({ type: 'chat.send', room: 'global', clientId: `${i}-${seq}`, text }),
-    // The same cheap string work per delivery as for the baseline's raw frames: find the text, do not parse
-    // the whole frame (the client is in the loop and must not be the bottleneck of either side).
-    delivered: (data) => {
-      if (!data.startsWith('{"type":"chat.message"')) return undefined
-      const start = data.indexOf('"text":"') + 8
-      return data.slice(start, data.indexOf('"', start))
-    },
+    frame: chatSend,
+    // PartyRoom fans out each write batch as one frame: count the messages in it without parsing all of it.
+    delivered: (data) => (data.startsWith('{"type":"chat.messages"') ? occurrences(data, '"clientId":"') : 0),
     join: JSON.stringify({ type: 'chat.join', room: 'global' }),
     stop: () => server.dispose(),
   }
@@ -144,9 +153,11 @@ async function throughput(target: Target, n: number) {
   }
   for (const ws of sockets) {
     ws.onmessage = (event) => {
-      if (target.delivered(String(event.data)) === undefined) return
-      deliveries++
-      if (++inRound === perRound) {
+      const n = target.delivered(String(event.data))
+      if (n === 0) return
+      deliveries += n
+      inRound += n
+      if (inRound === perRound) {
         inRound = 0
         if (running) sendRound()
       }
@@ -177,19 +188,29 @@ async function latency(target: Target, n: number) {
   let running = true
   sockets.forEach((ws) => {
     ws.onmessage = (event) => {
-      const text = target.delivered(String(event.data))
-      if (text === undefined) return
-      const sentAt = Number(text.slice(text.indexOf('@') + 1))
-      latencies.push(performance.now() - sentAt)
+      const data = String(event.data)
+      if (target.delivered(data) === 0) return
+      const now = performance.now()
+      // Every message in the frame carries its send time as "@<ms>" in its text.
+      for (let at = data.indexOf(' @'); at >= 0; at = data.indexOf(' @', at + 2)) {
+        latencies.push(now - Number(data.slice(at + 2, data.indexOf('"', at))))
+      }
     }
   })
   const timers: Array<ReturnType<typeof setInterval>> = []
   let seq = 0
+  let sent = 0
   sockets.forEach((ws, i) => {
     // Stagger the clients across the second, as real users would be.
     setTimeout(() => {
       if (!running) return
-      timers.push(setInterval(() => running && ws.send(target.frame(i, ++seq, `m${i} @${performance.now()}`)), 1000))
+      timers.push(
+        setInterval(() => {
+          if (!running) return
+          ws.send(target.frame(i, ++seq, `m${i} @${performance.now()}`))
+          sent++
+        }, 1000),
+      )
     }, (i / n) * 1000)
   })
   const cpu0 = cpuSeconds(target.pid)
@@ -201,7 +222,7 @@ async function latency(target: Target, n: number) {
   await closeAll(sockets)
   latencies.sort((a, b) => a - b)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!
-  return { deliveries: latencies.length, p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, serverCpu: cpu }
+  return { deliveries: latencies.length, expected: sent * n, p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, serverCpu: cpu }
 }
 
 const base = await baseline()
@@ -223,7 +244,7 @@ try {
     ['baseline', lb],
     ['PartyRoom', lo],
   ] as const) {
-    const line = `| ${name} | ${r.deliveries.toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${(r.serverCpu * 100).toFixed(0)} % |`
+    const line = `| ${name} | ${r.deliveries.toLocaleString('en')} of ${r.expected.toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${(r.serverCpu * 100).toFixed(0)} % |`
     console.log(line)
   }
 } finally {

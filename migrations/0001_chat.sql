@@ -9,7 +9,6 @@ CREATE TABLE `messages` (
 );
 --> statement-breakpoint
 CREATE INDEX `messages_room_id` ON `messages` (`room`,`id`);--> statement-breakpoint
-CREATE INDEX `messages_created` ON `messages` (`created_at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_author_client` ON `messages` (`author_id`,`client_id`);--> statement-breakpoint
 CREATE TABLE `reactions` (
 	`message_id` integer NOT NULL,

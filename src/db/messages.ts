@@ -145,16 +145,37 @@ export class MessageStore {
 
   /** Deletes up to `limit` messages older than the cutoff (their reactions cascade); returns how many went. */
   deleteOlderThan(cutoff: Date, limit: number): number {
+    const boundary = this.firstIdNotOlderThan(cutoff.getTime())
     return this.db
       .delete(messages)
       .where(
         inArray(
           messages.id,
-          this.db.select({ id: messages.id }).from(messages).where(lt(messages.createdAt, cutoff)).orderBy(asc(messages.id)).limit(limit),
+          this.db.select({ id: messages.id }).from(messages).where(lt(messages.id, boundary)).orderBy(asc(messages.id)).limit(limit),
         ),
       )
       .returning({ id: messages.id })
       .all().length
+  }
+
+  /** The smallest id whose message is not older than the cutoff: every message below it is. Ids grow with
+   * server time, so a binary search over ids (a primary-key probe per step) finds it without a time index. */
+  private firstIdNotOlderThan(cutoffMs: number): number {
+    const sqlite = this.db.$client
+    const bounds = sqlite.query<{ lo: number | null; hi: number | null }, []>('select min(id) as lo, max(id) as hi from messages').get()
+    if (!bounds?.lo || !bounds.hi) return 0
+    const next = sqlite.query<{ id: number; created_at: number }, [number]>(
+      'select id, created_at from messages where id >= ? order by id limit 1',
+    )
+    let lo = bounds.lo
+    let hi = bounds.hi + 1
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2)
+      const row = next.get(mid)
+      if (row && row.created_at < cutoffMs) lo = row.id + 1
+      else hi = mid
+    }
+    return lo
   }
 
   /** Deletes up to `limit` of the oldest messages of a room beyond its newest `keep`; returns how many went. */

@@ -66,12 +66,18 @@ export interface ReactionSummary {
 
 export interface ChatMessage {
   id: number
-  room: string
   author: UserRef
   text: string
   /** Server time, ms since the epoch. */
   at: number
-  reactions: ReactionSummary[]
+  /** Absent when the message has none (every frame is fanned out to the whole room, so it stays small). */
+  reactions?: ReactionSummary[]
+}
+
+/** A message as it goes live. `clientId` is the sender's own id for it: to the sender, receiving it is the
+ * acknowledgement; to everyone else it is an opaque token. */
+export interface LiveMessage extends ChatMessage {
+  clientId: string
 }
 
 /** Frames the server sends. */
@@ -91,7 +97,9 @@ export type ServerMessage =
       hasMoreAfter: boolean
     }
   | { type: 'chat.history'; room: string; direction: 'before' | 'after'; messages: ChatMessage[]; hasMore: boolean }
-  | { type: 'chat.message'; room: string; message: ChatMessage }
+  /** New messages, stored, in id order: everything one write batch committed, fanned out as one frame. */
+  | { type: 'chat.messages'; room: string; messages: LiveMessage[] }
+  /** The acknowledgement of a resend whose message was already stored (no new broadcast follows). */
   | { type: 'chat.ack'; room: string; clientId: string; id: number; at: number }
   | { type: 'chat.presence'; room: string; event: 'join' | 'leave'; user: UserRef }
   | { type: 'chat.typing'; room: string; user: UserRef; typing: boolean }

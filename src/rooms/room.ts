@@ -8,6 +8,7 @@ import {
   MAX_MESSAGE_LENGTH,
   type ChatMessage,
   type ClientMessageOf,
+  type LiveMessage,
   type ServerMessage,
   type UserRef,
 } from './protocol'
@@ -248,16 +249,17 @@ export class Room extends Actor<RoomCommand> {
       for (const p of batch) this.refuse(p.conn, 'store_failed', 'the message could not be saved; try again', { ref: p.clientId })
       return
     }
+    // One frame for the whole batch: fan-out costs per frame, not per message. Each message carries its sender's
+    // client id, which is the sender's acknowledgement; a resend of a message stored earlier is acknowledged to the
+    // sender alone and not shown twice.
+    const live: LiveMessage[] = []
     batch.forEach((p, i) => {
       const { id, createdAt, duplicate } = stored[i]!
-      p.conn.send({ type: 'chat.ack', room: this.name, clientId: p.clientId, id, at: createdAt.getTime() })
-      if (duplicate) return
-      this.publish({
-        type: 'chat.message',
-        room: this.name,
-        message: { id, room: this.name, author: p.conn.user, text: p.row.text, at: createdAt.getTime(), reactions: [] },
-      })
+      const at = createdAt.getTime()
+      if (duplicate) p.conn.send({ type: 'chat.ack', room: this.name, clientId: p.clientId, id, at })
+      else live.push({ id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId })
     })
+    if (live.length > 0) this.publish({ type: 'chat.messages', room: this.name, messages: live })
   }
 
   private typing(conn: Connection, typing: boolean) {
@@ -282,14 +284,12 @@ export class Room extends Actor<RoomCommand> {
 
   private toWire(rows: StoredMessage[]): ChatMessage[] {
     const reactions = this.deps.store.reactionsFor(rows.map((r) => r.id))
-    return rows.map((r) => ({
-      id: r.id,
-      room: r.room,
-      author: { id: r.authorId, username: r.authorName },
-      text: r.text,
-      at: r.createdAt.getTime(),
-      reactions: reactions.get(r.id) ?? [],
-    }))
+    return rows.map((r) => {
+      const message: ChatMessage = { id: r.id, author: { id: r.authorId, username: r.authorName }, text: r.text, at: r.createdAt.getTime() }
+      const summary = reactions.get(r.id)
+      if (summary) message.reactions = summary
+      return message
+    })
   }
 
   /** Stops timers and writes what is pending; for shutdown. */

@@ -100,9 +100,12 @@ describe('the room actor', () => {
       return insertMany(batch)
     }
     for (let i = 0; i < 50; i++) room.tell({ kind: 'send', conn, frame: { type: 'chat.send', room: 'global', clientId: `m${i}`, text: `m${i}` } })
-    expect(conn.received.filter((f) => f.type === 'chat.ack')).toHaveLength(0)
+    expect(conn.received.filter((f) => f.type === 'chat.messages')).toHaveLength(0)
     await Bun.sleep(20)
-    const acks = conn.received.filter((f) => f.type === 'chat.ack') as Array<{ id: number; clientId: string }>
+    const frames = conn.received.filter((f) => f.type === 'chat.messages') as Array<{ messages: Array<{ id: number; clientId: string }> }>
+    // One write batch, one fanned-out frame.
+    expect(frames).toHaveLength(1)
+    const acks = frames[0]!.messages
     expect(acks.map((a) => a.clientId)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
     for (const ack of acks) expect(env.messages.after('global', ack.id - 1, 1)[0]?.id).toBe(ack.id)
     expect(batches).toEqual([50])

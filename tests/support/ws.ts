@@ -5,7 +5,11 @@ export class TestSocket {
   closed: { code: number; reason: string } | undefined
   private constructor(readonly ws: WebSocket) {
     ws.onmessage = (event) => {
-      this.frames.push(JSON.parse(String(event.data)))
+      const frame = JSON.parse(String(event.data))
+      // Tests reason per message: a batch of live messages becomes one chat.message frame each, in order.
+      if (frame.type === 'chat.messages') {
+        for (const { clientId, ...message } of frame.messages) this.frames.push({ type: 'chat.message', room: frame.room, message, clientId })
+      } else this.frames.push(frame)
       this.wake()
     }
     ws.onclose = (event) => {

@@ -112,7 +112,7 @@ export function ChatPage() {
                     </Show>
                     <p class="text">{message.text}</p>
                     <div class="reactions">
-                      <For each={message.reactions}>
+                      <For each={message.reactions ?? []}>
                         {(r) => (
                           <button
                             class="reaction"

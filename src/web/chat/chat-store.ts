@@ -68,6 +68,13 @@ export function createChat(room: string, me: () => UserRef | null) {
     return added
   }
 
+  const settle = (clientId: string) => {
+    if (!state.pending.some((p) => p.clientId === clientId)) return
+    clearTimeout(retryTimers.get(clientId))
+    retryTimers.delete(clientId)
+    setState('pending', (list) => list.filter((p) => p.clientId !== clientId))
+  }
+
   const sendPending = (p: PendingMessage) => {
     setState('pending', (list) => list.map((x) => (x.clientId === p.clientId ? { ...x, state: 'sending', error: undefined } : x)))
     send({ type: 'chat.send', room, clientId: p.clientId, text: p.text })
@@ -98,17 +105,19 @@ export function createChat(room: string, me: () => UserRef | null) {
         else if (frame.hasMore) send({ type: 'chat.history', room, after: lastId()! })
         return
       }
-      case 'chat.message':
-        if (frame.room === room) merge([frame.message])
+      case 'chat.messages':
+        if (frame.room !== room) return
+        merge(frame.messages.map(({ clientId: _, ...message }) => message))
+        // Our own messages coming back are their acknowledgement.
+        for (const message of frame.messages) settle(message.clientId)
         return
       case 'chat.ack': {
+        // A resend of a message the server had already stored: it is acknowledged but not broadcast again.
         if (frame.room !== room) return
         const pending = state.pending.find((p) => p.clientId === frame.clientId)
-        if (!pending) return
         const user = me()
-        // The broadcast usually follows the ack; if this was a resend of a stored message it never comes.
-        if (user) merge([{ id: frame.id, room, author: user, text: pending.text, at: frame.at, reactions: [] }])
-        setState('pending', (list) => list.filter((p) => p.clientId !== frame.clientId))
+        if (pending && user) merge([{ id: frame.id, author: user, text: pending.text, at: frame.at }])
+        settle(frame.clientId)
         return
       }
       case 'chat.presence': {
@@ -198,7 +207,7 @@ export function createChat(room: string, me: () => UserRef | null) {
       setState('loadingOlder', true)
       send({ type: 'chat.history', room, before: state.messages[0]!.id })
     },
-    react(messageId: number, emoji: string, reactions: ReactionSummary[]) {
+    react(messageId: number, emoji: string, reactions: ReactionSummary[] = []) {
       const mine = reactions.find((r) => r.emoji === emoji)?.userIds.includes(me()?.id ?? -1) ?? false
       send({ type: 'chat.react', room, messageId, emoji, on: !mine })
     },
