@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { startServer, runServerExpectingExit, type TestServer } from './support/server'
 import { requestJson } from './support/http'
 
@@ -72,4 +73,16 @@ describe('configuration', () => {
       expect(output).toMatch(message)
     })
   }
+})
+
+describe('documentation', () => {
+  test('every setting the server reads is documented in CONFIG_DOC and in the README table', async () => {
+    const { CONFIG_DOC } = await import('../src/server/config')
+    const source = await Bun.file(join(import.meta.dir, '../src/server/config.ts')).text()
+    const read = new Set([...source.matchAll(/env(?:\.|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!))
+    const documented = new Set(CONFIG_DOC.map((d) => d.name))
+    expect([...read].sort()).toEqual([...documented].sort())
+    const readme = await Bun.file(join(import.meta.dir, '../README.md')).text()
+    for (const name of documented) expect(readme).toContain(`| \`${name}\` |`)
+  })
 })
