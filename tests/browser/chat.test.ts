@@ -107,3 +107,52 @@ test('two people chat with emoji and reactions, and a reload keeps the history',
   expect(b.errors).toEqual([])
   await a.page.context().close()
 })
+
+test('after the server goes away and comes back, the page reconnects, resends what was pending and catches up', async () => {
+  // A fixed port, so the restarted server is where the pages expect it.
+  const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+  const port = probe.port
+  probe.stop(true)
+  let own = await startServer({ PORT: String(port), PRESENCE_GRACE_MS: '500' })
+  try {
+    const carol = await registerAndLogin(own.url, uniqueName('carol'))
+    const dave = await registerAndLogin(own.url, uniqueName('dave'))
+    const url = own.url
+    const open = async (account: typeof carol) => {
+      const page = await (await browser.newContext()).newPage()
+      await page.goto(url + '/login')
+      await page.getByLabel('Username').fill(account.username)
+      await page.getByLabel('Password').fill(account.password)
+      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('link', { name: 'Chat', exact: true }).click()
+      await page.getByTestId('connection-status').filter({ hasText: 'online' }).waitFor()
+      return page
+    }
+    const c = await open(carol)
+    const d = await open(dave)
+    await c.getByLabel('Message').fill('before the outage')
+    await c.getByLabel('Message').press('Enter')
+    await messageText(d, 'before the outage').waitFor()
+
+    await own.stop()
+    await c.getByTestId('connection-status').filter({ hasText: /offline|connecting/ }).waitFor()
+    // Written while the server is away: shown as sending, not lost.
+    await c.getByLabel('Message').fill('written offline 📴')
+    await c.getByLabel('Message').press('Enter')
+    await c.locator('article.pending', { hasText: 'written offline' }).waitFor()
+
+    own = await own.restart()
+    // Both pages come back by themselves; Carol's pending message goes out once, and Dave receives it.
+    await c.getByTestId('connection-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 })
+    await d.getByTestId('connection-status').filter({ hasText: 'online' }).waitFor({ timeout: 30_000 })
+    await messageText(d, 'written offline 📴').waitFor({ timeout: 15_000 })
+    await messageText(c, 'written offline 📴').waitFor()
+    await expect(c.locator('article.pending').count()).resolves.toBe(0)
+    expect(await messageText(d, 'before the outage').count()).toBe(1)
+    expect(await messageText(d, 'written offline 📴').count()).toBe(1)
+    await c.context().close()
+    await d.context().close()
+  } finally {
+    await own.dispose()
+  }
+})
