@@ -16,6 +16,6 @@ fi
 mkdir -p .test-output
 rm -f .test-output/junit.xml
 status=0
-bun test --reporter=junit --reporter-outfile=.test-output/junit.xml "$@" || status=$?
+bun test --timeout 60000 --reporter=junit --reporter-outfile=.test-output/junit.xml "$@" || status=$?
 bun scripts/test-summary.ts .test-output/junit.xml || status=1
 exit $status
