@@ -55,8 +55,16 @@ test('register, see home, reload and stay logged in, log out, log back in', asyn
     await page.getByRole('heading', { name: heading, exact: true }).waitFor()
   }
 
+  // A second tab of the same session: logging out in the first ends the session there too, and the second tab
+  // (told by its socket closing with 4001) shows the login page by itself.
+  const secondTab = await context.newPage()
+  await secondTab.goto(server.url + '/chat')
+  await secondTab.getByTestId('connection-status').filter({ hasText: 'online' }).waitFor()
+
   await page.getByRole('button', { name: 'Log out' }).click()
   await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await secondTab.getByRole('heading', { name: 'Log in' }).waitFor()
+  await secondTab.close()
   await page.goto(server.url + '/')
   await page.getByRole('heading', { name: 'Log in' }).waitFor()
 

@@ -1,7 +1,7 @@
 // The logged-in frame: navigation to the features, who you are, connection state, logout.
 import { A, useNavigate } from '@solidjs/router'
 import { createEffect, onCleanup, Show, type ParentProps } from 'solid-js'
-import { checked, logout, user } from '../auth/session'
+import { checked, logout, refreshSession, user } from '../auth/session'
 import { connect, disconnect, latencyMs, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { GlobalChatContext } from '../chat/context'
@@ -13,7 +13,7 @@ export function Shell(props: ParentProps) {
     if (checked() && !user()) navigate('/login', { replace: true })
   })
   createEffect(() => {
-    if (user()) connect()
+    if (user()) connect(() => void refreshSession())
   })
   // The global chat is joined for as long as the user is logged in (presence means "here").
   const chat = createChat('global', user)

@@ -59,10 +59,14 @@ function open() {
     }
     for (const listener of listeners) listener(message)
   }
-  ws.onclose = () => {
+  ws.onclose = (event) => {
     if (socket !== ws) return
     socket = undefined
     setStatus('offline')
+    if (!wanted) return
+    // The session ended (4001), or the upgrade was refused (1006, e.g. an expired cookie): ask whether we are
+    // still logged in; the shell sends a logged-out user to the login page and stops reconnecting.
+    if (event.code === 4001 || event.code === 1006) sessionCheck?.()
     if (!wanted) return
     // Exponential backoff with jitter, capped at 15 s, so a restarting server is not stampeded.
     const delay = Math.min(15_000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2)
@@ -70,7 +74,11 @@ function open() {
   }
 }
 
-export function connect() {
+let sessionCheck: (() => void) | undefined
+
+/** `checkSession` runs when the server closes the socket for a reason that may mean we are logged out. */
+export function connect(checkSession?: () => void) {
+  sessionCheck = checkSession
   if (wanted) return
   wanted = true
   attempt = 0
