@@ -13,6 +13,10 @@ import { webClient } from './web'
 import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
 import type { LiveSockets } from './ws/live-sockets'
+import type { FileStore } from '../db/files'
+import type { LocalBlobStore } from '../vault/blob-store'
+import type { UploadManager, VaultLimits } from '../vault/uploads'
+import { vaultRoutes } from './vault/routes'
 
 export interface AppDeps {
   config: Config
@@ -23,6 +27,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
+  vault: { files: FileStore; blobs: LocalBlobStore; uploads: UploadManager; limits: VaultLimits }
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -35,6 +40,9 @@ export function createApi(deps: AppDeps) {
     trustProxy: config.trustProxy,
   }
   return new Elysia({
+    // Upload bodies are streamed to disk, never buffered, so the only cap is the largest file (plus headroom);
+    // small JSON routes cap their own bodies.
+    serve: { maxRequestBodySize: config.vault.maxFileBytes + 1024 * 1024 },
     websocket: {
       maxPayloadLength: 64 * 1024,
       idleTimeout: 120,
@@ -59,6 +67,7 @@ export function createApi(deps: AppDeps) {
         onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
       }),
     )
+    .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log }))
     .use(
       socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets, framesPerSecond: config.wsFramesPerSecond }),
     )

@@ -40,6 +40,10 @@ export interface Config {
   }
   /** Frames one socket may send per second (bursts of twice that); beyond it they are dropped with an error. */
   wsFramesPerSecond: number
+  vault: {
+    quotaBytes: number
+    maxFileBytes: number
+  }
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -62,6 +66,8 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'CHAT_MESSAGE_BURST', default: '10', meaning: 'chat messages a user may send at once' },
   { name: 'CHAT_MESSAGES_PER_SECOND', default: '3', meaning: 'sustained chat messages per user per second' },
   { name: 'WS_FRAMES_PER_SECOND', default: '100', meaning: 'frames one socket may send per second (bursts of twice that)' },
+  { name: 'VAULT_QUOTA_BYTES', default: '10737418240 (10 GiB)', meaning: 'vault space per user' },
+  { name: 'VAULT_MAX_FILE_BYTES', default: '4294967296 (4 GiB)', meaning: 'largest single vault file' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
 ]
 
@@ -116,5 +122,9 @@ export function loadConfig(env: Env = process.env): Config {
       presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 3000, 0, 600_000),
     },
     wsFramesPerSecond: integer(env, 'WS_FRAMES_PER_SECOND', 100, 1, 1_000_000),
+    vault: {
+      quotaBytes: integer(env, 'VAULT_QUOTA_BYTES', 10 * 1024 ** 3, 0, 2 ** 52),
+      maxFileBytes: integer(env, 'VAULT_MAX_FILE_BYTES', 4 * 1024 ** 3, 0, 2 ** 52),
+    },
   }
 }

@@ -43,6 +43,11 @@ export const errorHandling = (log: Logger) =>
     // Our own body parser's refusals (413, 415, malformed JSON) arrive wrapped in Elysia's ParseError.
     const own = error instanceof ApiError ? error : (error as { cause?: unknown }).cause
     if (own instanceof ApiError) return json(own.status, own.code, own.message, own.headers)
+    // Domain errors (the vault's refusals) mark themselves as meant for the client.
+    const domain = error as { expose?: unknown; status?: unknown; code?: unknown; message?: unknown }
+    if (domain.expose === true && typeof domain.status === 'number' && typeof domain.code === 'string') {
+      return json(domain.status, domain.code, String(domain.message))
+    }
     switch (code) {
       case 'VALIDATION':
         return json(400, 'invalid_request', describeValidation(error as ValidationError))

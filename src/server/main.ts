@@ -16,6 +16,9 @@ import { ChatRetention } from '../rooms/retention'
 import { CloseCode } from '../rooms/protocol'
 import { BunBroadcaster } from './ws/broadcaster'
 import { LiveSockets } from './ws/live-sockets'
+import { FileStore } from '../db/files'
+import { LocalBlobStore } from '../vault/blob-store'
+import { UploadManager } from '../vault/uploads'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -53,6 +56,16 @@ async function main() {
   })
   const liveSockets = new LiveSockets(sessions)
 
+  // Uploads do not survive a restart: their temporaries go, and so does any blob whose row was never written.
+  const files = new FileStore(database.db)
+  const blobs = new LocalBlobStore(join(config.dataDir, 'vault'))
+  const leftovers = await blobs.cleanTemporaries()
+  const orphans = await blobs.removeOrphans(files.storageKeys())
+  if (leftovers + orphans > 0) log.info({ event: 'vault.cleanup', leftovers, orphans }, 'vault cleaned at start')
+  const vaultLimits = { ...config.vault, maxOpenUploads: 10, uploadIdleMs: 24 * 60 * 60_000 }
+  const uploads = new UploadManager(files, blobs, vaultLimits)
+  uploads.start(10 * 60_000)
+
   const app = await createApp({
     config,
     log,
@@ -62,6 +75,7 @@ async function main() {
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
     liveSockets,
+    vault: { files, blobs, uploads, limits: vaultLimits },
   })
   app.listen({ port: config.port, hostname: config.host })
   const server = app.server!
@@ -94,6 +108,7 @@ async function main() {
     }, 10_000)
     deadline.unref()
     clearInterval(sweep)
+    uploads.stop()
     // Sockets are told why they close and no new frame arrives; then every message already handed to a room is
     // written (and acknowledged where the socket still listens) before the database closes.
     liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')

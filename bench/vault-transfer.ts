@@ -1,0 +1,127 @@
+// Vault upload and download throughput for one large file on loopback, against a baseline in the same run: a bare
+// Bun.serve that only streams the same file to disk (PUT) and back (GET) — no auth, no hashing, no metadata.
+// Also the server's peak RSS growth while moving the file (sampled every 20 ms).
+//
+//   bun bench/vault-transfer.ts [MiB=1024] [runs=3]
+//
+// Each direction runs `runs` times per server, alternating, and the best run counts (the machine's noise only
+// ever slows a run down). Bounded: one file, a fixed number of runs.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServer } from '../tests/support/server'
+import { registerAndLogin } from '../tests/support/http'
+
+const MIB = Number(process.argv[2] ?? 1024)
+const RUNS = Number(process.argv[3] ?? 3)
+const SIZE = MIB * 1024 * 1024
+const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
+const source = join(work, 'source.bin')
+
+function rss(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024
+}
+
+/** Runs `fn` while sampling the server's RSS; returns seconds and the peak growth over the RSS before it. */
+async function measure(pid: number, fn: () => Promise<void>) {
+  const before = rss(pid)
+  let peak = before
+  const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
+  const start = performance.now()
+  await fn()
+  const seconds = (performance.now() - start) / 1000
+  clearInterval(sampler)
+  peak = Math.max(peak, rss(pid))
+  return { seconds, growth: peak - before }
+}
+
+async function drain(response: Response): Promise<number> {
+  if (response.status !== 200) throw new Error(`download answered ${response.status}`)
+  let bytes = 0
+  for await (const chunk of response.body!) bytes += chunk.byteLength
+  if (bytes !== SIZE) throw new Error(`downloaded ${bytes} of ${SIZE} bytes`)
+  return bytes
+}
+
+// A file of random bytes (written in 64 MiB pieces, so the bench itself stays small).
+{
+  const writer = Bun.file(source).writer()
+  const piece = new Uint8Array(64 * 1024 * 1024)
+  for (let written = 0; written < SIZE; written += piece.byteLength) {
+    crypto.getRandomValues(piece.subarray(0, 65536))
+    for (let i = 65536; i < piece.byteLength; i += 65536) piece.copyWithin(i, 0, 65536)
+    writer.write(piece.subarray(0, Math.min(piece.byteLength, SIZE - written)))
+    await writer.flush()
+  }
+  await writer.end()
+}
+
+const baselineChild = Bun.spawn(['bun', join(import.meta.dir, 'baseline-file-server.ts'), work], { stdout: 'pipe' })
+const { value } = await baselineChild.stdout.getReader().read()
+const baselinePort = JSON.parse(new TextDecoder().decode(value!).split('\n')[0]!).port as number
+const baseline = `http://127.0.0.1:${baselinePort}`
+
+const server = await startServer({ VAULT_MAX_FILE_BYTES: String(SIZE * 2), VAULT_QUOTA_BYTES: String(SIZE * 100), LOG_LEVEL: 'info' })
+const account = await registerAndLogin(server.url)
+const auth = { authorization: `Bearer ${account.token}` }
+
+async function ourUpload(): Promise<string> {
+  const created = await fetch(`${server.url}/api/vault/uploads`, {
+    method: 'POST',
+    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${btoa('bench.bin')}` },
+  })
+  const location = created.headers.get('location')!
+  const patched = await fetch(server.url + location, {
+    method: 'PATCH',
+    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    body: Bun.file(source),
+  })
+  if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
+  return patched.headers.get('vault-file-id')!
+}
+
+const results = { baseline: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0 }, ours: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0 } }
+try {
+  let fileId = ''
+  for (let run = 0; run < RUNS; run++) {
+    const bu = await measure(baselineChild.pid, async () => {
+      const r = await fetch(`${baseline}/file`, { method: 'PUT', body: Bun.file(source) })
+      if (r.status !== 204) throw new Error(`baseline upload answered ${r.status}`)
+    })
+    const ou = await measure(server.pid, async () => {
+      if (fileId) await fetch(`${server.url}/api/vault/files/${fileId}`, { method: 'DELETE', headers: auth })
+      fileId = await ourUpload()
+    })
+    const bd = await measure(baselineChild.pid, async () => void (await drain(await fetch(`${baseline}/file`))))
+    const od = await measure(server.pid, async () => void (await drain(await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth }))))
+    results.baseline.up = Math.min(results.baseline.up, bu.seconds)
+    results.ours.up = Math.min(results.ours.up, ou.seconds)
+    results.baseline.down = Math.min(results.baseline.down, bd.seconds)
+    results.ours.down = Math.min(results.ours.down, od.seconds)
+    results.baseline.upGrowth = Math.max(results.baseline.upGrowth, bu.growth)
+    results.ours.upGrowth = Math.max(results.ours.upGrowth, ou.growth)
+    results.baseline.downGrowth = Math.max(results.baseline.downGrowth, bd.growth)
+    results.ours.downGrowth = Math.max(results.ours.downGrowth, od.growth)
+  }
+  // The stored file is the source, byte for byte (the server's own hash against ours).
+  const meta = await (await fetch(`${server.url}/api/vault/files/${fileId}`, { headers: auth })).json()
+  const hasher = new Bun.CryptoHasher('sha256')
+  for await (const chunk of Bun.file(source).stream()) hasher.update(chunk)
+  const intact = meta.file.sha256 === hasher.digest('hex')
+
+  const mibps = (seconds: number) => (MIB / seconds).toFixed(0)
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+  console.log(`file: ${MIB} MiB, best of ${RUNS} runs each; sha256 of the stored file matches: ${intact}`)
+  console.log('| direction | baseline MiB/s | PartyRoom MiB/s | ratio | baseline peak RSS growth | PartyRoom peak RSS growth |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const [label, b, o, bg, og] of [
+    ['upload', results.baseline.up, results.ours.up, results.baseline.upGrowth, results.ours.upGrowth],
+    ['download', results.baseline.down, results.ours.down, results.baseline.downGrowth, results.ours.downGrowth],
+  ] as const) {
+    console.log(`| ${label} | ${mibps(b)} | ${mibps(o)} | ${(b / o).toFixed(2)} | ${mib(bg)} MiB | ${mib(og)} MiB |`)
+  }
+} finally {
+  baselineChild.kill()
+  await server.dispose()
+  rmSync(work, { recursive: true, force: true })
+}

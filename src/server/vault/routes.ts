@@ -1,0 +1,293 @@
+// /api/vault: a user's own files. Uploads speak tus 1.0.0 (core, creation, creation-with-upload, termination), so
+// any tus client can resume them; downloads stream from disk with Range and ETag support. Every route requires a
+// login, and every lookup is by owner: another user's id answers 404, exactly like an id that never existed.
+import { Elysia, t } from 'elysia'
+import * as contentDisposition from 'content-disposition'
+import * as rangeParser from 'range-parser'
+import type { FileStore, FileSort } from '../../db/files'
+import { FileNameTakenError } from '../../db/files'
+import type { FileRow } from '../../db/schema'
+import type { LocalBlobStore } from '../../vault/blob-store'
+import { checkFileName, cleanContentType } from '../../vault/names'
+import type { UploadManager, VaultLimits } from '../../vault/uploads'
+import { authentication, type SessionDeps } from '../auth/session'
+import { readJsonBody } from '../body'
+import { ApiError } from '../errors'
+import type { Logger } from '../log'
+
+export interface VaultDeps extends SessionDeps {
+  files: FileStore
+  blobs: LocalBlobStore
+  uploads: UploadManager
+  limits: VaultLimits
+  log: Logger
+}
+
+export interface PublicFile {
+  id: string
+  name: string
+  size: number
+  contentType: string
+  sha256: string
+  createdAt: string
+  updatedAt: string
+}
+
+function publicFile(row: FileRow): PublicFile {
+  return {
+    id: row.id,
+    name: row.name,
+    size: row.size,
+    contentType: row.contentType,
+    sha256: row.sha256,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+const TUS_VERSION = '1.0.0'
+const TUS_HEADERS = { 'tus-resumable': TUS_VERSION }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+function notFound(): ApiError {
+  return new ApiError(404, 'file_not_found', 'no such file')
+}
+
+/** A header that must be a non-negative integer, or undefined when absent. */
+function integerHeader(request: Request, name: string): number | undefined {
+  const raw = request.headers.get(name)
+  if (raw === null) return undefined
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new ApiError(400, 'invalid_header', `${name} must be a non-negative integer`)
+  return Number(raw)
+}
+
+/** tus Upload-Metadata: "key base64,key base64". */
+function parseMetadata(raw: string | null): Record<string, string> {
+  const result: Record<string, string> = {}
+  if (!raw) return result
+  for (const pair of raw.split(',')) {
+    const [key, value = ''] = pair.trim().split(' ')
+    if (!key || !/^[A-Za-z0-9_.-]{1,64}$/.test(key)) throw new ApiError(400, 'invalid_metadata', 'Upload-Metadata is malformed')
+    if (value && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new ApiError(400, 'invalid_metadata', `Upload-Metadata "${key}" is not base64`)
+    result[key] = Buffer.from(value, 'base64').toString('utf8')
+  }
+  return result
+}
+
+function validName(raw: string): string {
+  const checked = checkFileName(raw)
+  if (!checked.ok) throw new ApiError(400, 'invalid_name', checked.reason)
+  return checked.name
+}
+
+export const vaultRoutes = (deps: VaultDeps) => {
+  const { files, uploads, blobs, limits } = deps
+
+  const download = (row: FileRow, request: Request): Response => {
+    const etag = `"${row.sha256}"`
+    const headers: Record<string, string> = {
+      'content-type': row.contentType,
+      'content-disposition': contentDisposition.create(row.name),
+      etag,
+      'last-modified': row.updatedAt.toUTCString(),
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, no-cache',
+      // A stored file is never run as a page of ours, whatever its type.
+      'content-security-policy': "default-src 'none'; sandbox",
+      'x-content-type-options': 'nosniff',
+    }
+    const ifNoneMatch = request.headers.get('if-none-match')
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
+      return new Response(null, { status: 304, headers })
+    }
+    const file = Bun.file(blobs.path(row.storageKey))
+    const range = request.headers.get('range')
+    const ifRange = request.headers.get('if-range')
+    // A Range with an If-Range naming another version gets the whole current file.
+    if (range && (!ifRange || ifRange === etag)) {
+      const parsed = rangeParser.parse(row.size, range)
+      if (parsed.code === 2 || (parsed.code === 0 && row.size === 0)) {
+        return new Response(null, { status: 416, headers: { ...headers, 'content-range': `bytes */${row.size}` } })
+      }
+      // One range is served; several (rare, and costly to answer) fall back to the whole file, as RFC 9110 allows.
+      if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
+        const { start, end } = parsed.ranges[0]!
+        return new Response(file.slice(start, end + 1), {
+          status: 206,
+          headers: { ...headers, 'content-range': `bytes ${start}-${end}/${row.size}`, 'content-length': String(end - start + 1) },
+        })
+      }
+    }
+    return new Response(file, { headers: { ...headers, 'content-length': String(row.size) } })
+  }
+
+  const fileId = t.Object({ id: t.String() })
+
+  return (
+    new Elysia({ prefix: '/api/vault' })
+      .use(authentication(deps))
+      .get(
+        '/usage',
+        ({ user }) => {
+          const usage = files.usage(user.id)
+          return { files: usage.files, usedBytes: usage.bytes, quotaBytes: limits.quotaBytes, maxFileBytes: limits.maxFileBytes }
+        },
+        { auth: true },
+      )
+      .get(
+        '/files',
+        ({ user, query }) => {
+          const sort: FileSort = query.sort ?? 'created'
+          const order = query.order ?? (sort === 'name' ? 'asc' : 'desc')
+          const offset = query.offset ?? 0
+          const limit = query.limit ?? 50
+          return {
+            files: files.list(user.id, sort, order, offset, limit).map(publicFile),
+            total: files.usage(user.id).files,
+            offset,
+            limit,
+          }
+        },
+        {
+          auth: true,
+          query: t.Object({
+            sort: t.Optional(t.Union([t.Literal('name'), t.Literal('created'), t.Literal('size')], { error: 'sort must be name, created or size' })),
+            order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')], { error: 'order must be asc or desc' })),
+            offset: t.Optional(t.Numeric({ minimum: 0, maximum: 1e9, multipleOf: 1, error: 'offset must be a whole number' })),
+            limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200, multipleOf: 1, error: 'limit must be 1 to 200' })),
+          }),
+        },
+      )
+      .get(
+        '/files/:id',
+        ({ user, params }) => {
+          const row = UUID.test(params.id) ? files.get(user.id, params.id) : undefined
+          if (!row) throw notFound()
+          return { file: publicFile(row) }
+        },
+        { auth: true, params: fileId },
+      )
+      .get(
+        '/files/:id/content',
+        ({ user, params, request }) => {
+          const row = UUID.test(params.id) ? files.get(user.id, params.id) : undefined
+          if (!row) throw notFound()
+          return download(row, request)
+        },
+        { auth: true, params: fileId },
+      )
+      .patch(
+        '/files/:id',
+        async ({ user, params, request }) => {
+          const body = (await readJsonBody(request, 4096)) as { name?: unknown } | undefined
+          if (!body || typeof body !== 'object' || typeof body.name !== 'string') {
+            throw new ApiError(400, 'invalid_request', 'send { "name": "new name" }')
+          }
+          const name = validName(body.name)
+          if (!UUID.test(params.id) || !files.get(user.id, params.id)) throw notFound()
+          try {
+            const row = files.rename(user.id, params.id, name, new Date())
+            if (!row) throw notFound()
+            return { file: publicFile(row) }
+          } catch (error) {
+            if (error instanceof FileNameTakenError) throw new ApiError(409, 'name_taken', 'you already have a file with that name')
+            throw error
+          }
+        },
+        { auth: true, params: fileId, parse: 'none' },
+      )
+      .delete(
+        '/files/:id',
+        async ({ user, params, set }) => {
+          const row = UUID.test(params.id) ? files.delete(user.id, params.id) : undefined
+          if (!row) throw notFound()
+          // The row is gone first, so the file vanishes at once; a blob left by a failed unlink is an orphan that the
+          // next start removes.
+          await blobs.remove(row.storageKey).catch((error) => deps.log.warn({ err: error, key: row.storageKey }, 'blob removal failed'))
+          deps.log.info({ event: 'vault.delete', userId: user.id, fileId: row.id }, 'file deleted')
+          set.status = 204
+        },
+        { auth: true, params: fileId },
+      )
+
+      // tus 1.0.0
+      .options('/uploads', ({ set }) => {
+        set.status = 204
+        set.headers['tus-resumable'] = TUS_VERSION
+        set.headers['tus-version'] = TUS_VERSION
+        set.headers['tus-extension'] = 'creation,creation-with-upload,termination'
+        set.headers['tus-max-size'] = String(limits.maxFileBytes)
+      })
+      .post(
+        '/uploads',
+        async ({ user, request, set }) => {
+          if (request.headers.get('tus-resumable') !== TUS_VERSION) {
+            throw new ApiError(412, 'unsupported_tus_version', `send Tus-Resumable: ${TUS_VERSION}`, { 'tus-version': TUS_VERSION })
+          }
+          if (request.headers.has('upload-defer-length')) {
+            throw new ApiError(400, 'length_required', 'Upload-Length is required (deferred length is not supported)')
+          }
+          const length = integerHeader(request, 'upload-length')
+          if (length === undefined) throw new ApiError(400, 'length_required', 'Upload-Length is required')
+          const metadata = parseMetadata(request.headers.get('upload-metadata'))
+          if (metadata.filename === undefined) throw new ApiError(400, 'invalid_name', 'Upload-Metadata must include filename')
+          const name = validName(metadata.filename)
+          const contentType = cleanContentType(metadata.filetype)
+          const upload = await uploads.create(user.id, name, contentType, length)
+          set.status = 201
+          set.headers['location'] = `/api/vault/uploads/${upload.id}`
+          set.headers['tus-resumable'] = TUS_VERSION
+          // creation-with-upload: the first bytes may ride along.
+          if (request.headers.get('content-type') === 'application/offset+octet-stream' && length > 0) {
+            await uploads.append(user.id, upload.id, 0, request.body, integerHeader(request, 'content-length'))
+          }
+          set.headers['upload-offset'] = String(upload.offset)
+          if (upload.file) set.headers['vault-file-id'] = upload.file.id
+          deps.log.info({ event: 'vault.upload_created', userId: user.id, uploadId: upload.id, length }, 'upload created')
+          return ''
+        },
+        { auth: true, parse: 'none' },
+      )
+      .head(
+        '/uploads/:id',
+        ({ user, params, set }) => {
+          const upload = uploads.get(user.id, params.id)
+          set.headers['tus-resumable'] = TUS_VERSION
+          set.headers['upload-offset'] = String(upload.offset)
+          set.headers['upload-length'] = String(upload.length)
+          set.headers['cache-control'] = 'no-store'
+          if (upload.file) set.headers['vault-file-id'] = upload.file.id
+          return ''
+        },
+        { auth: true, params: fileId },
+      )
+      .patch(
+        '/uploads/:id',
+        async ({ user, params, request, set }) => {
+          if (request.headers.get('content-type') !== 'application/offset+octet-stream') {
+            throw new ApiError(415, 'unsupported_media_type', 'send the bytes as application/offset+octet-stream', TUS_HEADERS)
+          }
+          const offset = integerHeader(request, 'upload-offset')
+          if (offset === undefined) throw new ApiError(400, 'offset_required', 'Upload-Offset is required', TUS_HEADERS)
+          const upload = await uploads.append(user.id, params.id, offset, request.body, integerHeader(request, 'content-length'))
+          set.status = 204
+          set.headers['tus-resumable'] = TUS_VERSION
+          set.headers['upload-offset'] = String(upload.offset)
+          if (upload.file) {
+            set.headers['vault-file-id'] = upload.file.id
+            deps.log.info({ event: 'vault.upload_complete', userId: user.id, fileId: upload.file.id, size: upload.length }, 'file stored')
+          }
+        },
+        { auth: true, params: fileId, parse: 'none' },
+      )
+      .delete(
+        '/uploads/:id',
+        async ({ user, params, set }) => {
+          await uploads.terminate(user.id, params.id)
+          set.status = 204
+          set.headers['tus-resumable'] = TUS_VERSION
+        },
+        { auth: true, params: fileId },
+      )
+  )
+}

@@ -1,0 +1,256 @@
+// Resumable uploads (the tus model): an upload is created with its total length, receives bytes at its current
+// offset in one or more requests, and becomes a vault file only when complete: flushed, hashed, renamed into
+// place, and recorded. Bytes are hashed as they arrive, so a 1 GiB file is never read twice. Uploads live in
+// memory and in DATA_DIR/vault/tmp; a restart discards them (the temporaries are removed at start).
+import { open, type FileHandle } from 'node:fs/promises'
+import { createHash, randomUUID, type Hash } from 'node:crypto'
+import type { FileStore } from '../db/files'
+import type { FileRow } from '../db/schema'
+import { newKey, type LocalBlobStore } from './blob-store'
+import { nextFreeName } from './names'
+
+/** A refusal the client should see as it is: the edge answers with its status, code and message. */
+export class VaultError extends Error {
+  readonly expose = true
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface VaultLimits {
+  quotaBytes: number
+  maxFileBytes: number
+  /** Uploads one user may have open at once. */
+  maxOpenUploads: number
+  /** An upload nobody touched for this long is discarded. */
+  uploadIdleMs: number
+}
+
+interface Upload {
+  id: string
+  ownerId: number
+  name: string
+  contentType: string
+  length: number
+  offset: number
+  key: string
+  tempPath: string
+  /** SHA-256 of bytes [0, offset). node:crypto's, measured faster here than Bun.CryptoHasher (see BENCHMARKS.md). */
+  hasher: Hash
+  busy: boolean
+  touchedAt: number
+  /** Set once complete: the file it became. */
+  file?: FileRow
+}
+
+/** Writes are gathered into buffers of this size: fewer system calls, bounded memory per upload. */
+const WRITE_BUFFER = 1 << 20
+
+export class UploadManager {
+  private readonly uploads = new Map<string, Upload>()
+  private sweeper: ReturnType<typeof setInterval> | undefined
+
+  constructor(
+    private readonly files: FileStore,
+    private readonly blobs: LocalBlobStore,
+    private readonly limits: VaultLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Bytes promised to this owner's unfinished uploads, counted against the quota before they arrive. */
+  private reserved(ownerId: number): number {
+    let bytes = 0
+    for (const upload of this.uploads.values()) if (upload.ownerId === ownerId && !upload.file) bytes += upload.length
+    return bytes
+  }
+
+  async create(ownerId: number, name: string, contentType: string, length: number): Promise<Upload> {
+    if (length > this.limits.maxFileBytes) {
+      throw new VaultError(413, 'file_too_large', `a file may be at most ${this.limits.maxFileBytes} bytes`)
+    }
+    const open = [...this.uploads.values()].filter((u) => u.ownerId === ownerId && !u.file).length
+    if (open >= this.limits.maxOpenUploads) {
+      throw new VaultError(429, 'too_many_uploads', `at most ${this.limits.maxOpenUploads} uploads may be open at once`)
+    }
+    const used = this.files.usage(ownerId).bytes + this.reserved(ownerId)
+    if (used + length > this.limits.quotaBytes) {
+      throw new VaultError(413, 'quota_exceeded', `this upload would exceed your quota of ${this.limits.quotaBytes} bytes`)
+    }
+    const key = newKey()
+    const upload: Upload = {
+      id: randomUUID(),
+      ownerId,
+      name,
+      contentType,
+      length,
+      offset: 0,
+      key,
+      tempPath: this.blobs.tempPath(key),
+      hasher: createHash('sha256'),
+      busy: false,
+      touchedAt: this.now(),
+    }
+    await Bun.write(upload.tempPath, '')
+    this.uploads.set(upload.id, upload)
+    if (length === 0) await this.complete(upload)
+    return upload
+  }
+
+  /** The owner's upload; someone else's id is as unknown as a made-up one. */
+  get(ownerId: number, id: string): Upload {
+    const upload = this.uploads.get(id)
+    if (!upload || upload.ownerId !== ownerId) throw new VaultError(404, 'upload_not_found', 'no such upload')
+    return upload
+  }
+
+  /**
+   * Appends a request body at `offset`. Returns the new offset. A body that ends early (a dropped connection) keeps
+   * every byte that arrived, so the client can ask for the offset and continue from there.
+   */
+  async append(ownerId: number, id: string, offset: number, body: ReadableStream<Uint8Array> | null, declaredLength?: number): Promise<Upload> {
+    const upload = this.get(ownerId, id)
+    if (upload.file) throw new VaultError(409, 'upload_complete', 'this upload is already complete')
+    if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
+    if (offset !== upload.offset) {
+      throw new VaultError(409, 'offset_mismatch', `the upload is at offset ${upload.offset}, not ${offset}`)
+    }
+    if (declaredLength !== undefined && upload.offset + declaredLength > upload.length) {
+      throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; this body would go past its end`)
+    }
+    upload.busy = true
+    upload.touchedAt = this.now()
+    let file: FileHandle | undefined
+    try {
+      file = await open(upload.tempPath, 'r+')
+      await this.receive(upload, file, body)
+    } finally {
+      upload.busy = false
+      upload.touchedAt = this.now()
+      await file?.close()
+    }
+    if (upload.offset === upload.length) await this.complete(upload)
+    return upload
+  }
+
+  private async receive(upload: Upload, file: FileHandle, body: ReadableStream<Uint8Array> | null): Promise<void> {
+    if (!body) return
+    let pending: Uint8Array[] = []
+    let pendingBytes = 0
+    // One write in flight while the next megabyte is read and hashed. Bytes count as received (the offset moves)
+    // only once they are on disk; if a write fails, the hash goes back to the state before it, so the offset, the
+    // file and the running hash always agree, whatever happens to the connection or the disk.
+    let inflight: Promise<void> = Promise.resolve()
+    const startWrite = () => {
+      if (pendingBytes === 0) return
+      const buffers = pending
+      const bytes = pendingBytes
+      pending = []
+      pendingBytes = 0
+      const before = upload.hasher.copy()
+      for (const buffer of buffers) upload.hasher.update(buffer)
+      const at = upload.offset
+      inflight = (async () => {
+        try {
+          let written = 0
+          while (written < bytes) {
+            const { bytesWritten } = await file.writev(written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)], at + written)
+            written += bytesWritten
+          }
+        } catch (error) {
+          upload.hasher = before
+          await file.truncate(at).catch(() => undefined)
+          const code = (error as NodeJS.ErrnoException).code
+          if (code === 'ENOSPC' || code === 'EDQUOT') throw new VaultError(507, 'storage_full', 'the server has no space left for this upload')
+          throw error
+        }
+        upload.offset = at + bytes
+      })()
+    }
+    const reader = body.getReader()
+    // Everything read so far, written or not: past the declared length the request is refused at once.
+    let received = upload.offset
+    try {
+      for (;;) {
+        let result: Awaited<ReturnType<typeof reader.read>>
+        try {
+          result = await reader.read()
+        } catch {
+          break // the client went away: keep what arrived
+        }
+        if (result.done) break
+        received += result.value.byteLength
+        if (received > upload.length) {
+          throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
+        }
+        pending.push(result.value)
+        pendingBytes += result.value.byteLength
+        if (pendingBytes >= WRITE_BUFFER) {
+          await inflight
+          startWrite()
+        }
+      }
+      await inflight
+      startWrite()
+      await inflight
+    } finally {
+      await inflight.catch(() => undefined)
+      reader.releaseLock()
+    }
+  }
+
+  private async complete(upload: Upload): Promise<void> {
+    const sha256 = upload.hasher.digest('hex')
+    await this.blobs.publish(upload.tempPath, upload.key)
+    const at = new Date(this.now())
+    try {
+      upload.file = this.files.insert({
+        id: randomUUID(),
+        ownerId: upload.ownerId,
+        name: nextFreeName(upload.name, (candidate) => this.files.nameTaken(upload.ownerId, candidate)),
+        size: upload.length,
+        contentType: upload.contentType,
+        sha256,
+        storageKey: upload.key,
+        createdAt: at,
+        updatedAt: at,
+      })
+    } catch (error) {
+      await this.blobs.remove(upload.key)
+      this.uploads.delete(upload.id)
+      throw error
+    }
+  }
+
+  /** Cancels an upload and deletes what it received. */
+  async terminate(ownerId: number, id: string): Promise<void> {
+    const upload = this.get(ownerId, id)
+    if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
+    this.uploads.delete(id)
+    if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
+  }
+
+  /** Forgets finished uploads and discards abandoned ones. */
+  async sweep(): Promise<void> {
+    const cutoff = this.now() - this.limits.uploadIdleMs
+    for (const upload of [...this.uploads.values()]) {
+      if (upload.busy || upload.touchedAt > cutoff) continue
+      this.uploads.delete(upload.id)
+      if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
+    }
+  }
+
+  start(intervalMs: number): void {
+    this.sweeper = setInterval(() => void this.sweep(), intervalMs)
+    this.sweeper.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper)
+  }
+}
+
+export type { Upload }
