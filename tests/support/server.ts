@@ -15,6 +15,8 @@ export interface TestServer {
   /** Every line the server printed so far. */
   logs: string[]
   stop(): Promise<void>
+  /** kill -9: no shutdown handler runs. */
+  crash(): Promise<void>
   /** Stops the server and starts it again on the same DATA_DIR (new port). */
   restart(): Promise<TestServer>
   /** Removes the DATA_DIR after stopping. */
@@ -81,6 +83,10 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     dataDir: dir,
     logs,
     stop,
+    async crash() {
+      child.kill('SIGKILL')
+      await child.exited
+    },
     async restart() {
       await stop()
       return startServer(env, dir)
