@@ -1,8 +1,223 @@
+import { createResource, createSignal, For, Show } from 'solid-js'
+import { api, errorMessage } from '../api'
+import type { PublicFile } from '../../server/vault/routes'
+import { createUploads } from './uploads'
+import { formatBytes, formatDuration } from './format'
+
+type Sort = 'created' | 'name' | 'size'
+const PAGE = 50
+
 export function VaultPage() {
+  const [sort, setSort] = createSignal<{ by: Sort; order: 'asc' | 'desc' }>({ by: 'created', order: 'desc' })
+  const [page, setPage] = createSignal(0)
+  const [error, setError] = createSignal<string>()
+  const [dragging, setDragging] = createSignal(false)
+  const [confirming, setConfirming] = createSignal<PublicFile>()
+  const [renaming, setRenaming] = createSignal<{ id: string; name: string }>()
+
+  const [listing, { refetch: refetchList }] = createResource(
+    () => ({ ...sort(), offset: page() * PAGE }),
+    async ({ by, order, offset }) => {
+      const { data, error } = await api.vault.files.get({ query: { sort: by, order, offset, limit: PAGE } })
+      if (error) throw new Error(errorMessage(error))
+      return data
+    },
+  )
+  const [usage, { refetch: refetchUsage }] = createResource(async () => {
+    const { data } = await api.vault.usage.get()
+    return data ?? undefined
+  })
+  const refresh = () => {
+    void refetchList()
+    void refetchUsage()
+  }
+  const uploads = createUploads(refresh)
+
+  const sortBy = (by: Sort) =>
+    setSort((current) => ({ by, order: current.by === by ? (current.order === 'asc' ? 'desc' : 'asc') : by === 'name' ? 'asc' : 'desc' }))
+  const arrow = (by: Sort) => (sort().by === by ? (sort().order === 'asc' ? ' ▲' : ' ▼') : '')
+
+  const remove = async (file: PublicFile) => {
+    setConfirming(undefined)
+    const { error } = await api.vault.files({ id: file.id }).delete()
+    if (error) setError(errorMessage(error))
+    refresh()
+  }
+
+  const rename = async (event: SubmitEvent) => {
+    event.preventDefault()
+    const target = renaming()
+    if (!target) return
+    const { error } = await api.vault.files({ id: target.id }).patch({ name: target.name })
+    if (error) return setError(errorMessage(error))
+    setRenaming(undefined)
+    refresh()
+  }
+
+  const quotaShare = () => {
+    const u = usage()
+    return u && u.quotaBytes > 0 ? Math.min(1, u.usedBytes / u.quotaBytes) : 0
+  }
+
   return (
-    <section>
-      <h1>Vault</h1>
-      <p class="muted">The file vault arrives with the vault release.</p>
+    <section class="vault">
+      <header class="vault-header">
+        <h1>Vault</h1>
+        <Show when={usage()}>
+          {(u) => (
+            <div class="quota" title={`${u().files} files`}>
+              <div class="meter" role="meter" aria-label="Storage used" aria-valuemin={0} aria-valuemax={u().quotaBytes} aria-valuenow={u().usedBytes}>
+                <div class="meter-fill" classList={{ high: quotaShare() > 0.9 }} style={{ width: `${quotaShare() * 100}%` }} />
+              </div>
+              <span class="muted" data-testid="quota">
+                {formatBytes(u().usedBytes)} of {formatBytes(u().quotaBytes)} used
+              </span>
+            </div>
+          )}
+        </Show>
+      </header>
+
+      <Show when={error()}>
+        <p class="error banner" role="alert">
+          {error()} <button class="link" onClick={() => setError(undefined)}>dismiss</button>
+        </p>
+      </Show>
+
+      <label
+        class="dropzone"
+        classList={{ dragging: dragging() }}
+        onDragOver={(e) => {
+          e.preventDefault()
+          setDragging(true)
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault()
+          setDragging(false)
+          if (e.dataTransfer?.files.length) uploads.add(e.dataTransfer.files)
+        }}
+      >
+        <input
+          type="file"
+          multiple
+          aria-label="Choose files to upload"
+          onChange={(e) => {
+            if (e.currentTarget.files) uploads.add(e.currentTarget.files)
+            e.currentTarget.value = ''
+          }}
+        />
+        <strong>Drop files here</strong> or click to choose. Only you can see them.
+      </label>
+
+      <Show when={uploads.items.length > 0}>
+        <ul class="uploads" aria-label="Uploads">
+          <For each={uploads.items}>
+            {(item) => (
+              <li class="upload card" data-state={item.state}>
+                <div class="upload-line">
+                  <strong class="upload-name">{item.name}</strong>
+                  <span class="muted">
+                    {item.state === 'done'
+                      ? 'done'
+                      : item.state === 'failed'
+                        ? `failed: ${item.error}`
+                        : item.state === 'paused'
+                          ? `paused at ${formatBytes(item.sent)}`
+                          : `${formatBytes(item.sent)} of ${formatBytes(item.total)} · ${formatBytes(item.speed)}/s · ${formatDuration(
+                              item.speed > 0 ? (item.total - item.sent) / item.speed : Infinity,
+                            )} left`}
+                  </span>
+                  <span class="upload-actions">
+                    <Show when={item.state === 'uploading'}>
+                      <button class="secondary" onClick={() => uploads.pause(item.key)}>Pause</button>
+                    </Show>
+                    <Show when={item.state === 'paused'}>
+                      <button class="secondary" onClick={() => uploads.resume(item.key)}>Resume</button>
+                    </Show>
+                    <Show when={item.state === 'uploading' || item.state === 'paused'}>
+                      <button class="secondary" onClick={() => uploads.cancel(item.key)}>Cancel</button>
+                    </Show>
+                    <Show when={item.state === 'done' || item.state === 'failed'}>
+                      <button class="link" onClick={() => uploads.dismiss(item.key)}>dismiss</button>
+                    </Show>
+                  </span>
+                </div>
+                <progress max={item.total || 1} value={item.state === 'done' ? item.total || 1 : item.sent} aria-label={`Upload of ${item.name}`} />
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+
+      <table class="files card">
+        <thead>
+          <tr>
+            <th>
+              <button class="link" onClick={() => sortBy('name')}>Name{arrow('name')}</button>
+            </th>
+            <th class="num">
+              <button class="link" onClick={() => sortBy('size')}>Size{arrow('size')}</button>
+            </th>
+            <th>
+              <button class="link" onClick={() => sortBy('created')}>Added{arrow('created')}</button>
+            </th>
+            <th />
+          </tr>
+        </thead>
+        <tbody data-testid="files">
+          <For each={listing()?.files ?? []} fallback={<tr><td colSpan={4} class="muted empty">{listing.loading ? 'Loading…' : 'No files yet.'}</td></tr>}>
+            {(file) => (
+              <tr data-file-id={file.id}>
+                <td class="file-name">
+                  <Show when={renaming()?.id === file.id} fallback={<span>{file.name}</span>}>
+                    <form class="rename" onSubmit={rename}>
+                      <input aria-label="New name" value={renaming()!.name} onInput={(e) => setRenaming({ id: file.id, name: e.currentTarget.value })} autofocus />
+                      <button type="submit">Save</button>
+                      <button type="button" class="secondary" onClick={() => setRenaming(undefined)}>Cancel</button>
+                    </form>
+                  </Show>
+                </td>
+                <td class="num">{formatBytes(file.size)}</td>
+                <td>{new Date(file.createdAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</td>
+                <td class="file-actions">
+                  <a class="button secondary" href={`/api/vault/files/${file.id}/content`} download={file.name}>
+                    Download
+                  </a>
+                  <button class="secondary" onClick={() => setRenaming({ id: file.id, name: file.name })}>Rename</button>
+                  <button class="secondary danger" onClick={() => setConfirming(file)}>Delete</button>
+                </td>
+              </tr>
+            )}
+          </For>
+        </tbody>
+      </table>
+      <Show when={(listing()?.total ?? 0) > PAGE}>
+        <nav class="pager">
+          <button class="secondary" disabled={page() === 0} onClick={() => setPage((p) => p - 1)}>Previous</button>
+          <span class="muted">
+            Page {page() + 1} of {Math.ceil((listing()?.total ?? 0) / PAGE)}
+          </span>
+          <button class="secondary" disabled={(page() + 1) * PAGE >= (listing()?.total ?? 0)} onClick={() => setPage((p) => p + 1)}>
+            Next
+          </button>
+        </nav>
+      </Show>
+
+      <Show when={confirming()}>
+        {(file) => (
+          <div class="modal-backdrop">
+            <div class="card modal" role="dialog" aria-modal="true" aria-label="Delete file">
+              <p>
+                Delete <strong>{file().name}</strong> ({formatBytes(file().size)})? This cannot be undone.
+              </p>
+              <div class="modal-actions">
+                <button class="secondary" onClick={() => setConfirming(undefined)}>Keep it</button>
+                <button class="danger" onClick={() => remove(file())}>Delete</button>
+              </div>
+            </div>
+          </div>
+        )}
+      </Show>
     </section>
   )
 }
