@@ -2,7 +2,7 @@
 // offset in one or more requests, and becomes a vault file only when complete: flushed, hashed, renamed into
 // place, and recorded. Bytes are hashed as they arrive, so a 1 GiB file is never read twice. Uploads live in
 // memory and in DATA_DIR/vault/tmp; a restart discards them (the temporaries are removed at start).
-import { open, type FileHandle } from 'node:fs/promises'
+import { closeSync, ftruncateSync, openSync } from 'node:fs'
 import { createHash, randomUUID, type Hash } from 'node:crypto'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
@@ -47,8 +47,8 @@ interface Upload {
   file?: FileRow
 }
 
-/** Writes are gathered into buffers of this size: fewer system calls, bounded memory per upload. */
-const WRITE_BUFFER = 1 << 20
+/** Bytes buffered by the file writer before they are flushed and counted: bounded memory per upload. */
+const WRITE_BUFFER = 4 << 20
 
 export class UploadManager {
   private readonly uploads = new Map<string, Upload>()
@@ -123,52 +123,46 @@ export class UploadManager {
     }
     upload.busy = true
     upload.touchedAt = this.now()
-    let file: FileHandle | undefined
+    let fd: number | undefined
     try {
-      file = await open(upload.tempPath, 'r+')
-      await this.receive(upload, file, body)
+      // Appending, from exactly the offset: whatever a failed request may have left past it is cut off first.
+      fd = openSync(upload.tempPath, 'a')
+      ftruncateSync(fd, upload.offset)
+      await this.receive(upload, fd, body)
     } finally {
       upload.busy = false
       upload.touchedAt = this.now()
-      await file?.close()
+      if (fd !== undefined) closeSync(fd)
     }
     if (upload.offset === upload.length) await this.complete(upload)
     return upload
   }
 
-  private async receive(upload: Upload, file: FileHandle, body: ReadableStream<Uint8Array> | null): Promise<void> {
+  private async receive(upload: Upload, fd: number, body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (!body) return
-    let pending: Uint8Array[] = []
-    let pendingBytes = 0
-    // One write in flight while the next megabyte is read and hashed. Bytes count as received (the offset moves)
-    // only once they are on disk; if a write fails, the hash goes back to the state before it, so the offset, the
-    // file and the running hash always agree, whatever happens to the connection or the disk.
-    let inflight: Promise<void> = Promise.resolve()
-    const startWrite = () => {
-      if (pendingBytes === 0) return
-      const buffers = pending
-      const bytes = pendingBytes
-      pending = []
-      pendingBytes = 0
-      const before = upload.hasher.copy()
-      for (const buffer of buffers) upload.hasher.update(buffer)
-      const at = upload.offset
-      inflight = (async () => {
+    // Bun's native file writer on an O_APPEND descriptor: it writes from our buffers without another copy and
+    // measured several times faster than node:fs writes here (BENCHMARKS.md). Bytes count as received (the offset
+    // moves) only once a flush has put them on disk; if a flush fails, the hash goes back to the state before it
+    // and the file is cut back to the offset, so offset, file and hash always agree, whatever happens.
+    const writer = Bun.file(fd).writer({ highWaterMark: WRITE_BUFFER })
+    let unflushed = 0
+    let committedHash = upload.hasher.copy()
+    const commit = async () => {
+      if (unflushed === 0) return
+      try {
+        await writer.flush()
+      } catch (error) {
+        upload.hasher = committedHash
         try {
-          let written = 0
-          while (written < bytes) {
-            const { bytesWritten } = await file.writev(written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)], at + written)
-            written += bytesWritten
-          }
-        } catch (error) {
-          upload.hasher = before
-          await file.truncate(at).catch(() => undefined)
-          const code = (error as NodeJS.ErrnoException).code
-          if (code === 'ENOSPC' || code === 'EDQUOT') throw new VaultError(507, 'storage_full', 'the server has no space left for this upload')
-          throw error
-        }
-        upload.offset = at + bytes
-      })()
+          ftruncateSync(fd, upload.offset)
+        } catch {}
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'ENOSPC' || code === 'EDQUOT') throw new VaultError(507, 'storage_full', 'the server has no space left for this upload')
+        throw error
+      }
+      upload.offset += unflushed
+      unflushed = 0
+      committedHash = upload.hasher.copy()
     }
     const reader = body.getReader()
     // Everything read so far, written or not: past the declared length the request is refused at once.
@@ -184,20 +178,16 @@ export class UploadManager {
         if (result.done) break
         received += result.value.byteLength
         if (received > upload.length) {
+          await commit()
           throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
         }
-        pending.push(result.value)
-        pendingBytes += result.value.byteLength
-        if (pendingBytes >= WRITE_BUFFER) {
-          await inflight
-          startWrite()
-        }
+        writer.write(result.value)
+        upload.hasher.update(result.value)
+        unflushed += result.value.byteLength
+        if (unflushed >= WRITE_BUFFER) await commit()
       }
-      await inflight
-      startWrite()
-      await inflight
+      await commit()
     } finally {
-      await inflight.catch(() => undefined)
       reader.releaseLock()
     }
   }
