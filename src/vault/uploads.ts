@@ -3,11 +3,12 @@
 // place, and recorded. Bytes are hashed as they arrive, so a 1 GiB file is never read twice. Uploads live in
 // memory and in DATA_DIR/vault/tmp; a restart discards them (the temporaries are removed at start).
 import { closeSync, ftruncateSync, openSync } from 'node:fs'
-import { createHash, randomUUID, type Hash } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
 import { newKey, type LocalBlobStore } from './blob-store'
 import { nextFreeName } from './names'
+import { UploadHasher } from './hasher'
 
 /** A refusal the client should see as it is: the edge answers with its status, code and message. */
 export class VaultError extends Error {
@@ -39,8 +40,6 @@ interface Upload {
   offset: number
   key: string
   tempPath: string
-  /** SHA-256 of bytes [0, offset). node:crypto's, measured faster here than Bun.CryptoHasher (see BENCHMARKS.md). */
-  hasher: Hash
   busy: boolean
   touchedAt: number
   /** Set once complete: the file it became. */
@@ -49,10 +48,14 @@ interface Upload {
 
 /** Bytes buffered by the file writer before they are flushed and counted: bounded memory per upload. */
 const WRITE_BUFFER = 4 << 20
+/** Bytes handed to the hashing thread per message. */
+const HASH_BATCH = 1 << 20
 
 export class UploadManager {
   private readonly uploads = new Map<string, Upload>()
   private sweeper: ReturnType<typeof setInterval> | undefined
+  /** SHA-256 of each upload's bytes [0, offset), computed on a worker thread beside the transfer. */
+  private readonly hasher = new UploadHasher()
 
   constructor(
     private readonly files: FileStore,
@@ -90,12 +93,12 @@ export class UploadManager {
       offset: 0,
       key,
       tempPath: this.blobs.tempPath(key),
-      hasher: createHash('sha256'),
       busy: false,
       touchedAt: this.now(),
     }
     await Bun.write(upload.tempPath, '')
     this.uploads.set(upload.id, upload)
+    this.hasher.start(upload.id)
     if (length === 0) await this.complete(upload)
     return upload
   }
@@ -140,19 +143,36 @@ export class UploadManager {
 
   private async receive(upload: Upload, fd: number, body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (!body) return
-    // Bun's native file writer on an O_APPEND descriptor: it writes from our buffers without another copy and
-    // measured several times faster than node:fs writes here (BENCHMARKS.md). Bytes count as received (the offset
-    // moves) only once a flush has put them on disk; if a flush fails, the hash goes back to the state before it
-    // and the file is cut back to the offset, so offset, file and hash always agree, whatever happens.
+    // Bun's native file writer on an O_APPEND descriptor, and the hash on a worker thread: reading the socket,
+    // writing the disk and hashing overlap. Bytes count as received (the offset moves) only once a flush has put
+    // them on disk; if a flush fails, the hash rolls back to the last commit and the file is cut back to the
+    // offset, so offset, file and hash always agree, whatever happens to the connection or the disk.
     const writer = Bun.file(fd).writer({ highWaterMark: WRITE_BUFFER })
     let unflushed = 0
-    let committedHash = upload.hasher.copy()
+    let toHash: Uint8Array[] = []
+    let toHashBytes = 0
+    const sendToHasher = () => {
+      if (toHashBytes === 0) return
+      // A fresh buffer of our own to transfer: the writer may still hold the stream's buffers, and a pooled Buffer
+      // must never be detached.
+      const batch = new Uint8Array(toHashBytes)
+      let at = 0
+      for (const chunk of toHash) {
+        batch.set(chunk, at)
+        at += chunk.byteLength
+      }
+      this.hasher.update(upload.id, batch)
+      toHash = []
+      toHashBytes = 0
+    }
     const commit = async () => {
       if (unflushed === 0) return
       try {
         await writer.flush()
       } catch (error) {
-        upload.hasher = committedHash
+        toHash = []
+        toHashBytes = 0
+        this.hasher.rollback(upload.id)
         try {
           ftruncateSync(fd, upload.offset)
         } catch {}
@@ -160,9 +180,10 @@ export class UploadManager {
         if (code === 'ENOSPC' || code === 'EDQUOT') throw new VaultError(507, 'storage_full', 'the server has no space left for this upload')
         throw error
       }
+      sendToHasher()
+      this.hasher.commit(upload.id)
       upload.offset += unflushed
       unflushed = 0
-      committedHash = upload.hasher.copy()
     }
     const reader = body.getReader()
     // Everything read so far, written or not: past the declared length the request is refused at once.
@@ -176,14 +197,20 @@ export class UploadManager {
           break // the client went away: keep what arrived
         }
         if (result.done) break
-        received += result.value.byteLength
+        const chunk = result.value
+        received += chunk.byteLength
         if (received > upload.length) {
           await commit()
           throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
         }
-        writer.write(result.value)
-        upload.hasher.update(result.value)
-        unflushed += result.value.byteLength
+        writer.write(chunk)
+        toHash.push(chunk)
+        toHashBytes += chunk.byteLength
+        unflushed += chunk.byteLength
+        if (toHashBytes >= HASH_BATCH) {
+          sendToHasher()
+          await this.hasher.ready()
+        }
         if (unflushed >= WRITE_BUFFER) await commit()
       }
       await commit()
@@ -193,7 +220,8 @@ export class UploadManager {
   }
 
   private async complete(upload: Upload): Promise<void> {
-    const sha256 = upload.hasher.digest('hex')
+    const sha256 = await this.hasher.digest(upload.id)
+    this.hasher.drop(upload.id)
     await this.blobs.publish(upload.tempPath, upload.key)
     const at = new Date(this.now())
     try {
@@ -220,6 +248,7 @@ export class UploadManager {
     const upload = this.get(ownerId, id)
     if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
     this.uploads.delete(id)
+    this.hasher.drop(id)
     if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
   }
 
@@ -229,6 +258,7 @@ export class UploadManager {
     for (const upload of [...this.uploads.values()]) {
       if (upload.busy || upload.touchedAt > cutoff) continue
       this.uploads.delete(upload.id)
+      this.hasher.drop(upload.id)
       if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
     }
   }
@@ -240,6 +270,7 @@ export class UploadManager {
 
   stop(): void {
     clearInterval(this.sweeper)
+    this.hasher.close()
   }
 }
 
