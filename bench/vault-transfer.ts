@@ -4,8 +4,8 @@
 //
 //   bun bench/vault-transfer.ts [MiB=1024] [runs=3]
 //
-// Each direction runs `runs` times per server, alternating, and the best run counts (the machine's noise only
-// ever slows a run down). Bounded: one file, a fixed number of runs.
+// Each direction runs `runs` times per server, alternating, each after a `sync`, and the best run counts (the
+// machine's noise only ever slows a run down). Bounded: one file, a fixed number of runs.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,9 @@ function rss(pid: number): number {
 
 /** Runs `fn` while sampling the server's RSS; returns seconds and the peak growth over the RSS before it. */
 async function measure(pid: number, fn: () => Promise<void>) {
+  // Every transfer starts with no dirty pages waiting: otherwise whichever side runs while the kernel writes back
+  // the previous gigabyte is slowed by it, and the comparison measures the disk's mood.
+  Bun.spawnSync(['sync'])
   const before = rss(pid)
   let peak = before
   const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)

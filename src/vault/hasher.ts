@@ -9,7 +9,7 @@ export class UploadHasher {
   private outstanding = 0
   private drainWaiters: Array<() => void> = []
 
-  constructor(private readonly maxOutstanding = 16 * 1024 * 1024) {
+  constructor(private readonly maxOutstanding = 8 * 1024 * 1024) {
     this.worker.onmessage = (event: MessageEvent<HashReply>) => {
       if ('hashed' in event.data) {
         this.outstanding -= event.data.hashed

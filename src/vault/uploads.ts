@@ -47,7 +47,7 @@ interface Upload {
 }
 
 /** Bytes buffered by the file writer before they are flushed and counted: bounded memory per upload. */
-const WRITE_BUFFER = 4 << 20
+const WRITE_BUFFER = 2 << 20
 /** Bytes handed to the hashing thread per message. */
 const HASH_BATCH = 1 << 20
 
