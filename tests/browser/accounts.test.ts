@@ -79,4 +79,4 @@ test('register, see home, reload and stay logged in, log out, log back in', asyn
 
   expect(pageErrors).toEqual([])
   await context.close()
-})
+}, 120_000)

@@ -106,7 +106,7 @@ test('two people chat with emoji and reactions, and a reload keeps the history',
   expect(a.errors).toEqual([])
   expect(b.errors).toEqual([])
   await a.page.context().close()
-})
+}, 120_000)
 
 test('after the server goes away and comes back, the page reconnects, resends what was pending and catches up', async () => {
   // A fixed port, so the restarted server is where the pages expect it.
@@ -155,4 +155,4 @@ test('after the server goes away and comes back, the page reconnects, resends wh
   } finally {
     await own.dispose()
   }
-})
+}, 120_000)

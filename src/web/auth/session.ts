@@ -13,13 +13,15 @@ const [checked, setChecked] = createSignal(false)
 
 export { user, checked }
 
-/** Asks the server who we are (the cookie rides along); also slides the session forward. */
+/** Asks the server who we are (the cookie rides along); also slides the session forward. Only the server's own
+ * "401" logs the page out: an unreachable server (a restart, a network drop) leaves the user as they were. */
 export async function refreshSession(): Promise<void> {
   try {
-    const { data } = await api.auth.me.get()
-    setUser(data?.user ?? null)
+    const { data, error } = await api.auth.me.get()
+    if (data) setUser(data.user)
+    else if (error?.status === 401) setUser(null)
   } catch {
-    setUser(null)
+    // unreachable: keep the current state
   } finally {
     setChecked(true)
   }
