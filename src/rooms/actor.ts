@@ -24,10 +24,6 @@ export abstract class Actor<Message> {
     })
   }
 
-  get queued(): number {
-    return this.mailbox.length
-  }
-
   private async drain(): Promise<void> {
     this.draining = true
     try {

@@ -83,10 +83,6 @@ export class Room extends Actor<RoomCommand> {
     return [...this.presence.values()].map((p) => p.user)
   }
 
-  get memberCount(): number {
-    return this.members.size
-  }
-
   protected failed(command: RoomCommand, error: unknown): void {
     this.deps.onError?.(error, `room ${this.name}: ${command.kind}`)
     if ('conn' in command) command.conn.send({ type: 'error', code: 'internal', message: 'the room could not handle that request' })

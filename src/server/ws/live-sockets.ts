@@ -13,12 +13,6 @@ export class LiveSockets {
 
   constructor(private readonly sessions: SessionStore) {}
 
-  get count(): number {
-    let n = 0
-    for (const set of this.bySession.values()) n += set.size
-    return n
-  }
-
   add(sessionId: string, socket: Closable): void {
     let set = this.bySession.get(sessionId)
     if (!set) this.bySession.set(sessionId, (set = new Set()))
