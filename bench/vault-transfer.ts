@@ -22,12 +22,20 @@ function rss(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024
 }
 
-/** Runs `fn` while sampling the server's RSS; returns seconds and the peak growth over the RSS before it. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Runs `fn` while sampling the server's RSS; returns seconds, the peak growth over the RSS before it, and the
+ * server's CPU use (all its threads) in cores. */
 async function measure(pid: number, fn: () => Promise<void>) {
   // Every transfer starts with no dirty pages waiting: otherwise whichever side runs while the kernel writes back
   // the previous gigabyte is slowed by it, and the comparison measures the disk's mood.
   Bun.spawnSync(['sync'])
   const before = rss(pid)
+  const cpu0 = cpuSeconds(pid)
+  const client0 = process.cpuUsage()
   let peak = before
   const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
   const start = performance.now()
@@ -35,7 +43,8 @@ async function measure(pid: number, fn: () => Promise<void>) {
   const seconds = (performance.now() - start) / 1000
   clearInterval(sampler)
   peak = Math.max(peak, rss(pid))
-  return { seconds, growth: peak - before }
+  const client = process.cpuUsage(client0)
+  return { seconds, growth: peak - before, cpu: (cpuSeconds(pid) - cpu0) / seconds, clientCpu: (client.user + client.system) / 1e6 / seconds }
 }
 
 async function drain(response: Response): Promise<number> {
@@ -83,7 +92,10 @@ async function ourUpload(): Promise<string> {
   return patched.headers.get('vault-file-id')!
 }
 
-const results = { baseline: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0 }, ours: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0 } }
+const results = {
+  baseline: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0, upCpu: 0, downCpu: 0 },
+  ours: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0, upCpu: 0, downCpu: 0 },
+}
 try {
   let fileId = ''
   for (let run = 0; run < RUNS; run++) {
@@ -97,6 +109,11 @@ try {
     })
     const bd = await measure(baselineChild.pid, async () => void (await drain(await fetch(`${baseline}/file`))))
     const od = await measure(server.pid, async () => void (await drain(await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth }))))
+    // CPU is reported for the best (fastest) run of each.
+    if (bu.seconds < results.baseline.up) results.baseline.upCpu = bu.cpu
+    if (ou.seconds < results.ours.up) results.ours.upCpu = ou.cpu
+    if (bd.seconds < results.baseline.down) results.baseline.downCpu = bd.cpu
+    if (od.seconds < results.ours.down) results.ours.downCpu = od.cpu
     results.baseline.up = Math.min(results.baseline.up, bu.seconds)
     results.ours.up = Math.min(results.ours.up, ou.seconds)
     results.baseline.down = Math.min(results.baseline.down, bd.seconds)
@@ -115,13 +132,14 @@ try {
   const mibps = (seconds: number) => (MIB / seconds).toFixed(0)
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
   console.log(`file: ${MIB} MiB, best of ${RUNS} runs each; sha256 of the stored file matches: ${intact}`)
-  console.log('| direction | baseline MiB/s | PartyRoom MiB/s | ratio | baseline peak RSS growth | PartyRoom peak RSS growth |')
-  console.log('| --- | --- | --- | --- | --- | --- |')
-  for (const [label, b, o, bg, og] of [
-    ['upload', results.baseline.up, results.ours.up, results.baseline.upGrowth, results.ours.upGrowth],
-    ['download', results.baseline.down, results.ours.down, results.baseline.downGrowth, results.ours.downGrowth],
+  console.log('| direction | baseline MiB/s | PartyRoom MiB/s | ratio | baseline peak RSS growth | PartyRoom peak RSS growth | server CPU baseline / PartyRoom |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
+  const cores = (x: number) => x.toFixed(2)
+  for (const [label, b, o, bg, og, bc, oc] of [
+    ['upload', results.baseline.up, results.ours.up, results.baseline.upGrowth, results.ours.upGrowth, results.baseline.upCpu, results.ours.upCpu],
+    ['download', results.baseline.down, results.ours.down, results.baseline.downGrowth, results.ours.downGrowth, results.baseline.downCpu, results.ours.downCpu],
   ] as const) {
-    console.log(`| ${label} | ${mibps(b)} | ${mibps(o)} | ${(b / o).toFixed(2)} | ${mib(bg)} MiB | ${mib(og)} MiB |`)
+    console.log(`| ${label} | ${mibps(b)} | ${mibps(o)} | ${(b / o).toFixed(2)} | ${mib(bg)} MiB | ${mib(og)} MiB | ${cores(bc)} / ${cores(oc)} cores |`)
   }
 } finally {
   baselineChild.kill()
