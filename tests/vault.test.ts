@@ -385,6 +385,10 @@ describe('limits and crashes', () => {
       expect((await over.json()).error.code).toBe('quota_exceeded')
       // Cancelling the reservation frees the room again.
       await client.terminate(reserved.headers.get('location')!)
+      // Uploads created at the same moment cannot share the same free space (400,000 bytes are left).
+      const racing = await Promise.all([client.create('race-a.bin', 300_000), client.create('race-b.bin', 300_000)])
+      expect(racing.map((r) => r.status).sort()).toEqual([201, 413])
+      await client.terminate(racing.find((r) => r.status === 201)!.headers.get('location')!)
       expect((await client.create('third.bin', 200_000)).status).toBe(201)
       const usage = await requestJson(`${small.url}/api/vault/usage`, { headers: as(user) })
       expect(usage.body.usedBytes).toBe(600_000)

@@ -96,9 +96,16 @@ export class UploadManager {
       busy: false,
       touchedAt: this.now(),
     }
-    await Bun.write(upload.tempPath, '')
+    // Reserved before the first await, so two uploads created at once cannot both fit into the same free space.
     this.uploads.set(upload.id, upload)
     this.hasher.start(upload.id)
+    try {
+      await Bun.write(upload.tempPath, '')
+    } catch (error) {
+      this.uploads.delete(upload.id)
+      this.hasher.drop(upload.id)
+      throw error
+    }
     if (length === 0) await this.complete(upload)
     return upload
   }
