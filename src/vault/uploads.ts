@@ -2,13 +2,12 @@
 // offset in one or more requests, and becomes a vault file only when complete: flushed, hashed, renamed into
 // place, and recorded. Bytes are hashed as they arrive, so a 1 GiB file is never read twice. Uploads live in
 // memory and in DATA_DIR/vault/tmp; a restart discards them (the temporaries are removed at start).
-import { closeSync, ftruncateSync, openSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
 import { newKey, type LocalBlobStore } from './blob-store'
 import { nextFreeName } from './names'
-import { UploadHasher } from './hasher'
+import { UploadWriter } from './upload-writer'
 
 /** A refusal the client should see as it is: the edge answers with its status, code and message. */
 export class VaultError extends Error {
@@ -46,16 +45,12 @@ interface Upload {
   file?: FileRow
 }
 
-/** Bytes buffered by the file writer before they are flushed and counted: bounded memory per upload. */
-const WRITE_BUFFER = 2 << 20
-/** Bytes handed to the hashing thread per message. */
-const HASH_BATCH = 1 << 20
 
 export class UploadManager {
   private readonly uploads = new Map<string, Upload>()
   private sweeper: ReturnType<typeof setInterval> | undefined
-  /** SHA-256 of each upload's bytes [0, offset), computed on a worker thread beside the transfer. */
-  private readonly hasher = new UploadHasher()
+  /** Writes each upload's bytes to its temporary file and hashes them, on a thread of its own. */
+  private readonly writer = new UploadWriter()
 
   constructor(
     private readonly files: FileStore,
@@ -98,12 +93,12 @@ export class UploadManager {
     }
     // Reserved before the first await, so two uploads created at once cannot both fit into the same free space.
     this.uploads.set(upload.id, upload)
-    this.hasher.start(upload.id)
+    this.writer.start(upload.id)
     try {
       await Bun.write(upload.tempPath, '')
     } catch (error) {
       this.uploads.delete(upload.id)
-      this.hasher.drop(upload.id)
+      this.writer.drop(upload.id)
       throw error
     }
     if (length === 0) await this.complete(upload)
@@ -133,68 +128,25 @@ export class UploadManager {
     }
     upload.busy = true
     upload.touchedAt = this.now()
-    let fd: number | undefined
     try {
-      // Appending, from exactly the offset: whatever a failed request may have left past it is cut off first.
-      fd = openSync(upload.tempPath, 'a')
-      ftruncateSync(fd, upload.offset)
-      await this.receive(upload, fd, body)
+      await this.receive(upload, body)
     } finally {
       upload.busy = false
       upload.touchedAt = this.now()
-      if (fd !== undefined) closeSync(fd)
     }
     if (upload.offset === upload.length) await this.complete(upload)
     return upload
   }
 
-  private async receive(upload: Upload, fd: number, body: ReadableStream<Uint8Array> | null): Promise<void> {
+  /** Reads the body and hands it to the writer thread; the offset moves to what that thread committed. A body
+   * that ends early keeps every byte that reached the disk; one that runs past the declared length is refused. */
+  private async receive(upload: Upload, body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (!body) return
-    // Bun's native file writer on an O_APPEND descriptor, and the hash on a worker thread: reading the socket,
-    // writing the disk and hashing overlap. Bytes count as received (the offset moves) only once a flush has put
-    // them on disk; if a flush fails, the hash rolls back to the last commit and the file is cut back to the
-    // offset, so offset, file and hash always agree, whatever happens to the connection or the disk.
-    const writer = Bun.file(fd).writer({ highWaterMark: WRITE_BUFFER })
-    let unflushed = 0
-    let toHash: Uint8Array[] = []
-    let toHashBytes = 0
-    const sendToHasher = () => {
-      if (toHashBytes === 0) return
-      // A fresh buffer of our own to transfer: the writer may still hold the stream's buffers, and a pooled Buffer
-      // must never be detached.
-      const batch = new Uint8Array(toHashBytes)
-      let at = 0
-      for (const chunk of toHash) {
-        batch.set(chunk, at)
-        at += chunk.byteLength
-      }
-      this.hasher.update(upload.id, batch)
-      toHash = []
-      toHashBytes = 0
-    }
-    const commit = async () => {
-      if (unflushed === 0) return
-      try {
-        await writer.flush()
-      } catch (error) {
-        toHash = []
-        toHashBytes = 0
-        this.hasher.rollback(upload.id)
-        try {
-          ftruncateSync(fd, upload.offset)
-        } catch {}
-        const code = (error as NodeJS.ErrnoException).code
-        if (code === 'ENOSPC' || code === 'EDQUOT') throw new VaultError(507, 'storage_full', 'the server has no space left for this upload')
-        throw error
-      }
-      sendToHasher()
-      this.hasher.commit(upload.id)
-      upload.offset += unflushed
-      unflushed = 0
-    }
-    const reader = body.getReader()
-    // Everything read so far, written or not: past the declared length the request is refused at once.
+    // Appending from exactly the offset: whatever a failed request left past it is cut off first.
+    this.writer.open(upload.id, upload.tempPath, upload.offset)
+    let refused: VaultError | undefined
     let received = upload.offset
+    const reader = body.getReader()
     try {
       for (;;) {
         let result: Awaited<ReturnType<typeof reader.read>>
@@ -204,31 +156,31 @@ export class UploadManager {
           break // the client went away: keep what arrived
         }
         if (result.done) break
-        const chunk = result.value
-        received += chunk.byteLength
+        received += result.value.byteLength
         if (received > upload.length) {
-          await commit()
-          throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
+          refused = new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
+          break
         }
-        writer.write(chunk)
-        toHash.push(chunk)
-        toHashBytes += chunk.byteLength
-        unflushed += chunk.byteLength
-        if (toHashBytes >= HASH_BATCH) {
-          sendToHasher()
-          await this.hasher.ready()
-        }
-        if (unflushed >= WRITE_BUFFER) await commit()
+        this.writer.write(upload.id, result.value)
+        await this.writer.ready()
       }
-      await commit()
     } finally {
       reader.releaseLock()
+      const closed = await this.writer.close(upload.id)
+      upload.offset = closed.offset
+      if (closed.error && !refused) {
+        const full = closed.error.code === 'ENOSPC' || closed.error.code === 'EDQUOT'
+        refused = full
+          ? new VaultError(507, 'storage_full', 'the server has no space left for this upload')
+          : new VaultError(500, 'write_failed', 'the upload could not be written; try again')
+      }
     }
+    if (refused) throw refused
   }
 
   private async complete(upload: Upload): Promise<void> {
-    const sha256 = await this.hasher.digest(upload.id)
-    this.hasher.drop(upload.id)
+    const sha256 = await this.writer.digest(upload.id)
+    this.writer.drop(upload.id)
     await this.blobs.publish(upload.tempPath, upload.key)
     const at = new Date(this.now())
     try {
@@ -255,7 +207,7 @@ export class UploadManager {
     const upload = this.get(ownerId, id)
     if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
     this.uploads.delete(id)
-    this.hasher.drop(id)
+    this.writer.drop(id)
     if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
   }
 
@@ -265,7 +217,7 @@ export class UploadManager {
     for (const upload of [...this.uploads.values()]) {
       if (upload.busy || upload.touchedAt > cutoff) continue
       this.uploads.delete(upload.id)
-      this.hasher.drop(upload.id)
+      this.writer.drop(upload.id)
       if (!upload.file) await this.blobs.removeTemp(upload.tempPath)
     }
   }
@@ -277,7 +229,7 @@ export class UploadManager {
 
   stop(): void {
     clearInterval(this.sweeper)
-    this.hasher.close()
+    this.writer.terminate()
   }
 }
 
