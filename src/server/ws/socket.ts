@@ -32,7 +32,7 @@ const MAX_BAD_FRAMES = 50
 type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string }
 
 /** Elysia hands text frames over already JSON-parsed when they look like JSON; anything else arrives raw. */
-export function decodeFrame(raw: unknown): Outcome {
+function decodeFrame(raw: unknown): Outcome {
   let value = raw
   if (typeof raw === 'string') {
     try {
