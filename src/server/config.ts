@@ -1,6 +1,6 @@
 // Every setting PartyRoom reads, in one typed place. A wrong value stops the server at start with a message that
 // names the variable, instead of surfacing later as a confusing runtime failure.
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -59,7 +59,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'REGISTER_LIMIT_PER_ADDRESS', default: '20', meaning: 'registrations per client address per minute' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'use X-Forwarded-For/-Proto from a reverse proxy' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error or silent' },
-  { name: 'WEB_DIR', default: './dist/web', meaning: 'built web client to serve at /' },
+  { name: 'WEB_DIR', default: 'dist/web in the project', meaning: 'built web client to serve at /' },
   { name: 'CHAT_RETENTION_DAYS', default: '30', meaning: 'chat messages older than this are deleted (0 keeps them)' },
   { name: 'CHAT_RETENTION_MAX_MESSAGES', default: '100000', meaning: 'newest messages kept per room (0: no cap)' },
   { name: 'CHAT_RETENTION_INTERVAL_MINUTES', default: '60', meaning: 'how often the cleanup runs (also at start)' },
@@ -112,7 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     registerLimitPerAddress: integer(env, 'REGISTER_LIMIT_PER_ADDRESS', 20, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
-    webDir: resolve(env.WEB_DIR?.trim() || './dist/web'),
+    webDir: env.WEB_DIR?.trim() ? resolve(env.WEB_DIR.trim()) : join(import.meta.dir, '../../dist/web'),
     chat: {
       retentionDays: integer(env, 'CHAT_RETENTION_DAYS', 30, 0, 36500),
       retentionMaxMessages: integer(env, 'CHAT_RETENTION_MAX_MESSAGES', 100_000, 0, 1_000_000_000),
