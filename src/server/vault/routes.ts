@@ -239,7 +239,7 @@ export const vaultRoutes = (deps: VaultDeps) => {
           set.headers['tus-resumable'] = TUS_VERSION
           // creation-with-upload: the first bytes may ride along.
           if (request.headers.get('content-type') === 'application/offset+octet-stream' && length > 0) {
-            await uploads.append(user.id, upload.id, 0, request.body, integerHeader(request, 'content-length'))
+            await uploads.append(user.id, upload.id, 0, request, integerHeader(request, 'content-length'))
           }
           set.headers['upload-offset'] = String(upload.offset)
           if (upload.file) set.headers['vault-file-id'] = upload.file.id
@@ -269,7 +269,7 @@ export const vaultRoutes = (deps: VaultDeps) => {
           }
           const offset = integerHeader(request, 'upload-offset')
           if (offset === undefined) throw new ApiError(400, 'offset_required', 'Upload-Offset is required', TUS_HEADERS)
-          const upload = await uploads.append(user.id, params.id, offset, request.body, integerHeader(request, 'content-length'))
+          const upload = await uploads.append(user.id, params.id, offset, request, integerHeader(request, 'content-length'))
           set.status = 204
           set.headers['tus-resumable'] = TUS_VERSION
           set.headers['upload-offset'] = String(upload.offset)
