@@ -99,12 +99,14 @@ const results = {
 try {
   let fileId = ''
   for (let run = 0; run < RUNS; run++) {
+    // The previous run's files go first, outside the measurement, on both sides.
+    await fetch(`${baseline}/file`, { method: 'DELETE' })
+    if (fileId) await fetch(`${server.url}/api/vault/files/${fileId}`, { method: 'DELETE', headers: auth })
     const bu = await measure(baselineChild.pid, async () => {
       const r = await fetch(`${baseline}/file`, { method: 'PUT', body: Bun.file(source) })
       if (r.status !== 204) throw new Error(`baseline upload answered ${r.status}`)
     })
     const ou = await measure(server.pid, async () => {
-      if (fileId) await fetch(`${server.url}/api/vault/files/${fileId}`, { method: 'DELETE', headers: auth })
       fileId = await ourUpload()
     })
     const bd = await measure(baselineChild.pid, async () => void (await drain(await fetch(`${baseline}/file`))))

@@ -144,8 +144,9 @@ export class UploadManager {
    * short keeps every byte that landed. The offset moves only after the hash has covered the segment.
    */
   private async receive(upload: Upload, request: Request, declaredLength?: number): Promise<void> {
-    const body = request.body
-    if (!body) return
+    // `request.body` is not touched on the fast path: reading it turns Bun's native body into a JavaScript
+    // stream, and Bun.write then copies through it at about half the speed.
+    if (declaredLength === 0 || (declaredLength === undefined && !request.body)) return
     const path = `${upload.tempPath}.${upload.segments.length}`
     writeFileSync(path, '')
     const following = upload.hasher.follow(path)
@@ -154,7 +155,7 @@ export class UploadManager {
     if (declaredLength === undefined) {
       let received = upload.offset
       source = new Response(
-        body.pipeThrough(
+        request.body!.pipeThrough(
           new TransformStream<Uint8Array, Uint8Array>({
             transform(chunk, controller) {
               received += chunk.byteLength
