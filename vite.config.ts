@@ -1,9 +1,12 @@
 import { defineConfig } from 'vite'
 import solid from 'vite-plugin-solid'
+import { PROTOCOL_VERSION } from './src/rooms/protocol'
 
 export default defineConfig({
   root: 'src/web',
   plugins: [solid()],
+  // The protocol version this client speaks; the server announces its own in `hello`.
+  define: { __PROTOCOL_VERSION__: JSON.stringify(PROTOCOL_VERSION) },
   build: {
     outDir: '../../dist/web',
     emptyOutDir: true,

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
-import { uniqueName } from '../support/http'
+import { registerAndLogin, uniqueName } from '../support/http'
 import { launchBrowser } from '../support/browser'
 
 let server: TestServer
@@ -80,3 +80,25 @@ test('register, see home, reload and stay logged in, log out, log back in', asyn
   expect(pageErrors).toEqual([])
   await context.close()
 }, 120_000)
+
+test('a page whose server speaks a newer protocol asks the person to reload', async () => {
+  const account = await registerAndLogin(server.url)
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  // Stand between the page and the server and make the server announce the next protocol version.
+  await page.routeWebSocket('**/ws', (ws) => {
+    const upstream = ws.connectToServer()
+    upstream.onMessage((message) => {
+      const frame = JSON.parse(String(message))
+      if (frame.type === 'hello') frame.protocol += 1
+      ws.send(JSON.stringify(frame))
+    })
+    ws.onMessage((message) => upstream.send(message))
+  })
+  await page.goto(server.url + '/login')
+  await page.getByLabel('Username').fill(account.username)
+  await page.getByLabel('Password').fill(account.password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('status').filter({ hasText: 'PartyRoom was updated on the server' }).waitFor()
+  await context.close()
+}, 60_000)

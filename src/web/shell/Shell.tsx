@@ -2,7 +2,7 @@
 import { A, useNavigate } from '@solidjs/router'
 import { createEffect, onCleanup, Show, type ParentProps } from 'solid-js'
 import { checked, logout, refreshSession, user } from '../auth/session'
-import { connect, disconnect, latencyMs, status } from '../socket/connection'
+import { connect, disconnect, latencyMs, outdated, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { GlobalChatContext } from '../chat/context'
 
@@ -53,6 +53,12 @@ export function Shell(props: ParentProps) {
               Log out
             </button>
           </header>
+          <Show when={outdated()}>
+            <p class="banner update" role="status">
+              PartyRoom was updated on the server. <button class="link" onClick={() => location.reload()}>Reload</button> to use the new
+              version.
+            </p>
+          </Show>
           <GlobalChatContext.Provider value={chat}>
             <main class="content">{props.children}</main>
           </GlobalChatContext.Provider>

@@ -9,7 +9,9 @@ const [status, setStatus] = createSignal<SocketStatus>('offline')
 const [latencyMs, setLatencyMs] = createSignal<number>()
 /** What the server allows, as it announced in its hello (the default until then). */
 const [limits, setLimits] = createSignal({ maxMessageLength: 4000 })
-export { status, latencyMs, limits }
+/** True when the server speaks another protocol version than this page: it was updated, and the page should reload. */
+const [outdated, setOutdated] = createSignal(false)
+export { status, latencyMs, limits, outdated }
 
 type Listener = (message: ServerMessage) => void
 const listeners = new Set<Listener>()
@@ -52,6 +54,7 @@ function open() {
     if (message.type === 'hello') {
       attempt = 0
       setLimits(message.limits)
+      setOutdated(message.protocol !== __PROTOCOL_VERSION__)
       setStatus('online')
       ping()
     } else if (message.type === 'pong' && message.nonce) {
