@@ -54,6 +54,11 @@ interface Upload {
 }
 
 
+/** Where the `index`-th request body of an upload is written. */
+function segmentPath(upload: Upload, index: number): string {
+  return `${upload.tempPath}.${index}`
+}
+
 export class UploadManager {
   private readonly uploads = new Map<string, Upload>()
   private sweeper: ReturnType<typeof setInterval> | undefined
@@ -147,7 +152,7 @@ export class UploadManager {
     // `request.body` is not touched on the fast path: reading it turns Bun's native body into a JavaScript
     // stream, and Bun.write then copies through it at about half the speed.
     if (declaredLength === 0 || (declaredLength === undefined && !request.body)) return
-    const path = `${upload.tempPath}.${upload.segments.length}`
+    const path = segmentPath(upload, upload.segments.length)
     writeFileSync(path, '')
     const following = upload.hasher.follow(path)
     let refused: VaultError | undefined
@@ -194,7 +199,8 @@ export class UploadManager {
   private async discard(upload: Upload): Promise<void> {
     this.uploads.delete(upload.id)
     upload.hasher.close()
-    for (let i = 0; i <= upload.segments.length; i++) await this.blobs.removeTemp(`${upload.tempPath}.${i}`)
+    // One past the recorded segments: the one a failed request may have left.
+    for (let i = 0; i <= upload.segments.length; i++) await this.blobs.removeTemp(segmentPath(upload, i))
     await this.blobs.removeTemp(upload.tempPath)
   }
 
@@ -214,26 +220,31 @@ export class UploadManager {
   }
 
   private async complete(upload: Upload): Promise<void> {
-    const sha256 = await upload.hasher.digest()
-    upload.hasher.close()
-    if (upload.segments.length === 0) writeFileSync(upload.tempPath, '')
-    await this.blobs.publish(await this.assemble(upload), upload.key)
-    const at = new Date(this.now())
     try {
-      upload.file = this.files.insert({
-        id: randomUUID(),
-        ownerId: upload.ownerId,
-        name: nextFreeName(upload.name, (candidate) => this.files.nameTaken(upload.ownerId, candidate)),
-        size: upload.length,
-        contentType: upload.contentType,
-        sha256,
-        storageKey: upload.key,
-        createdAt: at,
-        updatedAt: at,
-      })
+      const sha256 = await upload.hasher.digest()
+      if (upload.segments.length === 0) writeFileSync(upload.tempPath, '')
+      await this.blobs.publish(await this.assemble(upload), upload.key)
+      const at = new Date(this.now())
+      try {
+        upload.file = this.files.insert({
+          id: randomUUID(),
+          ownerId: upload.ownerId,
+          name: nextFreeName(upload.name, (candidate) => this.files.nameTaken(upload.ownerId, candidate)),
+          size: upload.length,
+          contentType: upload.contentType,
+          sha256,
+          storageKey: upload.key,
+          createdAt: at,
+          updatedAt: at,
+        })
+      } catch (error) {
+        await this.blobs.remove(upload.key)
+        throw error
+      }
+      upload.hasher.close()
     } catch (error) {
-      await this.blobs.remove(upload.key)
-      this.uploads.delete(upload.id)
+      // A complete upload that cannot become a file cannot be resumed either: nothing of it is kept.
+      await this.discard(upload)
       throw error
     }
   }
