@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startServer, type TestServer } from './support/server'
 import { registerAndLogin } from './support/http'
 import { TestSocket } from './support/ws'
+import { PROTOCOL_VERSION } from '../src/rooms/protocol'
 
 let server: TestServer
 let account: Awaited<ReturnType<typeof registerAndLogin>>
@@ -25,7 +26,7 @@ describe('the /ws endpoint', () => {
     const hello = await socket.next()
     expect(hello).toEqual({
       type: 'hello',
-      protocol: 2,
+      protocol: PROTOCOL_VERSION,
       user: { id: account.user.id, username: account.username },
       limits: { maxMessageLength: 4000 },
     })

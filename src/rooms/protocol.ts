@@ -1,9 +1,9 @@
 // The one WebSocket protocol, shared by the server (which validates every client frame against these schemas at
 // the edge) and the web client (which imports the types). Each frame is a JSON object with a `type` discriminant.
-import { t, type Static } from 'elysia'
+import { t, type Static, type TSchema } from 'elysia'
 
 /** Bumped on any incompatible change; the server announces it in `hello`. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** The room everyone logged in shares. */
 export const GLOBAL_ROOM = 'global'
@@ -15,6 +15,33 @@ export const HISTORY_PAGE = 50
 export const MAX_HISTORY_PAGE = 100
 
 const room = t.String({ pattern: ROOM_NAME_PATTERN })
+/** A call member's id: stable for one page's stay in a room, across reconnects of its socket. */
+const memberId = t.String({ minLength: 1, maxLength: 64 })
+/** Longest session description accepted for relay (a 4-track offer is about 10 KB). */
+export const MAX_SDP_LENGTH = 48 * 1024
+const mediaState = t.Object(
+  {
+    camera: t.Boolean(),
+    mic: t.Boolean(),
+    screen: t.Boolean(),
+  },
+  { additionalProperties: false },
+)
+const nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()])
+const description = t.Object(
+  { type: t.Union([t.Literal('offer'), t.Literal('answer')]), sdp: t.String({ minLength: 1, maxLength: MAX_SDP_LENGTH }) },
+  { additionalProperties: false },
+)
+/** RTCIceCandidate.toJSON(); an empty `candidate` marks the end of candidates. */
+const candidate = t.Object(
+  {
+    candidate: t.String({ maxLength: 1024 }),
+    sdpMid: t.Optional(nullable(t.String({ maxLength: 64 }))),
+    sdpMLineIndex: t.Optional(nullable(t.Integer({ minimum: 0, maximum: 255 }))),
+    usernameFragment: t.Optional(nullable(t.String({ maxLength: 256 }))),
+  },
+  { additionalProperties: false },
+)
 const messageId = t.Integer({ minimum: 1 })
 const strict = { additionalProperties: false }
 
@@ -45,6 +72,16 @@ export const ClientMessage = t.Union([
     strict,
   ),
   t.Object({ type: t.Literal('chat.typing'), room, typing: t.Boolean() }, strict),
+  // Video rooms. `resume`: the member id this page had before its socket dropped; it keeps its place and its peer
+  // connections if the room still holds it.
+  t.Object({ type: t.Literal('room.join'), room, media: mediaState, resume: t.Optional(memberId) }, strict),
+  t.Object({ type: t.Literal('room.leave'), room }, strict),
+  t.Object({ type: t.Literal('room.media'), room, media: mediaState }, strict),
+  // Exactly one of description or candidate; relayed to the one member named by `to`.
+  t.Object(
+    { type: t.Literal('room.signal'), room, to: memberId, description: t.Optional(description), candidate: t.Optional(candidate) },
+    strict,
+  ),
   t.Object(
     { type: t.Literal('chat.react'), room, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
     strict,
@@ -80,6 +117,30 @@ export interface LiveMessage extends ChatMessage {
   clientId: string
 }
 
+export type MediaState = Static<typeof mediaState>
+export type SessionDescription = Static<typeof description>
+export type IceCandidate = Static<typeof candidate>
+
+/** As RTCIceServer. */
+export interface IceServer {
+  urls: string[]
+  username?: string
+  credential?: string
+}
+
+export type MemberConnection = 'connected' | 'reconnecting'
+
+/** A call member as another member sees it. */
+export interface CallMember {
+  id: string
+  user: UserRef
+  media: MediaState
+  connection: MemberConnection
+  /** Perfect negotiation role of the receiver of this frame toward this member, decided by the server: in every
+   * pair the member who joined later is polite (it yields when offers collide). */
+  polite: boolean
+}
+
 /** Frames the server sends. */
 export type ServerMessage =
   | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number } }
@@ -104,6 +165,23 @@ export type ServerMessage =
   | { type: 'chat.presence'; room: string; event: 'join' | 'leave'; user: UserRef }
   | { type: 'chat.typing'; room: string; user: UserRef; typing: boolean }
   | { type: 'chat.reactions'; room: string; messageId: number; reactions: ReactionSummary[] }
+  /** You are in the call. `resumed`: the member id you asked to resume was kept (your peer connections stay). */
+  | {
+      type: 'room.joined'
+      room: string
+      self: string
+      resumed: boolean
+      members: CallMember[]
+      iceServers: IceServer[]
+      maxMembers: number
+    }
+  | { type: 'room.member-joined'; room: string; member: CallMember }
+  | { type: 'room.member-left'; room: string; member: string }
+  | { type: 'room.member-connection'; room: string; member: string; connection: MemberConnection }
+  | { type: 'room.media'; room: string; member: string; media: MediaState }
+  | { type: 'room.signal'; room: string; from: string; description?: SessionDescription; candidate?: IceCandidate }
+  /** The room closed the call for you (you joined again elsewhere with the same member id, or the room closed). */
+  | { type: 'room.left'; room: string; reason: string }
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {

@@ -1,12 +1,21 @@
-// Finds a room actor by name. The global chat exists from start to shutdown; video rooms (a later issue) are
-// created on first join and closed when empty.
-import { Room, type RoomDeps } from './room'
+// Finds a room actor by name. The global chat exists from start to shutdown; a video room is created by its first
+// join and forgotten when it closes (it closes itself once empty for a grace period).
+import { Room, type RoomCommand, type RoomDeps } from './room'
+import type { CallDeps } from './call'
 import { GLOBAL_ROOM } from './protocol'
+
+export interface VideoRoomOptions {
+  call: CallDeps
+  emptyGraceMs: number
+}
 
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
 
-  constructor(private readonly deps: RoomDeps) {
+  constructor(
+    private readonly deps: RoomDeps,
+    private readonly video?: VideoRoomOptions,
+  ) {
     this.rooms.set(GLOBAL_ROOM, new Room(GLOBAL_ROOM, deps))
   }
 
@@ -17,6 +26,23 @@ export class RoomRegistry {
   /** The room with that name, if it is open. */
   find(name: string): Room | undefined {
     return this.rooms.get(name)
+  }
+
+  /** The video room with that name, created if it is not open. Undefined when video rooms are not configured. */
+  open(name: string): Room | undefined {
+    const existing = this.rooms.get(name)
+    if (existing || !this.video) return existing
+    const video = this.video
+    const room: Room = new Room(name, this.deps, {
+      call: video.call,
+      emptyGraceMs: video.emptyGraceMs,
+      closed: (closing) => {
+        if (this.rooms.get(name) === closing) this.rooms.delete(name)
+      },
+      redirect: (command: RoomCommand) => this.open(name)?.tell(command),
+    })
+    this.rooms.set(name, room)
+    return room
   }
 
   all(): Room[] {

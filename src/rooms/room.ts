@@ -3,6 +3,7 @@
 import { Actor } from './actor'
 import type { Broadcaster, Connection } from './connection'
 import { TokenBucket } from './token-bucket'
+import { Call, type CallDeps } from './call'
 import {
   HISTORY_PAGE,
   MAX_MESSAGE_LENGTH,
@@ -44,6 +45,25 @@ export type RoomCommand =
   | { kind: 'react'; conn: Connection; frame: ClientMessageOf<'chat.react'> }
   | { kind: 'flush' }
   | { kind: 'graceExpired'; userId: number }
+  /** The socket closed: `dropped` when it went away without a clean close (its call member may come back). */
+  | { kind: 'disconnected'; conn: Connection; dropped: boolean }
+  | { kind: 'call.join'; conn: Connection; frame: ClientMessageOf<'room.join'> }
+  | { kind: 'call.leave'; conn: Connection }
+  | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
+  | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
+  | { kind: 'call.graceExpired'; memberId: string }
+  | { kind: 'emptyCheck' }
+
+/** What makes a room a video room: a call, and a lifetime that ends once nobody is left. */
+export interface CallRoomOptions {
+  call: CallDeps
+  /** An empty room stays open this long before it closes (a quick reload or rejoin finds it as it was). */
+  emptyGraceMs: number
+  /** The room closed; the registry forgets it. */
+  closed(room: Room): void
+  /** A command that reached the room after it closed goes to whichever room now has the name. */
+  redirect(command: RoomCommand): void
+}
 
 interface Presence {
   user: UserRef
@@ -68,14 +88,36 @@ export class Room extends Actor<RoomCommand> {
   private pending: Pending[] = []
   private flushScheduled = false
   private readonly now: () => number
+  /** Present in video rooms only; the global chat has none. */
+  private readonly call: Call | undefined
+  private emptyTimer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
 
   constructor(
     readonly name: string,
     private readonly deps: RoomDeps,
+    private readonly callOptions?: CallRoomOptions,
   ) {
     super()
     this.topic = `room:${name}`
     this.now = deps.now ?? Date.now
+    if (callOptions) {
+      this.call = new Call(
+        name,
+        callOptions.call,
+        (conn, code, message, extra) => this.refuse(conn, code, message, extra),
+        (memberId) => this.tell({ kind: 'call.graceExpired', memberId }),
+      )
+    }
+  }
+
+  get isCall(): boolean {
+    return this.call !== undefined
+  }
+
+  /** The call's members (for tests and metrics). */
+  get callMembers() {
+    return this.call?.list() ?? []
   }
 
   /** Users present right now (for tests and metrics). */
@@ -89,7 +131,30 @@ export class Room extends Actor<RoomCommand> {
   }
 
   protected receive(command: RoomCommand): void {
+    if (this.closed) {
+      // Only a join can make sense of a closed room: it goes to the room that now carries the name.
+      if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
+      if ('conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave' && command.kind !== 'call.leave') {
+        return this.refuse(command.conn, 'not_joined', `join the call in room "${this.name}" first`)
+      }
+      return
+    }
     switch (command.kind) {
+      case 'disconnected':
+        return this.disconnected(command.conn, command.dropped)
+      case 'call.join':
+        return this.callJoin(command.conn, command.frame)
+      case 'call.leave':
+        return this.callLeave(command.conn)
+      case 'call.media':
+        return this.call?.media(command.conn, command.frame.media)
+      case 'call.signal':
+        return this.call?.signal(command.conn, command.frame)
+      case 'call.graceExpired':
+        this.call?.graceExpired(command.memberId)
+        return this.checkEmpty()
+      case 'emptyCheck':
+        return this.emptyCheck()
       case 'join':
         return this.join(command.conn, command.after)
       case 'leave':
@@ -125,6 +190,10 @@ export class Room extends Actor<RoomCommand> {
   }
 
   private join(conn: Connection, after: number | undefined) {
+    // A video room's chat belongs to its call: only members of the call read and write it.
+    if (this.call && this.call.memberOf(conn) === undefined) {
+      return this.refuse(conn, 'not_joined', `join the call in room "${this.name}" first`)
+    }
     this.members.set(conn.id, conn)
     conn.subscribe(this.topic)
 
@@ -167,6 +236,47 @@ export class Room extends Actor<RoomCommand> {
       hasMoreAfter,
     })
     if (arrived) this.publish({ type: 'chat.presence', room: this.name, event: 'join', user: conn.user })
+  }
+
+  private callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
+    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (this.call.join(conn, frame.media, frame.resume)) {
+      clearTimeout(this.emptyTimer)
+      this.emptyTimer = undefined
+    }
+  }
+
+  private callLeave(conn: Connection) {
+    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (!this.call.leave(conn)) return this.refuse(conn, 'not_joined', `you are not in the call in room "${this.name}"`)
+    this.leave(conn)
+    conn.send({ type: 'room.left', room: this.name, reason: 'you left' })
+    this.checkEmpty()
+  }
+
+  private disconnected(conn: Connection, dropped: boolean) {
+    this.leave(conn)
+    if (this.call) {
+      if (dropped) this.call.dropped(conn)
+      else this.call.leave(conn)
+      this.checkEmpty()
+    }
+  }
+
+  /** A video room with nobody left (not even someone reconnecting) closes after a grace period. */
+  private checkEmpty() {
+    if (!this.callOptions || this.call!.size > 0 || this.members.size > 0 || this.emptyTimer) return
+    this.emptyTimer = setTimeout(() => this.tell({ kind: 'emptyCheck' }), this.callOptions.emptyGraceMs)
+  }
+
+  private emptyCheck() {
+    this.emptyTimer = undefined
+    if (this.call!.size > 0 || this.members.size > 0) return
+    this.closed = true
+    this.flush()
+    for (const present of this.presence.values()) clearTimeout(present.leaveTimer)
+    this.call!.close()
+    this.callOptions!.closed(this)
   }
 
   private leave(conn: Connection) {
@@ -291,6 +401,8 @@ export class Room extends Actor<RoomCommand> {
   /** Stops timers and writes what is pending; for shutdown. */
   async close(): Promise<void> {
     for (const present of this.presence.values()) clearTimeout(present.leaveTimer)
+    clearTimeout(this.emptyTimer)
+    this.call?.close()
     await this.ask({ kind: 'flush' })
   }
 }

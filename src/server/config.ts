@@ -1,6 +1,7 @@
 // Every setting PartyRoom reads, in one typed place. A wrong value stops the server at start with a message that
 // names the variable, instead of surfacing later as a confusing runtime failure.
 import { join, resolve } from 'node:path'
+import type { IceConfig } from '../rooms/ice'
 
 export class ConfigError extends Error {
   constructor(variable: string, problem: string) {
@@ -44,6 +45,13 @@ export interface Config {
     quotaBytes: number
     maxFileBytes: number
   }
+  rooms: {
+    maxMembers: number
+    reconnectGraceMs: number
+    emptyGraceMs: number
+    signalsPerSecond: number
+  }
+  ice: IceConfig
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -69,6 +77,14 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'VAULT_QUOTA_BYTES', default: '10737418240 (10 GiB)', meaning: 'vault space per user' },
   { name: 'VAULT_MAX_FILE_BYTES', default: '4294967296 (4 GiB)', meaning: 'largest single vault file' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
+  { name: 'ROOM_MAX_MEMBERS', default: '8', meaning: 'members one video room holds; more are refused with room_full' },
+  { name: 'ROOM_RECONNECT_GRACE_MS', default: '15000', meaning: 'a call member whose connection dropped keeps its place this long' },
+  { name: 'ROOM_EMPTY_GRACE_MS', default: '10000', meaning: 'an empty video room closes after this long' },
+  { name: 'ROOM_SIGNALS_PER_SECOND', default: '50', meaning: 'offers, answers and ICE candidates one member may send per second (bursts of 4x)' },
+  { name: 'STUN_URLS', default: 'stun:stun.l.google.com:19302', meaning: 'comma-separated STUN URLs given to browsers (empty: none)' },
+  { name: 'TURN_URLS', default: '(none)', meaning: 'comma-separated TURN URLs, e.g. turn:turn.example.org:3478?transport=udp' },
+  { name: 'TURN_SECRET', default: '(none)', meaning: "coturn's static-auth-secret; required with TURN_URLS" },
+  { name: 'TURN_CREDENTIAL_TTL_SECONDS', default: '43200', meaning: 'lifetime of the TURN credentials handed to each member' },
 ]
 
 type Env = Record<string, string | undefined>
@@ -88,6 +104,22 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true
   if (['0', 'false', 'no', 'off'].includes(raw)) return false
   throw new ConfigError(name, `expected true or false, got "${env[name]}"`)
+}
+
+function iceUrls(env: Env, name: string, fallback: string[], schemes: readonly string[]): string[] {
+  const raw = env[name]
+  if (raw === undefined) return fallback
+  const urls = raw
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+  for (const url of urls) {
+    const scheme = url.slice(0, url.indexOf(':'))
+    if (!schemes.includes(scheme) || url.length <= scheme.length + 1 || /\s/.test(url)) {
+      throw new ConfigError(name, `"${url}" is not a ${schemes.join(':/')}: URL`)
+    }
+  }
+  return urls
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
@@ -126,5 +158,24 @@ export function loadConfig(env: Env = process.env): Config {
       quotaBytes: integer(env, 'VAULT_QUOTA_BYTES', 10 * 1024 ** 3, 0, 2 ** 52),
       maxFileBytes: integer(env, 'VAULT_MAX_FILE_BYTES', 4 * 1024 ** 3, 0, 2 ** 52),
     },
+    rooms: {
+      maxMembers: integer(env, 'ROOM_MAX_MEMBERS', 8, 2, 1000),
+      reconnectGraceMs: integer(env, 'ROOM_RECONNECT_GRACE_MS', 15_000, 0, 600_000),
+      emptyGraceMs: integer(env, 'ROOM_EMPTY_GRACE_MS', 10_000, 0, 3_600_000),
+      signalsPerSecond: integer(env, 'ROOM_SIGNALS_PER_SECOND', 50, 1, 100_000),
+    },
+    ice: loadIce(env),
+  }
+}
+
+function loadIce(env: Env): IceConfig {
+  const turnUrls = iceUrls(env, 'TURN_URLS', [], ['turn', 'turns'])
+  const turnSecret = env.TURN_SECRET?.trim() || undefined
+  if (turnUrls.length > 0 && !turnSecret) throw new ConfigError('TURN_SECRET', 'is required when TURN_URLS is set')
+  return {
+    stunUrls: iceUrls(env, 'STUN_URLS', ['stun:stun.l.google.com:19302'], ['stun', 'stuns']),
+    turnUrls,
+    turnSecret,
+    turnCredentialTtlSeconds: integer(env, 'TURN_CREDENTIAL_TTL_SECONDS', 43_200, 60, 30 * 24 * 3600),
   }
 }

@@ -12,6 +12,7 @@ import { MessageStore } from '../db/messages'
 import { PasswordHasher } from './auth/passwords'
 import { loadJwtSecret } from './auth/secret'
 import { RoomRegistry } from '../rooms/registry'
+import { iceServersFor } from '../rooms/ice'
 import { ChatRetention } from '../rooms/retention'
 import { CloseCode } from '../rooms/protocol'
 import { BunBroadcaster } from './ws/broadcaster'
@@ -53,6 +54,17 @@ async function main() {
       catchUpPage: 500,
     },
     onError: (error, context) => log.error({ err: error, context }, 'room error'),
+  }, {
+    emptyGraceMs: config.rooms.emptyGraceMs,
+    call: {
+      limits: {
+        maxMembers: config.rooms.maxMembers,
+        reconnectGraceMs: config.rooms.reconnectGraceMs,
+        signalBurst: config.rooms.signalsPerSecond * 4,
+        signalsPerSecond: config.rooms.signalsPerSecond,
+      },
+      iceServers: (user) => iceServersFor(config.ice, user.id),
+    },
   })
   const liveSockets = new LiveSockets(sessions)
 

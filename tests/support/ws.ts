@@ -57,6 +57,17 @@ export class TestSocket {
     }
   }
 
+  /** Waits for a frame matching the predicate without consuming anything; returns every frame queued by then. */
+  async until(predicate: (frame: any) => boolean, timeoutMs = 5000): Promise<any[]> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.frames.some(predicate)) {
+      if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) while waiting`)
+      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)
+      await Bun.sleep(5)
+    }
+    return [...this.frames]
+  }
+
   async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs
     while (!this.closed && Date.now() < deadline) await Bun.sleep(20)

@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto'
 import {
   ClientMessage,
   CloseCode,
+  GLOBAL_ROOM,
   MAX_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
   type ServerMessage,
 } from '../../rooms/protocol'
 import type { Connection } from '../../rooms/connection'
 import type { RoomRegistry } from '../../rooms/registry'
-import type { Room } from '../../rooms/room'
 import { TokenBucket } from '../../rooms/token-bucket'
 import { authentication, type SessionDeps } from '../auth/session'
 import type { Logger } from '../log'
@@ -63,7 +63,8 @@ function decodeFrame(raw: unknown): Outcome {
 interface SocketState {
   conn: Connection
   sessionId: string
-  rooms: Set<Room>
+  /** Names of the rooms this socket joined (chat or call); told when it closes. */
+  rooms: Set<string>
   frames: TokenBucket
   badFrames: number
   lastThrottleNotice: number
@@ -83,15 +84,27 @@ export const socketRoute = (deps: SocketDeps) => {
   const dispatch = (state: SocketState, message: ClientMessage) => {
     const { conn } = state
     if (message.type === 'ping') return conn.send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
+    if (message.type === 'room.join') {
+      if (message.room === GLOBAL_ROOM) return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call' })
+      const room = deps.rooms.open(message.room)
+      if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled' })
+      state.rooms.add(message.room)
+      return room.tell({ kind: 'call.join', conn, frame: message })
+    }
     const room = deps.rooms.find(message.room)
     if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"` })
     switch (message.type) {
       case 'chat.join':
-        state.rooms.add(room)
+        state.rooms.add(message.room)
         return room.tell({ kind: 'join', conn, after: message.after })
       case 'chat.leave':
-        state.rooms.delete(room)
         return room.tell({ kind: 'leave', conn })
+      case 'room.leave':
+        return room.tell({ kind: 'call.leave', conn })
+      case 'room.media':
+        return room.tell({ kind: 'call.media', conn, frame: message })
+      case 'room.signal':
+        return room.tell({ kind: 'call.signal', conn, frame: message })
       case 'chat.history':
         return room.tell({ kind: 'history', conn, frame: message })
       case 'chat.send':
@@ -156,12 +169,15 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       dispatch(state, decoded.message)
     },
-    close(ws) {
+    close(ws, code) {
       const state = states.get(ws.raw)
       if (!state) return
       states.delete(ws.raw)
       deps.liveSockets.remove(state.sessionId, ws.raw)
-      for (const room of state.rooms) room.tell({ kind: 'leave', conn: state.conn })
+      // 1006: the connection died without a close frame (a network drop, a killed tab); a call member then
+      // keeps its place for a while to come back. Any deliberate close (1000, 1001 on unload, ours) leaves at once.
+      const dropped = code === 1006
+      for (const name of state.rooms) deps.rooms.find(name)?.tell({ kind: 'disconnected', conn: state.conn, dropped })
       deps.log.debug({ event: 'ws.close', userId: state.conn.user.id, conn: state.conn.id }, 'socket closed')
     },
   })

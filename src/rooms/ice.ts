@@ -1,0 +1,28 @@
+// The ICE servers a call member is given: STUN URLs as configured, and TURN with time-limited credentials in the
+// shape coturn checks with `use-auth-secret` (the "TURN REST API"): username = "<expiry unix seconds>:<user id>",
+// credential = base64(HMAC-SHA1(secret, username)). coturn recomputes the HMAC, so nothing is shared per user.
+import { createHmac } from 'node:crypto'
+import type { IceServer } from './protocol'
+
+export interface IceConfig {
+  stunUrls: string[]
+  turnUrls: string[]
+  /** coturn's static-auth-secret; required when turnUrls is set. */
+  turnSecret: string | undefined
+  turnCredentialTtlSeconds: number
+}
+
+export function turnCredentials(secret: string, userId: number, ttlSeconds: number, nowMs = Date.now()) {
+  const username = `${Math.floor(nowMs / 1000) + ttlSeconds}:${userId}`
+  const credential = createHmac('sha1', secret).update(username).digest('base64')
+  return { username, credential }
+}
+
+export function iceServersFor(config: IceConfig, userId: number, nowMs = Date.now()): IceServer[] {
+  const servers: IceServer[] = []
+  if (config.stunUrls.length > 0) servers.push({ urls: config.stunUrls })
+  if (config.turnUrls.length > 0 && config.turnSecret) {
+    servers.push({ urls: config.turnUrls, ...turnCredentials(config.turnSecret, userId, config.turnCredentialTtlSeconds, nowMs) })
+  }
+  return servers
+}
