@@ -145,8 +145,9 @@ export interface CallMember {
 export type ServerMessage =
   | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number } }
   | { type: 'pong'; nonce?: string; serverTime: number }
-  /** `ref` names the client id of the chat message the error is about, when there is one. */
-  | { type: 'error'; code: string; message: string; ref?: string; retryAfterMs?: number }
+  /** `ref` names the client id of the chat message the error is about, when there is one; `about` the type of the
+   * frame it answers and `room` its room, when known. */
+  | { type: 'error'; code: string; message: string; ref?: string; retryAfterMs?: number; room?: string; about?: string }
   | {
       type: 'chat.joined'
       room: string

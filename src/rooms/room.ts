@@ -79,6 +79,20 @@ interface Pending {
   row: NewMessage
 }
 
+/** The client frame behind each command, named in the error frames it causes. */
+const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
+  join: 'chat.join',
+  leave: 'chat.leave',
+  history: 'chat.history',
+  send: 'chat.send',
+  typing: 'chat.typing',
+  react: 'chat.react',
+  'call.join': 'room.join',
+  'call.leave': 'room.leave',
+  'call.media': 'room.media',
+  'call.signal': 'room.signal',
+}
+
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
 
 export class Room extends Actor<RoomCommand> {
@@ -127,10 +141,16 @@ export class Room extends Actor<RoomCommand> {
 
   protected failed(command: RoomCommand, error: unknown): void {
     this.deps.onError?.(error, `room ${this.name}: ${command.kind}`)
-    if ('conn' in command) command.conn.send({ type: 'error', code: 'internal', message: 'the room could not handle that request' })
+    if ('conn' in command) {
+      command.conn.send({ type: 'error', code: 'internal', message: 'the room could not handle that request', room: this.name, about: ABOUT[command.kind] })
+    }
   }
 
+  /** The frame type of the command being handled, for error frames. */
+  private about: string | undefined
+
   protected receive(command: RoomCommand): void {
+    this.about = ABOUT[command.kind]
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
@@ -179,7 +199,7 @@ export class Room extends Actor<RoomCommand> {
   }
 
   private refuse(conn: Connection, code: string, message: string, extra: { ref?: string; retryAfterMs?: number } = {}) {
-    conn.send({ type: 'error', code, message, ...extra })
+    conn.send({ type: 'error', code, message, room: this.name, ...(this.about ? { about: this.about } : {}), ...extra })
   }
 
   /** A command from a connection that has not joined gets an error and nothing else. */

@@ -8,6 +8,7 @@ import { Shell } from './shell/Shell'
 import { HomePage } from './home/HomePage'
 import { ChatPage } from './chat/ChatPage'
 import { RoomsPage } from './rooms/RoomsPage'
+import { CallPage } from './rooms/CallPage'
 import { VaultPage } from './vault/VaultPage'
 import './styles.css'
 
@@ -29,6 +30,7 @@ render(
         <Route path="/" component={HomePage} />
         <Route path="/chat" component={ChatPage} />
         <Route path="/rooms" component={RoomsPage} />
+        <Route path="/rooms/:name" component={CallPage} />
         <Route path="/vault" component={VaultPage} />
         <Route path="*" component={() => <p>Page not found.</p>} />
       </Route>

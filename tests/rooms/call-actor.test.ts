@@ -125,7 +125,7 @@ describe('the call in a room actor', () => {
     const room = rooms.open('standup')!
     const conns = [1, 2, 3].map((id) => new RecordingConnection(`c${id}`, { id, username: `u${id}` }))
     for (const c of conns) await room.ask(join(c))
-    expect(conns[2]!.received).toEqual([{ type: 'error', code: 'room_full', message: 'room "standup" is full (2 members)' }])
+    expect(conns[2]!.received).toEqual([{ type: 'error', code: 'room_full', message: 'room "standup" is full (2 members)', room: 'standup', about: 'room.join' }])
     expect(room.callMembers).toHaveLength(2)
     expect(conns[0]!.received.filter((f) => f.type === 'room.member-joined')).toHaveLength(1)
     await rooms.close()

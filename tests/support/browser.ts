@@ -24,3 +24,28 @@ export async function launchBrowser(): Promise<Browser> {
     ],
   })
 }
+
+/** Keeps every ICE pair on 127.0.0.1: each page ignores remote candidates for any other address, so media between
+ * pages never uses the machine's other interfaces. */
+export const LOOPBACK_ONLY_ICE = `(() => {
+  const add = RTCPeerConnection.prototype.addIceCandidate
+  RTCPeerConnection.prototype.addIceCandidate = function (candidate, ...rest) {
+    const line = candidate && (candidate.candidate ?? '')
+    if (line && !/ 127\\.0\\.0\\.1 /.test(line)) return Promise.resolve()
+    return add.call(this, candidate, ...rest)
+  }
+})()`
+
+/** A page in its own browser context (its own cookies), logged in with the session cookie of a test account. */
+export async function openPageAs(browser: Browser, baseUrl: string, account: { cookie: string }, path: string) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
+  const [pair] = account.cookie.split(';')
+  const [name, value] = pair!.split('=')
+  await context.addCookies([{ name: name!, value: value!, url: baseUrl }])
+  await context.addInitScript(LOOPBACK_ONLY_ICE)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  await page.goto(baseUrl + path)
+  return { page, context, errors }
+}

@@ -29,7 +29,7 @@ const checkByType = new Map(
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
 
-type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string }
+type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string; about?: string }
 
 /** Elysia hands text frames over already JSON-parsed when they look like JSON; anything else arrives raw. */
 function decodeFrame(raw: unknown): Outcome {
@@ -55,6 +55,7 @@ function decodeFrame(raw: unknown): Outcome {
   return {
     ok: false,
     code: 'invalid_message',
+    about: type,
     message: `invalid "${type}" frame${first ? `: ${first.path || '/'} ${first.message}` : ''}`,
   }
 }
@@ -85,14 +86,18 @@ export const socketRoute = (deps: SocketDeps) => {
     const { conn } = state
     if (message.type === 'ping') return conn.send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
     if (message.type === 'room.join') {
-      if (message.room === GLOBAL_ROOM) return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call' })
+      if (message.room === GLOBAL_ROOM) {
+        return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
+      }
       const room = deps.rooms.open(message.room)
-      if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled' })
+      if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
       state.rooms.add(message.room)
       return room.tell({ kind: 'call.join', conn, frame: message })
     }
     const room = deps.rooms.find(message.room)
-    if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"` })
+    if (!room) {
+      return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"`, room: message.room, about: message.type })
+    }
     switch (message.type) {
       case 'chat.join':
         state.rooms.add(message.room)
@@ -163,7 +168,7 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       const decoded = decodeFrame(raw)
       if (!decoded.ok) {
-        conn.send({ type: 'error', code: decoded.code, message: decoded.message })
+        conn.send({ type: 'error', code: decoded.code, message: decoded.message, ...(decoded.about ? { about: decoded.about } : {}) })
         if (++state.badFrames > MAX_BAD_FRAMES) ws.close(CloseCode.policyViolation, 'too many invalid frames')
         return
       }

@@ -4,12 +4,18 @@ import { EmojiPicker } from './EmojiPicker'
 import { user } from '../auth/session'
 import type { ChatMessage } from '../../rooms/protocol'
 import { limits } from '../socket/connection'
+import type { Chat } from './chat-store'
 
 const time = (at: number) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 const day = (at: number) => new Date(at).toLocaleDateString([], { weekday: 'long', month: 'long', day: 'numeric' })
 
 export function ChatPage() {
-  const chat = useGlobalChat()
+  return <ChatView chat={useGlobalChat()} title="Chat" subtitle="Everyone on this server" members />
+}
+
+/** A room's chat: the global chat page, and the chat panel of a video room. */
+export function ChatView(props: { chat: Chat; title: string; subtitle?: string; members?: boolean }) {
+  const chat = props.chat
   const [draft, setDraft] = createSignal('')
   const [picker, setPicker] = createSignal<{ for: 'composer' } | { for: 'reaction'; message: ChatMessage }>()
   let list: HTMLDivElement | undefined
@@ -72,11 +78,13 @@ export function ChatPage() {
   const length = () => [...draft()].length
 
   return (
-    <section class="chat">
+    <section class="chat" classList={{ 'no-members': !props.members }}>
       <div class="chat-main">
         <header class="chat-header">
-          <h1>Chat</h1>
-          <span class="muted">Everyone on this server</span>
+          <h1>{props.title}</h1>
+          <Show when={props.subtitle}>
+            <span class="muted">{props.subtitle}</span>
+          </Show>
         </header>
         <Show when={chat.error()}>
           <p class="error banner" role="alert">
@@ -181,12 +189,14 @@ export function ChatPage() {
           <EmojiPicker onPick={pick} onClose={() => setPicker(undefined)} />
         </Show>
       </div>
-      <aside class="members card">
-        <h2>Here now ({chat.state.members.length})</h2>
-        <ul data-testid="members">
-          <For each={chat.state.members}>{(m) => <li classList={{ me: m.id === user()?.id }}>{m.username}</li>}</For>
-        </ul>
-      </aside>
+      <Show when={props.members}>
+        <aside class="members card">
+          <h2>Here now ({chat.state.members.length})</h2>
+          <ul data-testid="members">
+            <For each={chat.state.members}>{(m) => <li classList={{ me: m.id === user()?.id }}>{m.username}</li>}</For>
+          </ul>
+        </aside>
+      </Show>
     </section>
   )
 }

@@ -37,7 +37,14 @@ function locate(messages: ChatMessage[], id: number): number {
   return lo
 }
 
-export function createChat(room: string, me: () => UserRef | null) {
+export interface ChatOptions {
+  /** Join on every new connection by itself (the global chat). A video room's chat is joined by its call instead,
+   * once the call is joined, because only call members may read it. */
+  joinOnConnect?: boolean
+}
+
+export function createChat(room: string, me: () => UserRef | null, options: ChatOptions = {}) {
+  const joinOnConnect = options.joinOnConnect ?? true
   const [state, setState] = createStore<ChatState>({
     messages: [],
     pending: [],
@@ -83,6 +90,7 @@ export function createChat(room: string, me: () => UserRef | null) {
   const handle = (frame: ServerMessage) => {
     switch (frame.type) {
       case 'hello': {
+        if (!joinOnConnect) return
         // A new connection: join again, asking only for what came after the last message we have.
         const after = lastId()
         send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
@@ -161,7 +169,7 @@ export function createChat(room: string, me: () => UserRef | null) {
             )
           }
           setState('pending', (list) => list.map((p) => (p.clientId === ref ? { ...p, state: 'failed', error: frame.message } : p)))
-        } else if (frame.code !== 'rate_limited') {
+        } else if (frame.code !== 'rate_limited' && frame.about?.startsWith('chat.') && (frame.room === undefined || frame.room === room)) {
           setError(frame.message)
         }
         return

@@ -1,0 +1,195 @@
+// The call view: a responsive grid of tiles (ourselves first), controls for microphone, camera, screen share and
+// devices, the room's chat beside it, and leave.
+import { useNavigate, useParams } from '@solidjs/router'
+import { createSignal, For, onCleanup, onMount, Show } from 'solid-js'
+import { user } from '../auth/session'
+import { ChatView } from '../chat/ChatPage'
+import { createCall, type RemoteMember } from './call-store'
+import { rememberRoom, validRoomName } from './names'
+import { Tile } from './Tile'
+
+export function CallPage() {
+  const params = useParams<{ name: string }>()
+  const navigate = useNavigate()
+  return (
+    <Show when={validRoomName(params.name)} fallback={<p class="error">“{params.name}” is not a room name. Room names use letters, digits, - and _.</p>}>
+      {/* A new room name means a new call: keyed, so the old one is left and disposed. */}
+      <Show when={params.name} keyed>
+        {(name) => <Call name={name} onLeft={() => navigate('/rooms')} />}
+      </Show>
+    </Show>
+  )
+}
+
+function Call(props: { name: string; onLeft: () => void }) {
+  const call = createCall(props.name, user)
+  const [chatOpen, setChatOpen] = createSignal(true)
+  const [settingsOpen, setSettingsOpen] = createSignal(false)
+  const [audioBlocked, setAudioBlocked] = createSignal(false)
+  const [copied, setCopied] = createSignal(false)
+  onMount(() => {
+    rememberRoom(props.name)
+    call.start()
+  })
+  onCleanup(() => call.dispose())
+
+  const local = call.local
+  const tiles = () => 1 + call.state.members.length + call.state.members.filter((m) => m.media.screen).length + (local.state().screen ? 1 : 0)
+  const columns = () => Math.ceil(Math.sqrt(tiles()))
+
+  const notice = (m: RemoteMember) => {
+    if (m.connection === 'reconnecting' || m.peer === 'disconnected' || m.peer === 'failed') return 'Reconnecting…'
+    if (m.peer === 'waiting' || m.peer === 'new' || m.peer === 'connecting') return 'Connecting…'
+    return undefined
+  }
+
+  const copyLink = async () => {
+    await navigator.clipboard?.writeText(location.href).catch(() => undefined)
+    setCopied(true)
+    setTimeout(() => setCopied(false), 2000)
+  }
+
+  const leave = () => {
+    call.leave()
+    props.onLeft()
+  }
+
+  const unblockAudio = () => {
+    for (const audio of document.querySelectorAll<HTMLAudioElement>('.call-tile audio')) void audio.play()
+    setAudioBlocked(false)
+  }
+
+  return (
+    <section class="call" classList={{ 'chat-open': chatOpen() }} data-testid="call" data-phase={call.state.phase}>
+      <header class="call-header">
+        <h1>{props.name}</h1>
+        <span class="muted" data-testid="member-count">
+          {call.state.phase === 'joined' ? `${call.state.members.length + 1} of ${call.state.maxMembers}` : call.state.phase === 'joining' ? 'joining…' : ''}
+        </span>
+        <button class="secondary small" onClick={copyLink}>
+          {copied() ? 'Link copied' : 'Copy link'}
+        </button>
+        <Show when={!call.online()}>
+          <span class="status status-offline">reconnecting to the server…</span>
+        </Show>
+      </header>
+
+      <Show when={call.state.phase === 'refused'}>
+        <p class="error banner" role="alert">
+          Could not join: {call.state.reason}. <a href="/rooms">Back to rooms</a>
+        </p>
+      </Show>
+      <Show when={call.state.phase === 'left' && call.state.reason !== 'you left'}>
+        <p class="banner" role="status">
+          You left the call: {call.state.reason}. <button class="link" onClick={() => location.reload()}>Join again</button>
+        </p>
+      </Show>
+      <Show when={local.error() ?? call.state.error}>
+        <p class="error banner" role="alert">
+          {local.error() ?? call.state.error}{' '}
+          <button class="link" onClick={() => (local.clearError(), call.clearError())}>
+            dismiss
+          </button>
+        </p>
+      </Show>
+      <Show when={audioBlocked()}>
+        <p class="banner" role="status">
+          Your browser blocked the sound of this call. <button onClick={unblockAudio}>Turn sound on</button>
+        </p>
+      </Show>
+
+      <div class="call-body">
+        <div class="call-grid" style={{ '--columns': columns() }} data-testid="call-grid">
+          <Tile
+            name={user()?.username ?? 'you'}
+            stream={local.stream}
+            version={local.tracks().camera ? 1 : 0}
+            kind="camera"
+            self
+            cameraOn={local.state().camera}
+            micOn={local.state().mic}
+            speaking={call.selfSpeaking()}
+          />
+          <Show when={local.tracks().screen}>
+            {(track) => <Tile name={user()?.username ?? 'you'} stream={new MediaStream([track()])} kind="screen" self cameraOn micOn={false} speaking={false} />}
+          </Show>
+          <For each={call.state.members}>
+            {(m) => (
+              <>
+                <Tile
+                  name={m.user.username}
+                  memberId={m.id}
+                  stream={call.peer(m.id)?.camera}
+                  version={m.streams}
+                  kind="camera"
+                  cameraOn={m.media.camera}
+                  micOn={m.media.mic}
+                  speaking={call.speaking(m)}
+                  notice={notice(m)}
+                  stats={m.stats}
+                  playAudio
+                  onAudioBlocked={() => setAudioBlocked(true)}
+                  onFirstFrame={() => call.firstFrame(m.id)}
+                />
+                <Show when={m.media.screen && (void m.streams, call.peer(m.id)?.screen)}>
+                  {(screen) => (
+                    <Tile name={m.user.username} memberId={m.id} stream={screen()} version={m.streams} kind="screen" cameraOn micOn={false} speaking={false} />
+                  )}
+                </Show>
+              </>
+            )}
+          </For>
+        </div>
+        <Show when={chatOpen() && call.state.phase === 'joined'}>
+          <aside class="call-chat card" data-testid="room-chat">
+            <ChatView chat={call.chat} title="Room chat" />
+          </aside>
+        </Show>
+      </div>
+
+      <footer class="call-controls">
+        <button classList={{ off: !local.state().mic }} aria-pressed={!local.state().mic} onClick={() => local.toggleMic()} data-testid="toggle-mic">
+          {local.state().mic ? '🎙️ Mute' : '🔇 Unmute'}
+        </button>
+        <button
+          classList={{ off: !local.state().camera }}
+          aria-pressed={!local.state().camera}
+          onClick={() => void local.toggleCamera()}
+          data-testid="toggle-camera"
+        >
+          {local.state().camera ? '📷 Stop video' : '📷 Start video'}
+        </button>
+        <Show when={'getDisplayMedia' in navigator.mediaDevices}>
+          <button classList={{ on: local.state().screen }} onClick={() => void local.toggleScreen()} data-testid="toggle-screen">
+            {local.state().screen ? '🖥️ Stop sharing' : '🖥️ Share screen'}
+          </button>
+        </Show>
+        <button class="secondary" onClick={() => setSettingsOpen(!settingsOpen())} aria-expanded={settingsOpen()}>
+          ⚙️ Devices
+        </button>
+        <button class="secondary" onClick={() => setChatOpen(!chatOpen())} aria-expanded={chatOpen()}>
+          💬 Chat
+        </button>
+        <button class="danger" onClick={leave} data-testid="leave">
+          Leave
+        </button>
+        <Show when={settingsOpen()}>
+          <div class="device-settings card">
+            <label>
+              Camera
+              <select value={local.cameraId() ?? ''} onChange={(e) => void local.chooseCamera(e.currentTarget.value)} data-testid="camera-select">
+                <For each={local.devices().cameras}>{(d, i) => <option value={d.deviceId}>{d.label || `Camera ${i() + 1}`}</option>}</For>
+              </select>
+            </label>
+            <label>
+              Microphone
+              <select value={local.micId() ?? ''} onChange={(e) => void local.chooseMicrophone(e.currentTarget.value)} data-testid="mic-select">
+                <For each={local.devices().microphones}>{(d, i) => <option value={d.deviceId}>{d.label || `Microphone ${i() + 1}`}</option>}</For>
+              </select>
+            </label>
+          </div>
+        </Show>
+      </footer>
+    </section>
+  )
+}
