@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite'
 import solid from 'vite-plugin-solid'
-import { PROTOCOL_VERSION } from './src/rooms/protocol'
+import { PROTOCOL_VERSION } from './src/rooms/constants'
 
 export default defineConfig({
   root: 'src/web',

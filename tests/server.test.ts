@@ -65,6 +65,10 @@ describe('configuration', () => {
     [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: expected true or false/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: expected one of/],
     [{ BCRYPT_COST: '4' }, /BCRYPT_COST: must be between 10 and 16/],
+    [{ ROOM_MAX_MEMBERS: '1' }, /ROOM_MAX_MEMBERS: must be between 2 and 1000/],
+    [{ STUN_URLS: 'http://stun.example.org' }, /STUN_URLS: "http:\/\/stun.example.org" is not a stun:\/stuns: URL/],
+    [{ TURN_URLS: 'turn:turn.example.org:3478' }, /TURN_SECRET: is required when TURN_URLS is set/],
+    [{ TURN_URLS: 'stun:turn.example.org', TURN_SECRET: 'x' }, /TURN_URLS: "stun:turn.example.org" is not a turn:\/turns: URL/],
   ]
   for (const [env, message] of cases) {
     test(`a bad ${Object.keys(env)[0]} stops the server at start with a message naming it`, async () => {

@@ -2,17 +2,8 @@
 // the edge) and the web client (which imports the types). Each frame is a JSON object with a `type` discriminant.
 import { t, type Static, type TSchema } from 'elysia'
 
-/** Bumped on any incompatible change; the server announces it in `hello`. */
-export const PROTOCOL_VERSION = 3
-
-/** The room everyone logged in shares. */
-export const GLOBAL_ROOM = 'global'
-/** Room names: what a URL can carry without escaping. */
-export const ROOM_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
-/** Longest chat message, in Unicode code points (an emoji with modifiers counts as several). */
-export const MAX_MESSAGE_LENGTH = 4000
-export const HISTORY_PAGE = 50
-export const MAX_HISTORY_PAGE = 100
+export { PROTOCOL_VERSION, GLOBAL_ROOM, ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, HISTORY_PAGE, MAX_HISTORY_PAGE } from './constants'
+import { ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE } from './constants'
 
 const room = t.String({ pattern: ROOM_NAME_PATTERN })
 /** A call member's id: stable for one page's stay in a room, across reconnects of its socket. */

@@ -1,15 +1,24 @@
 import { render } from 'solid-js/web'
 import { Route, Router } from '@solidjs/router'
-import { onMount, type ParentProps } from 'solid-js'
+import { lazy, onMount, type ParentProps } from 'solid-js'
 import { refreshSession } from './auth/session'
 import { LoginPage } from './auth/LoginPage'
 import { RegisterPage } from './auth/RegisterPage'
 import { Shell } from './shell/Shell'
 import { HomePage } from './home/HomePage'
-import { ChatPage } from './chat/ChatPage'
 import { RoomsPage } from './rooms/RoomsPage'
-import { CallPage } from './rooms/CallPage'
-import { VaultPage } from './vault/VaultPage'
+
+// Each feature is its own chunk, so opening a call does not parse the vault's upload library (and the other way
+// round). The one the address asks for starts loading at once, in parallel with the session check.
+const pages = {
+  chat: lazy(() => import('./chat/ChatPage').then((m) => ({ default: m.ChatPage }))),
+  call: lazy(() => import('./rooms/CallPage').then((m) => ({ default: m.CallPage }))),
+  vault: lazy(() => import('./vault/VaultPage').then((m) => ({ default: m.VaultPage }))),
+}
+const wanted = location.pathname.split('/')[1]
+if (wanted === 'chat') void pages.chat.preload()
+else if (wanted === 'rooms' && location.pathname.split('/')[2]) void pages.call.preload()
+else if (wanted === 'vault') void pages.vault.preload()
 import './styles.css'
 
 function Root(props: ParentProps) {
@@ -28,10 +37,10 @@ render(
       <Route path="/register" component={RegisterPage} />
       <Route path="/" component={Shell}>
         <Route path="/" component={HomePage} />
-        <Route path="/chat" component={ChatPage} />
+        <Route path="/chat" component={pages.chat} />
         <Route path="/rooms" component={RoomsPage} />
-        <Route path="/rooms/:name" component={CallPage} />
-        <Route path="/vault" component={VaultPage} />
+        <Route path="/rooms/:name" component={pages.call} />
+        <Route path="/vault" component={pages.vault} />
         <Route path="*" component={() => <p>Page not found.</p>} />
       </Route>
     </Router>

@@ -91,10 +91,30 @@ test(
     await b.page.locator(`[data-testid=call-tile][data-name="${alice!.username}"][data-camera=on]`).waitFor({ timeout: 5000 })
     await seesAndHears(b.page, alice!.username)
 
-    // Bob mutes: the others see the microphone-off mark on his tile.
+    // The fake microphone beeps: Bob's tile lights up as speaking on Alice's page. When he mutes, the others see
+    // the microphone-off mark on his tile, and it no longer lights up.
+    await a.page.locator(`[data-testid=call-tile].speaking[data-name="${bob!.username}"]`).waitFor({ timeout: 10_000 })
     await b.page.getByTestId('toggle-mic').click()
-    await a.page.locator(`[data-testid=call-tile][data-name="${bob!.username}"][data-mic=off]`).waitFor({ timeout: 5000 })
+    await a.page.locator(`[data-testid=call-tile][data-name="${bob!.username}"][data-mic=off] .mic-off`).waitFor({ timeout: 5000 })
+    expect(await tile(a.page, bob!.username).evaluate((el) => el.classList.contains('speaking'))).toBe(false)
     await b.page.getByTestId('toggle-mic').click()
+
+    // Alice shares her screen: the others get a second tile from her that plays video; stopping removes it.
+    await a.page.getByTestId('toggle-screen').click()
+    for (const p of [b.page, c.page]) {
+      await tile(p, alice!.username, 'screen').waitFor({ timeout: 10_000 })
+      await p.waitForFunction(
+        (n) => {
+          const video = document.querySelector<HTMLVideoElement>(`[data-testid=call-tile][data-kind=screen][data-name="${n}"] video`)
+          return !!video && video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 5
+        },
+        alice!.username,
+        { timeout: 10_000, polling: 100 },
+      )
+    }
+    await a.page.getByTestId('toggle-screen').click()
+    for (const p of [b.page, c.page]) await tile(p, alice!.username, 'screen').waitFor({ state: 'detached', timeout: 5000 })
+    await seesAndHears(b.page, alice!.username)
 
     // The room chat reaches the people in the call.
     await a.page.getByTestId('room-chat').getByLabel('Message').fill('can you see my slides?')

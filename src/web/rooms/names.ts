@@ -1,5 +1,5 @@
 // Room names as the server accepts them, new random names, and the rooms this browser joined recently.
-import { ROOM_NAME_PATTERN, GLOBAL_ROOM } from '../../rooms/protocol'
+import { ROOM_NAME_PATTERN, GLOBAL_ROOM } from '../../rooms/constants'
 
 const pattern = new RegExp(ROOM_NAME_PATTERN)
 const RECENT_KEY = 'partyroom.recentRooms'

@@ -12,9 +12,9 @@ export function Shell(props: ParentProps) {
   createEffect(() => {
     if (checked() && !user()) navigate('/login', { replace: true })
   })
-  createEffect(() => {
-    if (user()) connect(() => void refreshSession())
-  })
+  // The socket authenticates with the session cookie itself, so it opens at once, in parallel with the session
+  // check; if the session is gone, its refused upgrade leads to the same check and the login page.
+  connect(() => void refreshSession())
   // The global chat is joined for as long as the user is logged in (presence means "here").
   const chat = createChat('global', user)
   chat.start()

@@ -44,6 +44,7 @@ function open() {
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
   const ws = new WebSocket(url)
   socket = ws
+  ws.onopen = () => performance.mark('socket:open')
   ws.onmessage = (event) => {
     let message: ServerMessage
     try {

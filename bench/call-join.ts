@@ -1,0 +1,162 @@
+// Join latency of a mesh video call, split into phases, in headless Chromium on loopback: the last member of a
+// room of 2, 3 or 4 opens the room page and we read, from its Performance timeline (ms after navigation):
+//   socket open -> joined (room.joined) -> offers/answers done (every peer) -> ICE connected (every peer)
+//   -> first remote frame presented (every peer, requestVideoFrameCallback).
+// The same is measured, in the same run, for a baseline: a bare page and a bare WebSocket relay that do nothing
+// but getUserMedia, offer/answer and ICE (bench/baseline-call.html), so the ratio shows what PartyRoom adds.
+//
+//   bun bench/call-join.ts            # 5 joins per size, medians
+//   bun bench/call-join.ts --quick    # 2 joins per size
+import type { Browser, Page } from 'playwright-core'
+import { join } from 'node:path'
+import { startServer } from '../tests/support/server'
+import { registerAndLogin, uniqueName } from '../tests/support/http'
+import { launchBrowser, openPageAs } from '../tests/support/browser'
+
+const quick = process.argv.includes('--quick')
+const RUNS = quick ? 2 : 5
+const SIZES = [2, 3, 4]
+
+type Phases = { socket: number; joined: number; negotiated: number; ice: number; frame: number; joinToFrame: number }
+
+async function phases(page: Page, peers: number): Promise<Phases> {
+  // Wait (bounded) until every peer's first frame is marked.
+  await page.waitForFunction((n) => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('call:first-frame:')).length >= n, peers, {
+    timeout: 20_000,
+    polling: 20,
+  })
+  const marks: Array<{ name: string; startTime: number }> = await page.evaluate(() =>
+    performance.getEntriesByType('mark').map((m) => ({ name: m.name, startTime: m.startTime })),
+  )
+  const first = (name: string) => marks.find((m) => m.name === name)?.startTime ?? NaN
+  const last = (prefix: string) => Math.max(...marks.filter((m) => m.name.startsWith(prefix)).map((m) => m.startTime))
+  const frame = last('call:first-frame:')
+  return {
+    socket: first('socket:open'),
+    joined: first('call:joined'),
+    negotiated: last('call:negotiated:'),
+    ice: last('call:ice-connected:'),
+    frame,
+    joinToFrame: frame - first('call:join-sent'),
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+interface Target {
+  name: string
+  /** Opens a page that joins `room`; resolves when it is navigating. */
+  open(browser: Browser, room: string, index: number): Promise<{ page: Page; close(): Promise<void> }>
+  stop(): Promise<void>
+}
+
+async function partyroom(): Promise<Target> {
+  const server = await startServer({ STUN_URLS: '', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' })
+  const accounts = await Promise.all(Array.from({ length: 4 }, (_, i) => registerAndLogin(server.url, uniqueName(`bench${i}`))))
+  return {
+    name: 'PartyRoom',
+    async open(browser, room, index) {
+      const opened = await openPageAs(browser, server.url, accounts[index]!, `/rooms/${room}`)
+      return { page: opened.page, close: () => opened.context.close() }
+    },
+    stop: () => server.dispose(),
+  }
+}
+
+/** A bare relay: join tells the newcomer who is there; signals go to the member they name. */
+function baseline(): Target {
+  const html = Bun.file(join(import.meta.dir, 'baseline-call.html'))
+  let nextId = 1
+  const rooms = new Map<string, Map<string, Bun.ServerWebSocket<{ id: string; room: string }>>>()
+  const server = Bun.serve<{ id: string; room: string }>({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch(request, srv) {
+      const url = new URL(request.url)
+      if (url.pathname === '/ws') {
+        const room = request.headers.get('referer')?.split('/').pop() ?? 'x'
+        return srv.upgrade(request, { data: { id: String(nextId++), room } }) ? undefined : new Response('no', { status: 400 })
+      }
+      return new Response(html, { headers: { 'content-type': 'text/html' } })
+    },
+    websocket: {
+      message(ws, raw) {
+        const m = JSON.parse(String(raw))
+        const members = rooms.get(ws.data.room) ?? new Map()
+        rooms.set(ws.data.room, members)
+        if (m.type === 'join') {
+          ws.send(JSON.stringify({ type: 'joined', peers: [...members.keys()] }))
+          members.set(ws.data.id, ws)
+        } else if (m.type === 'signal') members.get(m.to)?.send(JSON.stringify({ ...m, from: ws.data.id }))
+      },
+      close(ws) {
+        rooms.get(ws.data.room)?.delete(ws.data.id)
+      },
+    },
+  })
+  return {
+    name: 'baseline',
+    async open(browser, room) {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await page.goto(`http://127.0.0.1:${server.port}/${room}`)
+      return { page, close: () => context.close() }
+    },
+    stop: async () => void server.stop(true),
+  }
+}
+
+async function measure(browser: Browser, target: Target, size: number): Promise<Phases[]> {
+  const results: Phases[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const room = `bench-${target.name.toLowerCase()}-${size}-${run}-${Date.now() % 100000}`
+    const pages = []
+    // Everyone else is in the call and decoding before the measured member opens the room.
+    for (let i = 0; i < size - 1; i++) {
+      const p = await target.open(browser, room, i)
+      pages.push(p)
+      if (i > 0) await phases(p.page, i)
+    }
+    if (size > 2) await phases(pages[0]!.page, size - 2)
+    const last = await target.open(browser, room, size - 1)
+    pages.push(last)
+    results.push(await phases(last.page, size - 1))
+    for (const p of pages) await p.close()
+  }
+  return results
+}
+
+const browser = await launchBrowser()
+const targets = [await partyroom(), baseline()]
+const rows: string[] = []
+const summary: Record<string, Record<number, Phases>> = {}
+try {
+  for (const size of SIZES) {
+    for (const target of targets) {
+      const results = await measure(browser, target, size)
+      const med = Object.fromEntries(Object.keys(results[0]!).map((k) => [k, median(results.map((r) => r[k as keyof Phases]))])) as Phases
+      ;(summary[target.name] ??= {})[size] = med
+      rows.push(
+        `| ${size} | ${target.name} | ${med.socket.toFixed(0)} | ${med.joined.toFixed(0)} | ${med.negotiated.toFixed(0)} | ${med.ice.toFixed(0)} | ${med.frame.toFixed(0)} | ${med.joinToFrame.toFixed(0)} |`,
+      )
+      console.error(`${size} members, ${target.name}: ${JSON.stringify(med)}`)
+    }
+  }
+} finally {
+  await browser.close()
+  for (const t of targets) await t.stop()
+}
+
+console.log(`\nMesh call join, ${RUNS} joins per row, medians, ms after the last member's navigation started (headless Chromium, loopback)\n`)
+console.log('| members | target | socket open | joined | offer/answer done | ICE connected | first remote frame | join sent → first frame |')
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
+for (const row of rows) console.log(row)
+console.log('\nFirst remote frame, PartyRoom / baseline (lower is better; 1.00 = as fast as the bare page):')
+for (const size of SIZES) {
+  const ours = summary.PartyRoom![size]!
+  const base = summary.baseline![size]!
+  console.log(`- ${size} members: ${(ours.frame / base.frame).toFixed(2)} from navigation, ${(ours.joinToFrame / base.joinToFrame).toFixed(2)} from join`)
+}
