@@ -7,6 +7,7 @@
 //
 //   bun bench/call-join.ts            # 5 joins per size, medians
 //   bun bench/call-join.ts --quick    # 2 joins per size
+//   bun bench/call-join.ts --cpu      # also: CPU of all Chromium processes during a steady 3-member call
 import type { Browser, Page } from 'playwright-core'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
@@ -129,12 +130,46 @@ async function measure(browser: Browser, target: Target, size: number): Promise<
   return results
 }
 
+/** CPU seconds used so far by every Chromium process (the browser, renderers, GPU and network services). */
+function chromiumCpuSeconds(): number {
+  const ticks = Number(Bun.spawnSync(['getconf', 'CLK_TCK']).stdout.toString().trim()) || 100
+  let total = 0
+  for (const pid of Bun.spawnSync(['pgrep', '-f', 'chromium']).stdout.toString().split(/\s+/).filter(Boolean)) {
+    try {
+      const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) / ticks
+    } catch {}
+  }
+  return total
+}
+
+/** What a steady 3-member call costs the browser: CPU over 10 s with every page decoding. */
+async function steadyCpu(browser: Browser, target: Target): Promise<number> {
+  const room = `cpu-${target.name.toLowerCase()}-${Date.now() % 100000}`
+  const pages = []
+  for (let i = 0; i < 3; i++) pages.push(await target.open(browser, room, i))
+  for (const p of pages) await phases(p.page, 2)
+  await Bun.sleep(2000)
+  const before = chromiumCpuSeconds()
+  await Bun.sleep(10_000)
+  const used = chromiumCpuSeconds() - before
+  for (const p of pages) await p.close()
+  return used / 10
+}
+
 const browser = await launchBrowser()
 const targets = [await partyroom(), baseline()]
 const rows: string[] = []
 const summary: Record<string, Record<number, Phases>> = {}
+const cpu: Record<string, number> = {}
 try {
-  for (const size of SIZES) {
+  if (process.argv.includes('--cpu')) {
+    for (const target of targets) {
+      cpu[target.name] = await steadyCpu(browser, target)
+      console.error(`steady 3-member call, ${target.name}: ${cpu[target.name]!.toFixed(2)} cores`)
+    }
+  }
+  for (const size of process.argv.includes('--cpu-only') ? [] : SIZES) {
     for (const target of targets) {
       const results = await measure(browser, target, size)
       const med = Object.fromEntries(Object.keys(results[0]!).map((k) => [k, median(results.map((r) => r[k as keyof Phases]))])) as Phases
@@ -150,12 +185,15 @@ try {
   for (const t of targets) await t.stop()
 }
 
+if (cpu.PartyRoom !== undefined) {
+  console.log(`\nSteady 3-member call, all Chromium processes: PartyRoom ${cpu.PartyRoom.toFixed(2)} cores, baseline ${cpu.baseline!.toFixed(2)} cores`)
+}
 console.log(`\nMesh call join, ${RUNS} joins per row, medians, ms after the last member's navigation started (headless Chromium, loopback)\n`)
 console.log('| members | target | socket open | joined | offer/answer done | ICE connected | first remote frame | join sent → first frame |')
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |')
 for (const row of rows) console.log(row)
-console.log('\nFirst remote frame, PartyRoom / baseline (lower is better; 1.00 = as fast as the bare page):')
-for (const size of SIZES) {
+if (rows.length > 0) console.log('\nFirst remote frame, PartyRoom / baseline (lower is better; 1.00 = as fast as the bare page):')
+for (const size of rows.length > 0 ? SIZES : []) {
   const ours = summary.PartyRoom![size]!
   const base = summary.baseline![size]!
   console.log(`- ${size} members: ${(ours.frame / base.frame).toFixed(2)} from navigation, ${(ours.joinToFrame / base.joinToFrame).toFixed(2)} from join`)
