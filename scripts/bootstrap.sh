@@ -21,5 +21,9 @@ fi
 echo "» installing dependencies (bun install)"
 bun install --frozen-lockfile
 
+# mediasoup's own postinstall is not run (Bun runs no untrusted install scripts); this puts its worker in place:
+# the prebuilt binary where it can be fetched, else a build from its sources, cached per version.
+bash scripts/mediasoup-worker/install.sh
+
 echo "» building the web client"
 bun run build:web >/dev/null

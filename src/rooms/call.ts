@@ -6,6 +6,9 @@ import type { Connection } from './connection'
 import type { CallMember, ClientMessageOf, IceServer, MediaState, ServerMessage, UserRef } from './protocol'
 import { TokenBucket } from './token-bucket'
 import { checkCandidate, checkDescription } from './mesh/signal'
+import { SfuError, SfuSession } from './sfu/session'
+import type { WorkerPool } from './sfu/workers'
+import type { MediaMode, MediaModeInfo } from './protocol'
 
 export interface CallLimits {
   /** Members a call holds (reconnecting ones included); a join beyond it is refused with room_full. */
@@ -17,11 +20,30 @@ export interface CallLimits {
   signalsPerSecond: number
 }
 
+/** When a room moves between the peer-to-peer mesh and the SFU. */
+export interface MediaPolicy {
+  /** auto: mesh while small, SFU from `up` members, back to mesh at `down`; or pinned to one. */
+  mode: 'auto' | MediaMode
+  up: number
+  down: number
+  /** After a switch back to mesh, the SFU keeps forwarding this long so nobody loses a picture meanwhile. */
+  drainMs: number
+  /** Absent when no mediasoup worker could be started: rooms then stay on the mesh. */
+  pool: WorkerPool | undefined
+  onError?: (error: unknown, context: string) => void
+}
+
 export interface CallDeps {
   limits: CallLimits
   iceServers(user: UserRef): IceServer[]
+  media?: MediaPolicy
   now?: () => number
 }
+
+/** Work a Call asks its actor to do later (timers and mediasoup events arrive outside the actor). */
+export type CallTimer = { kind: 'graceExpired'; memberId: string } | { kind: 'step'; step: () => void | Promise<void> }
+
+type SfuFrame = ClientMessageOf<'sfu.transport' | 'sfu.connect' | 'sfu.produce' | 'sfu.resume' | 'sfu.view' | 'sfu.producer' | 'sfu.restart-ice' | 'sfu.leave'>
 
 interface Member {
   id: string
@@ -35,20 +57,40 @@ interface Member {
   graceTimer?: ReturnType<typeof setTimeout>
 }
 
-type Refuse = (conn: Connection, code: string, message: string, extra?: { retryAfterMs?: number }) => void
+type Refuse = (conn: Connection, code: string, message: string, extra?: { retryAfterMs?: number; ref?: string }) => void
 
 export class Call {
   private readonly members = new Map<string, Member>()
   private readonly byConn = new Map<string, Member>()
   private nextSeq = 1
+  private mode: MediaMode = 'mesh'
+  private epoch = 0
+  private sfu: SfuSession | undefined
+  /** The SFU of an earlier epoch, still forwarding while the members bring their mesh up. */
+  private draining: SfuSession | undefined
+  private drainTimer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
 
   constructor(
     private readonly room: string,
     private readonly deps: CallDeps,
     private readonly refuse: Refuse,
-    /** Tells the owning actor that a member's grace ran out (a timer cannot act on the state itself). */
-    private readonly onGraceTimer: (memberId: string) => void,
+    /** Hands work to the owning actor (a timer or an event cannot act on the state itself). */
+    private readonly later: (work: CallTimer) => void,
   ) {}
+
+  get mediaMode(): MediaModeInfo {
+    return { mode: this.mode, epoch: this.epoch, ...(this.mode === 'sfu' && this.sfu ? { routerRtpCapabilities: this.sfu.rtpCapabilities } : {}) }
+  }
+
+  /** The SFU state, for tests and metrics. */
+  sfuCounts() {
+    return this.sfu?.counts()
+  }
+
+  get sfuWorker(): number | undefined {
+    return this.sfu?.worker
+  }
 
   get size(): number {
     return this.members.size
@@ -78,7 +120,7 @@ export class Call {
     for (const member of this.members.values()) if (member !== except && member.conn) member.conn.send(frame(member))
   }
 
-  join(conn: Connection, media: MediaState, resume: string | undefined): boolean {
+  async join(conn: Connection, media: MediaState, resume: string | undefined): Promise<boolean> {
     if (this.byConn.has(conn.id)) {
       this.refuse(conn, 'already_joined', `this connection is already in the call in room "${this.room}"`)
       return false
@@ -116,6 +158,9 @@ export class Call {
     }
     this.members.set(member.id, member)
     this.byConn.set(conn.id, member)
+    // Growing past the threshold moves the room to the SFU before the newcomer hears of the mode, so it never
+    // starts a mesh it would have to leave at once.
+    await this.rebalance(member)
     this.sendJoined(member, false)
     this.tellOthers(member, (receiver) => ({ type: 'room.member-joined', room: this.room, member: this.view(member, receiver) }))
     return true
@@ -130,7 +175,145 @@ export class Call {
       members: [...this.members.values()].filter((m) => m !== member).map((m) => this.view(m, member)),
       iceServers: this.deps.iceServers(member.user),
       maxMembers: this.deps.limits.maxMembers,
+      media: this.mediaMode,
     })
+  }
+
+  /** Switches the room between mesh and SFU when its size crosses the thresholds (or as pinned). `quiet`: a
+   * newcomer who learns the mode from its room.joined instead. */
+  async rebalance(quiet?: Member) {
+    const media = this.deps.media
+    if (!media?.pool || this.closed) return
+    const size = this.members.size
+    const wantSfu = media.mode === 'sfu' || (media.mode === 'auto' && (this.mode === 'sfu' ? size > media.down : size >= media.up))
+    if (size === 0) return this.leaveSfu()
+    if (wantSfu && this.mode === 'mesh') {
+      if (!(await this.openSfu())) return
+      this.mode = 'sfu'
+      this.announceMode(quiet)
+    } else if (!wantSfu && this.mode === 'sfu') {
+      this.mode = 'mesh'
+      this.epoch++
+      // The old SFU keeps forwarding until the members' peer connections are up (or the drain time passes).
+      this.startDrain()
+      this.announceMode(quiet)
+    }
+  }
+
+  private announceMode(quiet?: Member) {
+    for (const member of this.members.values()) {
+      if (member !== quiet && member.conn) member.conn.send({ type: 'room.mode', room: this.room, ...this.mediaMode })
+    }
+  }
+
+  private async openSfu(): Promise<boolean> {
+    const media = this.deps.media!
+    try {
+      const created = await media.pool!.createRouter()
+      const epoch = this.epoch + 1
+      this.sfu = await SfuSession.open(this.room, created, {
+        send: (memberId, frame) => this.members.get(memberId)?.conn?.send(frame),
+        defer: (step) => this.later({ kind: 'step', step }),
+        lost: () => this.later({ kind: 'step', step: () => this.sfuLost(epoch) }),
+        speaker: (memberId) => {
+          for (const m of this.members.values()) m.conn?.send({ type: 'sfu.speaker', room: this.room, ...(memberId ? { member: memberId } : {}) })
+        },
+      })
+      this.epoch = epoch
+      return true
+    } catch (error) {
+      media.onError?.(error, `room ${this.room}: opening the SFU`)
+      return false
+    }
+  }
+
+  /** The router died with its worker: a new one on a live worker, and everyone sets up their SFU media again. */
+  private async sfuLost(epoch: number) {
+    if (this.closed || this.mode !== 'sfu' || this.epoch !== epoch) return
+    this.sfu = undefined
+    if (await this.openSfu()) return this.announceMode()
+    // No worker yet (the pool is replacing it): try again shortly.
+    setTimeout(() => this.later({ kind: 'step', step: () => this.sfuLost(epoch) }), 500)
+  }
+
+  private startDrain() {
+    this.stopDrain()
+    this.draining = this.sfu
+    this.sfu = undefined
+    const draining = this.draining
+    this.drainTimer = setTimeout(
+      () =>
+        this.later({
+          kind: 'step',
+          step: () => {
+            if (this.draining === draining) this.stopDrain()
+          },
+        }),
+      this.deps.media!.drainMs,
+    )
+  }
+
+  private stopDrain() {
+    clearTimeout(this.drainTimer)
+    this.draining?.close()
+    this.draining = undefined
+  }
+
+  private leaveSfu() {
+    this.stopDrain()
+    this.sfu?.close()
+    this.sfu = undefined
+    if (this.mode === 'sfu') {
+      this.mode = 'mesh'
+      this.epoch++
+    }
+  }
+
+  /** An SFU request from a member: answered with its own frame, or an error frame whose ref is the request id. */
+  async sfuRequest(conn: Connection, frame: SfuFrame) {
+    const member = this.requireMember(conn)
+    if (!member) return
+    const ref = 'req' in frame ? frame.req : undefined
+    // Requests go to the live SFU; in a drain after a switch back to mesh, only what keeps media flowing.
+    const session = this.sfu ?? (frame.type === 'sfu.resume' || frame.type === 'sfu.view' || frame.type === 'sfu.leave' || frame.type === 'sfu.connect' ? this.draining : undefined)
+    if (frame.type === 'sfu.leave') {
+      this.draining?.removeMember(member.id)
+      return
+    }
+    if (!session) return this.refuse(conn, 'not_sfu', `room "${this.room}" is not on the SFU now`, ref ? { ref } : {})
+    const verdict = member.signals.take()
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'too many SFU requests; wait a moment', { retryAfterMs: verdict.retryAfterMs, ...(ref ? { ref } : {}) })
+    try {
+      switch (frame.type) {
+        case 'sfu.transport': {
+          const params = await session.createTransport(member.id, frame.direction, frame.rtpCapabilities as never)
+          return conn.send({ type: 'sfu.transport', room: this.room, req: frame.req, direction: frame.direction, ...params })
+        }
+        case 'sfu.connect':
+          await session.connect(member.id, frame.transportId, frame.dtlsParameters as never)
+          return conn.send({ type: 'sfu.connected', room: this.room, req: frame.req, transportId: frame.transportId })
+        case 'sfu.produce': {
+          const producerId = await session.produce(member.id, frame.transportId, frame.kind, frame.rtpParameters as never, frame.source, {
+            maxProducers: 3,
+          })
+          return conn.send({ type: 'sfu.produced', room: this.room, req: frame.req, producerId })
+        }
+        case 'sfu.resume':
+          return await session.resumeConsumer(member.id, frame.consumerId)
+        case 'sfu.view':
+          return await session.setConsumerView(member.id, frame.consumerId, { paused: frame.paused, spatialLayer: frame.spatialLayer })
+        case 'sfu.producer':
+          return await session.producerAction(member.id, frame.producerId, frame.action)
+        case 'sfu.restart-ice': {
+          const iceParameters = await session.restartIce(member.id, frame.transportId)
+          return conn.send({ type: 'sfu.ice-restarted', room: this.room, req: frame.req, transportId: frame.transportId, iceParameters })
+        }
+      }
+    } catch (error) {
+      if (error instanceof SfuError) return this.refuse(conn, error.code, error.message, ref ? { ref } : {})
+      this.deps.media?.onError?.(error, `room ${this.room}: ${frame.type}`)
+      return this.refuse(conn, 'sfu_failed', `the SFU could not do that: ${(error as Error).message}`.slice(0, 300), ref ? { ref } : {})
+    }
   }
 
   /** The member on this connection leaves for good. Returns whether it was in the call. */
@@ -145,6 +328,8 @@ export class Call {
     clearTimeout(member.graceTimer)
     this.members.delete(member.id)
     if (member.conn) this.byConn.delete(member.conn.id)
+    this.sfu?.removeMember(member.id)
+    this.draining?.removeMember(member.id)
     this.tellOthers(member, () => ({ type: 'room.member-left', room: this.room, member: member.id }))
   }
 
@@ -159,7 +344,7 @@ export class Call {
       return true
     }
     this.tellOthers(member, () => ({ type: 'room.member-connection', room: this.room, member: member.id, connection: 'reconnecting' }))
-    member.graceTimer = setTimeout(() => this.onGraceTimer(member.id), this.deps.limits.reconnectGraceMs)
+    member.graceTimer = setTimeout(() => this.later({ kind: 'graceExpired', memberId: member.id }), this.deps.limits.reconnectGraceMs)
     return true
   }
 
@@ -204,8 +389,12 @@ export class Call {
     return member
   }
 
-  /** Stops timers; for shutdown. */
+  /** Stops timers and releases the SFU; for shutdown and when the room closes. */
   close() {
+    this.closed = true
     for (const member of this.members.values()) clearTimeout(member.graceTimer)
+    this.stopDrain()
+    this.sfu?.close()
+    this.sfu = undefined
   }
 }

@@ -37,6 +37,26 @@ const messageId = t.Integer({ minimum: 1 })
 const strict = { additionalProperties: false }
 
 /** Frames a client may send. */
+/** A client-chosen id for an SFU request; the answer (or the error, as `ref`) carries it back. */
+const req = t.String({ minLength: 1, maxLength: 64 })
+const mediasoupId = t.String({ minLength: 1, maxLength: 64 })
+// mediasoup's own structures are checked in depth by mediasoup (its errors become error frames); here only their
+// outline, so a frame of the wrong shape is refused with the field named.
+const loose = { additionalProperties: true }
+const dtlsParameters = t.Object(
+  {
+    role: t.Optional(t.Union([t.Literal('auto'), t.Literal('client'), t.Literal('server')])),
+    fingerprints: t.Array(t.Object({ algorithm: t.String({ maxLength: 32 }), value: t.String({ maxLength: 256 }) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 8,
+    }),
+  },
+  { additionalProperties: false },
+)
+const rtpParameters = t.Object({ codecs: t.Array(t.Object({ mimeType: t.String({ maxLength: 64 }) }, loose), { minItems: 1, maxItems: 32 }) }, loose)
+const rtpCapabilities = t.Object({ codecs: t.Optional(t.Array(t.Object({ mimeType: t.String({ maxLength: 64 }) }, loose), { maxItems: 64 })) }, loose)
+export const SOURCES = ['mic', 'camera', 'screen'] as const
+
 export const ClientMessage = t.Union([
   t.Object({ type: t.Literal('ping'), nonce: t.Optional(t.String({ maxLength: 64 })) }, strict),
   // `after`: the last message id the client has; it receives exactly what came after.
@@ -73,6 +93,40 @@ export const ClientMessage = t.Union([
     { type: t.Literal('room.signal'), room, to: memberId, description: t.Optional(description), candidate: t.Optional(candidate) },
     strict,
   ),
+  // SFU signalling (rooms in SFU mode).
+  t.Object(
+    {
+      type: t.Literal('sfu.transport'),
+      room,
+      req,
+      direction: t.Union([t.Literal('send'), t.Literal('recv')]),
+      rtpCapabilities: t.Optional(rtpCapabilities),
+    },
+    strict,
+  ),
+  t.Object({ type: t.Literal('sfu.connect'), room, req, transportId: mediasoupId, dtlsParameters }, strict),
+  t.Object(
+    {
+      type: t.Literal('sfu.produce'),
+      room,
+      req,
+      transportId: mediasoupId,
+      kind: t.Union([t.Literal('audio'), t.Literal('video')]),
+      source: t.Union(SOURCES.map((s) => t.Literal(s))),
+      rtpParameters,
+    },
+    strict,
+  ),
+  t.Object({ type: t.Literal('sfu.resume'), room, consumerId: mediasoupId }, strict),
+  // What the receiver wants of one consumer: paused while its tile is hidden, else a spatial layer for its size.
+  t.Object({ type: t.Literal('sfu.view'), room, consumerId: mediasoupId, paused: t.Boolean(), spatialLayer: t.Optional(t.Integer({ minimum: 0, maximum: 2 })) }, strict),
+  t.Object(
+    { type: t.Literal('sfu.producer'), room, producerId: mediasoupId, action: t.Union([t.Literal('pause'), t.Literal('resume'), t.Literal('close')]) },
+    strict,
+  ),
+  t.Object({ type: t.Literal('sfu.restart-ice'), room, req, transportId: mediasoupId }, strict),
+  // This page is done with the SFU (the room went back to mesh and every peer connection is up).
+  t.Object({ type: t.Literal('sfu.leave'), room }, strict),
   t.Object(
     { type: t.Literal('chat.react'), room, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
     strict,
@@ -111,6 +165,18 @@ export interface LiveMessage extends ChatMessage {
 export type MediaState = Static<typeof mediaState>
 export type SessionDescription = Static<typeof description>
 export type IceCandidate = Static<typeof candidate>
+
+export type MediaSource = (typeof SOURCES)[number]
+export type MediaMode = 'mesh' | 'sfu'
+
+/** How a room carries media now. `epoch` grows with every change (and every new router after a worker died), so a
+ * client can tell a fresh SFU from the one it was using. */
+export interface MediaModeInfo {
+  mode: MediaMode
+  epoch: number
+  /** In SFU mode: the router's capabilities, for mediasoup-client's Device.load(). */
+  routerRtpCapabilities?: unknown
+}
 
 /** As RTCIceServer. */
 export interface IceServer {
@@ -166,7 +232,28 @@ export type ServerMessage =
       members: CallMember[]
       iceServers: IceServer[]
       maxMembers: number
+      media: MediaModeInfo
     }
+  | ({ type: 'room.mode'; room: string } & MediaModeInfo)
+  | { type: 'sfu.transport'; room: string; req: string; direction: 'send' | 'recv'; id: string; iceParameters: unknown; iceCandidates: unknown; dtlsParameters: unknown }
+  | { type: 'sfu.connected'; room: string; req: string; transportId: string }
+  | { type: 'sfu.produced'; room: string; req: string; producerId: string }
+  | { type: 'sfu.ice-restarted'; room: string; req: string; transportId: string; iceParameters: unknown }
+  | {
+      type: 'sfu.consumer'
+      room: string
+      member: string
+      source: MediaSource
+      consumerId: string
+      producerId: string
+      kind: 'audio' | 'video'
+      rtpParameters: unknown
+      producerPaused: boolean
+    }
+  | { type: 'sfu.consumer-closed'; room: string; consumerId: string }
+  | { type: 'sfu.consumer-state'; room: string; consumerId: string; producerPaused: boolean }
+  /** The member speaking loudest now (absent: nobody). */
+  | { type: 'sfu.speaker'; room: string; member?: string }
   | { type: 'room.member-joined'; room: string; member: CallMember }
   | { type: 'room.member-left'; room: string; member: string }
   | { type: 'room.member-connection'; room: string; member: string; connection: MemberConnection }

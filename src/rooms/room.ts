@@ -52,7 +52,12 @@ export type RoomCommand =
   | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
   | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
   | { kind: 'call.graceExpired'; memberId: string }
+  | { kind: 'call.sfu'; conn: Connection; frame: ClientMessageOf<SfuFrameType> }
+  /** Work the call scheduled for itself (a mediasoup event, a timer), run inside the actor. */
+  | { kind: 'call.step'; step: () => void | Promise<void> }
   | { kind: 'emptyCheck' }
+
+export type SfuFrameType = 'sfu.transport' | 'sfu.connect' | 'sfu.produce' | 'sfu.resume' | 'sfu.view' | 'sfu.producer' | 'sfu.restart-ice' | 'sfu.leave'
 
 /** What makes a room a video room: a call, and a lifetime that ends once nobody is left. */
 export interface CallRoomOptions {
@@ -120,7 +125,7 @@ export class Room extends Actor<RoomCommand> {
         name,
         callOptions.call,
         (conn, code, message, extra) => this.refuse(conn, code, message, extra),
-        (memberId) => this.tell({ kind: 'call.graceExpired', memberId }),
+        (work) => this.tell(work.kind === 'graceExpired' ? { kind: 'call.graceExpired', memberId: work.memberId } : { kind: 'call.step', step: work.step }),
       )
     }
   }
@@ -132,6 +137,11 @@ export class Room extends Actor<RoomCommand> {
   /** The call's members (for tests and metrics). */
   get callMembers() {
     return this.call?.list() ?? []
+  }
+
+  /** How the call carries media now (for tests and metrics). */
+  get mediaMode() {
+    return this.call?.mediaMode
   }
 
   /** Users present right now (for tests and metrics). */
@@ -149,8 +159,8 @@ export class Room extends Actor<RoomCommand> {
   /** The frame type of the command being handled, for error frames. */
   private about: string | undefined
 
-  protected receive(command: RoomCommand): void {
-    this.about = ABOUT[command.kind]
+  protected receive(command: RoomCommand): void | Promise<void> {
+    this.about = command.kind === 'call.sfu' ? command.frame.type : ABOUT[command.kind]
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
@@ -171,8 +181,11 @@ export class Room extends Actor<RoomCommand> {
       case 'call.signal':
         return this.call?.signal(command.conn, command.frame)
       case 'call.graceExpired':
-        this.call?.graceExpired(command.memberId)
-        return this.checkEmpty()
+        return this.callGraceExpired(command.memberId)
+      case 'call.sfu':
+        return this.call?.sfuRequest(command.conn, command.frame)
+      case 'call.step':
+        return command.step()
       case 'emptyCheck':
         return this.emptyCheck()
       case 'join':
@@ -258,27 +271,34 @@ export class Room extends Actor<RoomCommand> {
     if (arrived) this.publish({ type: 'chat.presence', room: this.name, event: 'join', user: conn.user })
   }
 
-  private callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
+  private async callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
     if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
-    if (this.call.join(conn, frame.media, frame.resume)) {
+    if (await this.call.join(conn, frame.media, frame.resume)) {
       clearTimeout(this.emptyTimer)
       this.emptyTimer = undefined
     }
   }
 
-  private callLeave(conn: Connection) {
+  private async callGraceExpired(memberId: string) {
+    this.call?.graceExpired(memberId)
+    await this.call?.rebalance()
+    this.checkEmpty()
+  }
+
+  private async callLeave(conn: Connection) {
     if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
     if (!this.call.leave(conn)) return this.refuse(conn, 'not_joined', `you are not in the call in room "${this.name}"`)
     this.leave(conn)
     conn.send({ type: 'room.left', room: this.name, reason: 'you left' })
+    await this.call.rebalance()
     this.checkEmpty()
   }
 
-  private disconnected(conn: Connection, dropped: boolean) {
+  private async disconnected(conn: Connection, dropped: boolean) {
     this.leave(conn)
     if (this.call) {
       if (dropped) this.call.dropped(conn)
-      else this.call.leave(conn)
+      else if (this.call.leave(conn)) await this.call.rebalance()
       this.checkEmpty()
     }
   }

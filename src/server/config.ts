@@ -1,6 +1,8 @@
 // Every setting PartyRoom reads, in one typed place. A wrong value stops the server at start with a message that
 // names the variable, instead of surfacing later as a confusing runtime failure.
 import { join, resolve } from 'node:path'
+import { availableParallelism, networkInterfaces } from 'node:os'
+import { isIP } from 'node:net'
 import type { IceConfig } from '../rooms/ice'
 
 export class ConfigError extends Error {
@@ -52,6 +54,17 @@ export interface Config {
     signalsPerSecond: number
   }
   ice: IceConfig
+  sfu: {
+    /** mediasoup worker processes; 0 disables the SFU (rooms stay on the mesh). */
+    workers: number
+    workerBin: string | undefined
+    listenIp: string
+    announcedAddress: string | undefined
+    port: number
+    mode: 'auto' | 'mesh' | 'sfu'
+    up: number
+    down: number
+  }
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -84,6 +97,14 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'STUN_URLS', default: 'stun:stun.l.google.com:19302', meaning: 'comma-separated STUN URLs given to browsers (empty: none)' },
   { name: 'TURN_URLS', default: '(none)', meaning: 'comma-separated TURN URLs, e.g. turn:turn.example.org:3478?transport=udp' },
   { name: 'TURN_SECRET', default: '(none)', meaning: "coturn's static-auth-secret; required with TURN_URLS" },
+  { name: 'SFU_WORKERS', default: 'one per CPU core', meaning: 'mediasoup worker processes (0: no SFU, every room stays a mesh)' },
+  { name: 'SFU_LISTEN_IP', default: '0.0.0.0', meaning: 'address the SFU listens on for WebRTC media' },
+  { name: 'SFU_ANNOUNCED_ADDRESS', default: 'the first non-internal IPv4 address', meaning: 'address browsers send media to (the public IP behind NAT)' },
+  { name: 'SFU_PORT', default: '40000', meaning: 'worker i takes port SFU_PORT+i, UDP and TCP (0: random ports)' },
+  { name: 'MEDIASOUP_WORKER_BIN', default: 'found by the install step', meaning: 'path of the mediasoup-worker binary' },
+  { name: 'ROOM_MEDIA_MODE', default: 'auto', meaning: 'auto (mesh while small, SFU when large), or pin every room to mesh or sfu' },
+  { name: 'ROOM_SFU_AT', default: '4', meaning: 'in auto mode, a room moves to the SFU when it reaches this many members' },
+  { name: 'ROOM_MESH_AT', default: '2', meaning: 'in auto mode, a room on the SFU moves back to mesh when down to this many' },
   { name: 'TURN_CREDENTIAL_TTL_SECONDS', default: '43200', meaning: 'lifetime of the TURN credentials handed to each member' },
 ]
 
@@ -165,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
       signalsPerSecond: integer(env, 'ROOM_SIGNALS_PER_SECOND', 50, 1, 100_000),
     },
     ice: loadIce(env),
+    sfu: loadSfu(env),
   }
 }
 
@@ -177,5 +199,42 @@ function loadIce(env: Env): IceConfig {
     turnUrls,
     turnSecret,
     turnCredentialTtlSeconds: integer(env, 'TURN_CREDENTIAL_TTL_SECONDS', 43_200, 60, 30 * 24 * 3600),
+  }
+}
+
+function firstPublicIpv4(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return '127.0.0.1'
+}
+
+function ipAddress(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim()
+  if (!raw) return fallback
+  if (!isIP(raw)) throw new ConfigError(name, `expected an IPv4 or IPv6 address, got "${raw}"`)
+  return raw
+}
+
+function loadSfu(env: Env): Config['sfu'] {
+  const listenIp = ipAddress(env, 'SFU_LISTEN_IP', '0.0.0.0')
+  const announced = env.SFU_ANNOUNCED_ADDRESS?.trim()
+  if (announced !== undefined && announced !== '' && /\s|\//.test(announced)) {
+    throw new ConfigError('SFU_ANNOUNCED_ADDRESS', `expected an IP address or host name, got "${announced}"`)
+  }
+  const up = integer(env, 'ROOM_SFU_AT', 4, 2, 1000)
+  const down = integer(env, 'ROOM_MESH_AT', 2, 1, 1000)
+  if (down >= up) throw new ConfigError('ROOM_MESH_AT', `must be below ROOM_SFU_AT (${up}), or rooms would flap`)
+  const workerBin = env.MEDIASOUP_WORKER_BIN?.trim() || undefined
+  return {
+    workers: integer(env, 'SFU_WORKERS', availableParallelism(), 0, 64),
+    workerBin,
+    listenIp,
+    // A wildcard listen address cannot go in an ICE candidate: announce a real one.
+    announcedAddress: announced || (listenIp === '0.0.0.0' || listenIp === '::' ? firstPublicIpv4() : undefined),
+    port: integer(env, 'SFU_PORT', 40000, 0, 65000),
+    mode: oneOf(env, 'ROOM_MEDIA_MODE', 'auto', ['auto', 'mesh', 'sfu'] as const),
+    up,
+    down,
   }
 }

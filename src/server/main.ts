@@ -13,6 +13,8 @@ import { PasswordHasher } from './auth/passwords'
 import { loadJwtSecret } from './auth/secret'
 import { RoomRegistry } from '../rooms/registry'
 import { iceServersFor } from '../rooms/ice'
+import { WorkerPool } from '../rooms/sfu/workers'
+import { findWorkerBinary } from '../rooms/sfu/worker-binary'
 import { ChatRetention } from '../rooms/retention'
 import { CloseCode } from '../rooms/protocol'
 import { BunBroadcaster } from './ws/broadcaster'
@@ -41,6 +43,29 @@ async function main() {
   sessions.deleteExpired(new Date())
   const messages = new MessageStore(database.db)
 
+  // The SFU's workers. Without a worker binary or with SFU_WORKERS=0, rooms stay on the mesh.
+  let pool: WorkerPool | undefined
+  if (config.sfu.workers > 0) {
+    const workerBin = findWorkerBinary(config.sfu.workerBin)
+    if (!workerBin) {
+      log.error({ event: 'sfu.unavailable' }, 'no mediasoup-worker binary found (run npm start, or set MEDIASOUP_WORKER_BIN); rooms stay peer-to-peer')
+    } else {
+      try {
+        pool = await WorkerPool.start(
+          { workers: config.sfu.workers, workerBin, listenIp: config.sfu.listenIp, announcedAddress: config.sfu.announcedAddress, basePort: config.sfu.port },
+          {
+            workerStarted: (index, pid) => log.info({ event: 'sfu.worker_started', worker: index, pid }, 'mediasoup worker started'),
+            workerDied: (index, routers, error) =>
+              log.error({ event: 'sfu.worker_died', worker: index, routers: routers.length, err: error }, 'mediasoup worker died; replacing it'),
+            replaceFailed: (index, error) => log.error({ event: 'sfu.worker_replace_failed', worker: index, err: error }, 'could not replace a mediasoup worker yet'),
+          },
+        )
+      } catch (error) {
+        log.error({ event: 'sfu.unavailable', err: error }, 'mediasoup workers could not start; rooms stay peer-to-peer')
+      }
+    }
+  }
+
   const broadcaster = new BunBroadcaster()
   const rooms = new RoomRegistry({
     store: messages,
@@ -64,6 +89,14 @@ async function main() {
         signalsPerSecond: config.rooms.signalsPerSecond,
       },
       iceServers: (user) => iceServersFor(config.ice, user.id),
+      media: {
+        mode: config.sfu.mode,
+        up: config.sfu.up,
+        down: config.sfu.down,
+        drainMs: 10_000,
+        pool,
+        onError: (error, context) => log.error({ err: error, context }, 'sfu error'),
+      },
     },
   })
   const liveSockets = new LiveSockets(sessions)
@@ -125,6 +158,7 @@ async function main() {
     // written (and acknowledged where the socket still listens) before the database closes.
     liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')
     await rooms.close()
+    pool?.close()
     await retention.stop()
     await server.stop(true)
     database.close()

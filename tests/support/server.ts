@@ -36,6 +36,10 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       HOST: '127.0.0.1',
       DATA_DIR: dir,
       LOG_LEVEL: 'debug',
+      // One mediasoup worker on 127.0.0.1 and a random port: tests run servers side by side.
+      SFU_WORKERS: '1',
+      SFU_LISTEN_IP: '127.0.0.1',
+      SFU_PORT: '0',
       ...env,
     },
     stdin: 'ignore',

@@ -35,6 +35,8 @@ export class Peer {
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
   private negotiated = false
+  /** Being replaced by the SFU: no more ICE restarts, it only lives until the SFU shows this member. */
+  private retired = false
 
   constructor(
     readonly memberId: string,
@@ -158,7 +160,12 @@ export class Peer {
   }
 
   restartIce() {
-    if (!this.closed) this.pc.restartIce()
+    if (!this.closed && !this.retired) this.pc.restartIce()
+  }
+
+  retire() {
+    this.retired = true
+    clearTimeout(this.disconnectedTimer)
   }
 
   /** Swaps our tracks in place: camera or mic on/off and device changes need no renegotiation. */
