@@ -287,7 +287,9 @@ export class Call {
       switch (frame.type) {
         case 'sfu.transport': {
           const params = await session.createTransport(member.id, frame.direction, frame.rtpCapabilities as never)
-          return conn.send({ type: 'sfu.transport', room: this.room, req: frame.req, direction: frame.direction, ...params })
+          conn.send({ type: 'sfu.transport', room: this.room, req: frame.req, direction: frame.direction, ...params })
+          if (frame.direction === 'recv') await session.consumeExisting(member.id)
+          return
         }
         case 'sfu.connect':
           await session.connect(member.id, frame.transportId, frame.dtlsParameters as never)

@@ -119,17 +119,23 @@ export class SfuSession {
     else {
       member.recv = transport
       member.rtpCapabilities = rtpCapabilities
-      // Everything the others already send.
-      for (const other of this.members.values()) {
-        if (other === member) continue
-        for (const producer of other.producers.values()) await this.consume(member, producer)
-      }
     }
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
       iceCandidates: transport.iceCandidates,
       dtlsParameters: transport.dtlsParameters,
+    }
+  }
+
+  /** Consumers for everything the others already send; called once the member has its receive transport's
+   * parameters, so the consumers arrive after them. */
+  async consumeExisting(memberId: string) {
+    const member = this.members.get(memberId)
+    if (!member?.recv) return
+    for (const other of this.members.values()) {
+      if (other === member) continue
+      for (const producer of other.producers.values()) await this.consume(member, producer)
     }
   }
 

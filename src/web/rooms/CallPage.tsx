@@ -38,7 +38,12 @@ function Call(props: { name: string; onLeft: () => void }) {
   const columns = () => Math.ceil(Math.sqrt(tiles()))
 
   const notice = (m: RemoteMember) => {
-    if (m.connection === 'reconnecting' || m.peer === 'disconnected' || m.peer === 'failed') return 'Reconnecting…'
+    if (m.connection === 'reconnecting') return 'Reconnecting…'
+    void m.streams
+    const streams = call.streams(m.id)
+    // On the SFU (or while switching), a member is there as soon as either path carries it.
+    if (call.state.mode === 'sfu' || streams.sfu) return streams.sfu || (streams.mesh && m.peer === 'connected') ? undefined : 'Connecting…'
+    if (m.peer === 'disconnected' || m.peer === 'failed') return 'Reconnecting…'
     if (m.peer === 'waiting' || m.peer === 'new' || m.peer === 'connecting') return 'Connecting…'
     return undefined
   }
@@ -60,12 +65,17 @@ function Call(props: { name: string; onLeft: () => void }) {
   }
 
   return (
-    <section class="call" classList={{ 'chat-open': chatOpen() }} data-testid="call" data-phase={call.state.phase}>
+    <section class="call" classList={{ 'chat-open': chatOpen() }} data-testid="call" data-phase={call.state.phase} data-mode={call.state.mode}>
       <header class="call-header">
         <h1>{props.name}</h1>
         <span class="muted" data-testid="member-count">
           {call.state.phase === 'joined' ? `${call.state.members.length + 1} of ${call.state.maxMembers}` : call.state.phase === 'joining' ? 'joining…' : ''}
         </span>
+        <Show when={call.state.phase === 'joined'}>
+          <span class="muted mode" data-testid="media-mode" title={call.state.mode === 'sfu' ? 'media goes through the server' : 'media goes straight between browsers'}>
+            {call.state.mode === 'sfu' ? 'via server' : 'peer-to-peer'}
+          </span>
+        </Show>
         <button class="secondary small" onClick={copyLink}>
           {copied() ? 'Link copied' : 'Copy link'}
         </button>
@@ -119,7 +129,11 @@ function Call(props: { name: string; onLeft: () => void }) {
                 <Tile
                   name={m.user.username}
                   memberId={m.id}
-                  stream={call.peer(m.id)?.camera}
+                  stream={(void m.streams, call.streams(m.id).mesh)}
+                  sfuStream={(void m.streams, call.streams(m.id).sfu)}
+                  prefer={call.state.mode}
+                  onPathReady={(path) => call.pathReady(m.id, path)}
+                  onView={(visible, width) => call.view(m.id, visible, width)}
                   version={m.streams}
                   kind="camera"
                   cameraOn={m.media.camera}
@@ -131,10 +145,19 @@ function Call(props: { name: string; onLeft: () => void }) {
                   onAudioBlocked={() => setAudioBlocked(true)}
                   onFirstFrame={() => call.firstFrame(m.id)}
                 />
-                <Show when={m.media.screen && (void m.streams, call.peer(m.id)?.screen)}>
-                  {(screen) => (
-                    <Tile name={m.user.username} memberId={m.id} stream={screen()} version={m.streams} kind="screen" cameraOn micOn={false} speaking={false} />
-                  )}
+                <Show when={m.media.screen && (void m.streams, call.streams(m.id).meshScreen ?? call.streams(m.id).sfuScreen)}>
+                  <Tile
+                    name={m.user.username}
+                    memberId={m.id}
+                    stream={(void m.streams, call.streams(m.id).meshScreen)}
+                    sfuStream={(void m.streams, call.streams(m.id).sfuScreen)}
+                    prefer={call.state.mode}
+                    version={m.streams}
+                    kind="screen"
+                    cameraOn
+                    micOn={false}
+                    speaking={false}
+                  />
                 </Show>
               </>
             )}

@@ -1,12 +1,25 @@
 // One tile of the call grid: a member's camera (or its initial when the camera is off) or a screen share, its
-// name, microphone state, who is speaking, and how its connection is doing. The data-* attributes carry what the
-// tile shows in numbers (frames decoded, audio packets) for tests and the stats tooltip.
-import { createEffect, onCleanup, Show } from 'solid-js'
+// name, microphone state, who is speaking, and how its connection is doing.
+//
+// A remote tile can hold two paths at once, the peer-to-peer one and the SFU one, while the room switches
+// between them: both play, the preferred one is shown as soon as it presents a frame (until then the other one
+// stays on screen), and the tile reports that moment so the call can close the old path. Nobody sees a black
+// tile during a switch.
+//
+// data-frames-shown counts the frames this tile presented (requestVideoFrameCallback), data-frames-decoded and
+// data-audio-packets are what getStats reports for the path shown: the numbers tests and the stats tooltip use.
+import { createEffect, createSignal, onCleanup, onMount, Show } from 'solid-js'
+import type { MediaMode } from '../../rooms/protocol'
 
 export interface TileProps {
   name: string
+  /** The mesh path (or the only one: self-view, our screen). */
   stream: MediaStream | undefined
-  /** Bumped when the stream's tracks change. */
+  /** The SFU path. */
+  sfuStream?: MediaStream | undefined
+  /** Which path to show when both are there. */
+  prefer?: MediaMode
+  /** Bumped when the streams' tracks change. */
   version?: number
   kind: 'camera' | 'screen'
   self?: boolean
@@ -22,36 +35,122 @@ export interface TileProps {
   onAudioBlocked?: () => void
   /** Called once, when the first frame of this tile's video is presented. */
   onFirstFrame?: () => void
+  /** The preferred path presented its first frame. */
+  onPathReady?: (path: MediaMode) => void
+  /** The tile's width and whether it is on screen, when either changes. */
+  onView?: (visible: boolean, width: number) => void
 }
 
+type Path = MediaMode
+
 export function Tile(props: TileProps) {
-  let video: HTMLVideoElement | undefined
+  const videos: Partial<Record<Path, HTMLVideoElement>> = {}
   let audio: HTMLAudioElement | undefined
+  let figure: HTMLElement | undefined
+  const [ready, setReady] = createSignal<Record<Path, boolean>>({ mesh: false, sfu: false })
+  const [framesShown, setFramesShown] = createSignal(0)
+  let firstFrameSeen = false
+
+  const streamOf = (path: Path) => (path === 'sfu' ? props.sfuStream : props.stream)
+  const hasVideo = (path: Path) => (streamOf(path)?.getVideoTracks().length ?? 0) > 0
+  const preferred = (): Path => props.prefer ?? 'mesh'
+  const other = (): Path => (preferred() === 'sfu' ? 'mesh' : 'sfu')
+  /** The path on screen: the preferred one once it has a frame (or when the other has nothing to show). */
+  const shown = (): Path => {
+    void props.version
+    if (ready()[preferred()] || !hasVideo(other()) || !ready()[other()]) return hasVideo(preferred()) || !hasVideo(other()) ? preferred() : other()
+    return other()
+  }
+
+  const watch = (path: Path, video: HTMLVideoElement) => {
+    if (!('requestVideoFrameCallback' in video)) return
+    const onFrame = () => {
+      if (!video.isConnected) return
+      if (video.srcObject) {
+        if (!ready()[path]) {
+          setReady({ ...ready(), [path]: true })
+          if (path === preferred()) props.onPathReady?.(path)
+        }
+        if (path === shown()) {
+          setFramesShown((n) => n + 1)
+          if (!firstFrameSeen) {
+            firstFrameSeen = true
+            props.onFirstFrame?.()
+          }
+        }
+      }
+      video.requestVideoFrameCallback(onFrame)
+    }
+    video.requestVideoFrameCallback(onFrame)
+  }
+
+  const bind = (path: Path) => (video: HTMLVideoElement) => {
+    videos[path] = video
+    watch(path, video)
+  }
+
+  // Attach each path's stream; a path whose stream changed must show a frame again before it counts as ready.
+  for (const path of ['mesh', 'sfu'] as const) {
+    createEffect(() => {
+      void props.version
+      const stream = streamOf(path)
+      const video = videos[path]
+      if (!video || video.srcObject === (stream ?? null)) return
+      video.srcObject = stream ?? null
+      setReady({ ...ready(), [path]: false })
+    })
+  }
+  // Preferring another path (a switch) asks it to report readiness again.
+  createEffect(() => {
+    const path = preferred()
+    if (ready()[path]) props.onPathReady?.(path)
+  })
 
   createEffect(() => {
     void props.version
-    const stream = props.stream
-    if (video && video.srcObject !== stream) video.srcObject = stream ?? null
-    if (audio && props.playAudio && audio.srcObject !== stream) {
+    const stream = streamOf(shown())
+    if (audio && props.playAudio && audio.srcObject !== (stream ?? null)) {
       audio.srcObject = stream ?? null
-      audio.play().catch(() => props.onAudioBlocked?.())
+      if (stream) audio.play().catch(() => props.onAudioBlocked?.())
     }
   })
-  const watchFirstFrame = (element: HTMLVideoElement) => {
-    video = element
-    if (props.onFirstFrame && 'requestVideoFrameCallback' in element) element.requestVideoFrameCallback(() => props.onFirstFrame?.())
-  }
+
+  onMount(() => {
+    if (!figure || !props.onView) return
+    let visible = true
+    let width = figure.clientWidth
+    const report = () => props.onView?.(visible, width)
+    const resize = new ResizeObserver(([entry]) => {
+      const next = Math.round(entry!.contentRect.width)
+      if (Math.abs(next - width) < 20) return
+      width = next
+      report()
+    })
+    const intersect = new IntersectionObserver(([entry]) => {
+      if (entry!.isIntersecting === visible) return
+      visible = entry!.isIntersecting
+      report()
+    })
+    resize.observe(figure)
+    intersect.observe(figure)
+    report()
+    onCleanup(() => {
+      resize.disconnect()
+      intersect.disconnect()
+    })
+  })
   onCleanup(() => {
-    if (video) video.srcObject = null
+    for (const video of Object.values(videos)) if (video) video.srcObject = null
     if (audio) audio.srcObject = null
   })
 
   const showVideo = () => props.kind === 'screen' || props.cameraOn
   const statsLine = () =>
-    props.stats && props.stats.width > 0 ? `${props.stats.width}×${props.stats.height} · ${Math.round(props.stats.fps)} fps` : ''
+    props.stats && props.stats.width > 0 ? `${props.stats.width}×${props.stats.height} · ${Math.round(props.stats.fps)} fps · ${shown()}` : ''
 
   return (
     <figure
+      ref={figure}
       class="call-tile"
       classList={{ speaking: props.speaking, self: props.self, screen: props.kind === 'screen', 'camera-off': !showVideo() }}
       data-testid="call-tile"
@@ -60,12 +159,21 @@ export function Tile(props: TileProps) {
       data-name={props.name}
       data-camera={props.cameraOn ? 'on' : 'off'}
       data-mic={props.micOn ? 'on' : 'off'}
+      data-path={shown()}
+      data-frames-shown={framesShown()}
       data-frames-decoded={props.stats?.framesDecoded ?? 0}
       data-audio-packets={props.stats?.audioPackets ?? 0}
       data-notice={props.notice ?? ''}
       title={statsLine()}
     >
-      <video ref={watchFirstFrame} autoplay playsinline muted classList={{ hidden: !showVideo(), mirrored: props.self && props.kind === 'camera' }} />
+      <video
+        ref={bind('mesh')}
+        autoplay
+        playsinline
+        muted
+        classList={{ hidden: !showVideo(), mirrored: props.self && props.kind === 'camera', behind: shown() !== 'mesh' }}
+      />
+      <video ref={bind('sfu')} autoplay playsinline muted classList={{ hidden: !showVideo() || !props.sfuStream, behind: shown() !== 'sfu' }} />
       <Show when={props.playAudio}>
         <audio ref={audio} autoplay />
       </Show>

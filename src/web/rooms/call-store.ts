@@ -3,11 +3,15 @@
 // and the room's chat. Phases are marked with performance.mark so the join can be measured (bench/call-join.ts).
 import { createEffect, createSignal, on } from 'solid-js'
 import { createStore, produce } from 'solid-js/store'
-import type { CallMember, IceServer, MediaState, MemberConnection, ServerMessage, UserRef } from '../../rooms/protocol'
+import type { CallMember, IceServer, MediaMode, MediaModeInfo, MediaState, MemberConnection, ServerMessage, UserRef } from '../../rooms/protocol'
 import { onServerMessage, send, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { createLocalMedia } from './local-media'
 import { Peer } from './peer'
+import type { SfuClient } from './sfu-client'
+
+/** How long an old media path may overlap the new one after a switch before it is closed regardless. */
+const SWITCH_OVERLAP_MS = 8000
 
 export interface MemberStats {
   framesDecoded: number
@@ -28,6 +32,8 @@ export interface RemoteMember {
   peer: RTCPeerConnectionState | 'waiting'
   /** Bumped when its streams change, so tiles re-attach them. */
   streams: number
+  /** The member the SFU's active-speaker detection names now. */
+  dominant: boolean
   stats: MemberStats
 }
 
@@ -45,10 +51,17 @@ export function createCall(room: string, me: () => UserRef | null) {
     self: undefined as string | undefined,
     members: [] as RemoteMember[],
     maxMembers: 0,
+    /** How the room carries media now, and since which change. */
+    mode: 'mesh' as MediaMode,
+    epoch: -1,
     error: undefined as string | undefined,
   })
   const [selfLevel, setSelfLevel] = createSignal(0)
   const peers = new Map<string, Peer>()
+  let sfu: SfuClient | undefined
+  /** What the SFU delivers of each member: its camera and microphone, and its screen. */
+  const sfuStreams = new Map<string, { camera: MediaStream; screen?: MediaStream }>()
+  let overlapTimer: ReturnType<typeof setTimeout> | undefined
   let iceServers: IceServer[] = []
   const chat = createChat(room, me, { joinOnConnect: false })
   const mediaReady = local.start()
@@ -88,8 +101,73 @@ export function createCall(room: string, me: () => UserRef | null) {
   }
 
   const closePeer = (id: string) => {
-    peers.get(id)?.close()
+    const peer = peers.get(id)
+    if (!peer) return
+    peer.close()
     peers.delete(id)
+    update(id, (m) => void m.streams++)
+  }
+
+  const sfuTrack = (member: string, source: 'mic' | 'camera' | 'screen', track: MediaStreamTrack | undefined) => {
+    let streams = sfuStreams.get(member)
+    if (!streams) sfuStreams.set(member, (streams = { camera: new MediaStream() }))
+    if (source === 'screen') streams.screen = track ? new MediaStream([track]) : undefined
+    else {
+      const kind = source === 'mic' ? 'audio' : 'video'
+      for (const old of streams.camera.getTracks().filter((t) => t.kind === kind)) streams.camera.removeTrack(old)
+      if (track) streams.camera.addTrack(track)
+    }
+    update(member, (m) => void m.streams++)
+  }
+
+  const stopSfu = (tellServer: boolean) => {
+    sfu?.close(tellServer)
+    sfu = undefined
+    sfuStreams.clear()
+    for (const m of state.members) update(m.id, (x) => void x.streams++)
+  }
+
+  /** Onto the SFU: a new client for this epoch; the mesh keeps running until the SFU shows each member. */
+  const startSfu = async (media: MediaModeInfo) => {
+    stopSfu(false)
+    // mediasoup-client is loaded only by rooms that reach the SFU: a small mesh call does not wait for it.
+    const { SfuClient } = await import('./sfu-client')
+    if (state.epoch !== media.epoch || state.phase === 'left') return
+    const client = new SfuClient(room, media.epoch, media.routerRtpCapabilities, local.tracks(), send, {
+      track: (member, source, track) => sfuTrack(member, source, track),
+      paused: () => undefined,
+      failed: (message) => setState('error', `Media server: ${message}`),
+      connection: () => undefined,
+    })
+    sfu = client
+    mark(`sfu-start:${media.epoch}`)
+    void client.start().catch((error) => {
+      if (sfu === client) setState('error', `Media server: ${(error as Error).message}`)
+    })
+    for (const peer of peers.values()) peer.retire()
+    clearTimeout(overlapTimer)
+    overlapTimer = setTimeout(() => {
+      if (state.mode === 'sfu') for (const id of [...peers.keys()]) closePeer(id)
+    }, SWITCH_OVERLAP_MS)
+  }
+
+  /** Back to the mesh: in every pair the later joiner offers; the SFU keeps going until the mesh shows each member. */
+  const startMesh = () => {
+    for (const m of state.members) if (!peers.has(m.id) && polite.get(m.id)) createPeer(m, true, true)
+    clearTimeout(overlapTimer)
+    overlapTimer = setTimeout(() => {
+      if (state.mode === 'mesh') stopSfu(true)
+    }, SWITCH_OVERLAP_MS)
+  }
+
+  const applyMode = async (media: MediaModeInfo) => {
+    if (media.epoch === state.epoch) return
+    const previous = state.mode
+    setState({ mode: media.mode, epoch: media.epoch })
+    mark(`mode:${media.mode}:${media.epoch}`)
+    await mediaReady
+    if (media.mode === 'sfu') await startSfu(media)
+    else if (previous === 'sfu') startMesh()
   }
 
   const fromServer = (member: CallMember): RemoteMember => ({
@@ -99,6 +177,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     connection: member.connection,
     peer: 'waiting',
     streams: 0,
+    dominant: false,
     stats: noStats(),
   })
 
@@ -130,11 +209,30 @@ export function createCall(room: string, me: () => UserRef | null) {
           }),
         })
         chat.start()
+        const wasMesh = state.mode === 'mesh' && state.epoch === frame.media.epoch
+        await applyMode(frame.media)
         await mediaReady
-        // We are the newest member toward everyone listed (or we came back): we make the offers.
-        for (const m of frame.members) if (!peers.has(m.id)) createPeer(m, m.polite, true)
+        // On the mesh we are the newest member toward everyone listed (or we came back): we make the offers.
+        if (frame.media.mode === 'mesh' || wasMesh) {
+          for (const m of frame.members) if (!peers.has(m.id)) createPeer(m, m.polite, true)
+        }
         return
       }
+      case 'room.mode':
+        await applyMode(frame)
+        return
+      case 'sfu.speaker':
+        for (const m of state.members) if (m.dominant !== (m.id === frame.member)) update(m.id, (x) => void (x.dominant = x.id === frame.member))
+        return
+      case 'sfu.transport':
+      case 'sfu.connected':
+      case 'sfu.produced':
+      case 'sfu.ice-restarted':
+      case 'sfu.consumer':
+      case 'sfu.consumer-closed':
+      case 'sfu.consumer-state':
+        sfu?.handle(frame)
+        return
       case 'room.member-joined':
         polite.set(frame.member.id, frame.member.polite)
         setState('members', (list) => [...list.filter((m) => m.id !== frame.member.id), fromServer(frame.member)])
@@ -142,6 +240,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         return
       case 'room.member-left':
         closePeer(frame.member)
+        sfuStreams.delete(frame.member)
         setState('members', (list) => list.filter((m) => m.id !== frame.member))
         return
       case 'room.member-connection': {
@@ -158,6 +257,8 @@ export function createCall(room: string, me: () => UserRef | null) {
         await mediaReady
         const member = state.members.find((m) => m.id === frame.from)
         if (!member) return
+        // On the SFU, only the connections still overlapping it take signals; a new one is not started.
+        if (!peers.has(frame.from) && state.mode === 'sfu') return
         const peer = peers.get(frame.from) ?? createPeer(member, polite.get(frame.from) ?? true, false)
         peer.receive(frame)
         return
@@ -166,6 +267,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         if (state.phase !== 'left') leaveLocally(frame.reason)
         return
       case 'error':
+        if (sfu?.handle(frame)) return
         if (frame.about === 'room.join' && state.phase === 'joining') {
           setState({ phase: 'refused', reason: frame.message })
           local.stop()
@@ -181,6 +283,7 @@ export function createCall(room: string, me: () => UserRef | null) {
   createEffect(
     on(local.tracks, (tracks) => {
       for (const peer of peers.values()) peer.setTracks(tracks)
+      void sfu?.setTracks(tracks)
     }),
   )
   let sentState = ''
@@ -194,12 +297,14 @@ export function createCall(room: string, me: () => UserRef | null) {
 
   // Stats twice a second: what each tile decodes and hears, and who is speaking.
   const poll = setInterval(async () => {
-    for (const [id, peer] of peers) {
+    for (const member of state.members) {
+      const id = member.id
+      const peer = peers.get(id)
+      const viaSfu = path(id) === 'sfu'
       const stats = noStats()
-      const report = await peer.pc.getStats().catch(() => undefined)
-      if (!report) continue
-      const cameraTrackId = peer.camera.getVideoTracks()[0]?.id
-      report.forEach((s) => {
+      const reports = viaSfu ? await sfu!.stats(id).catch(() => []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
+      const cameraTrackId = (viaSfu ? sfuStreams.get(id)?.camera : peer?.camera)?.getVideoTracks()[0]?.id
+      for (const report of reports) report?.forEach((s) => {
         if (s.type !== 'inbound-rtp') return
         if (s.kind === 'audio') {
           stats.audioPackets += s.packetsReceived ?? 0
@@ -212,18 +317,25 @@ export function createCall(room: string, me: () => UserRef | null) {
         }
       })
       update(id, (m) => void (m.stats = stats))
-      // Our own level, from what the first connection sends.
-      if (id === peers.keys().next().value) {
-        let level = 0
-        report.forEach((s) => {
-          if (s.type === 'media-source' && s.kind === 'audio') level = s.audioLevel ?? 0
-        })
-        setSelfLevel(local.micOn() ? level : 0)
-      }
     }
+    // Our own level, from what we send.
+    const own = sfu ? await sfu.audioLevel().catch(() => undefined) : await peers.values().next().value?.pc.getStats().catch(() => undefined)
+    let level = 0
+    own?.forEach((s) => {
+      if (s.type === 'media-source' && s.kind === 'audio') level = s.audioLevel ?? 0
+    })
+    setSelfLevel(local.micOn() ? level : 0)
   }, 500)
 
+  /** The path a member's tile prefers now: the room's mode, or the other one while the preferred is not there. */
+  const path = (id: string): MediaMode => {
+    if (state.mode === 'sfu') return sfuStreams.get(id)?.camera.getVideoTracks().length || !peers.has(id) ? 'sfu' : 'mesh'
+    return peers.has(id) || !sfuStreams.has(id) ? 'mesh' : 'sfu'
+  }
+
   const leaveLocally = (reason: string) => {
+    clearTimeout(overlapTimer)
+    stopSfu(false)
     for (const id of [...peers.keys()]) closePeer(id)
     local.stop()
     setState({ phase: 'left', reason, members: [] })
@@ -238,8 +350,31 @@ export function createCall(room: string, me: () => UserRef | null) {
     chat,
     online: () => status() === 'online',
     selfSpeaking: () => selfLevel() > SPEAKING,
-    speaking: (m: RemoteMember) => m.media.mic && m.stats.audioLevel > SPEAKING,
+    speaking: (m: RemoteMember) => m.media.mic && (m.dominant || m.stats.audioLevel > SPEAKING),
     peer: (id: string) => peers.get(id),
+    /** What a tile shows of a member: each path's streams, and which one it prefers. */
+    streams: (id: string) => ({
+      mesh: peers.get(id)?.camera,
+      meshScreen: peers.get(id)?.screen,
+      sfu: sfuStreams.get(id)?.camera,
+      sfuScreen: sfuStreams.get(id)?.screen,
+      prefer: state.mode,
+    }),
+    /** A tile presented the first frame of `path` for a member: in a switch, the other path can go. */
+    pathReady(id: string, ready: MediaMode) {
+      if (ready !== state.mode) return
+      if (ready === 'sfu') closePeer(id)
+      else {
+        sfu?.dropMember(id)
+        sfuStreams.delete(id)
+        update(id, (m) => void m.streams++)
+        if (sfu && state.members.every((m) => peers.has(m.id) && !sfuStreams.has(m.id))) stopSfu(true)
+      }
+    },
+    /** A tile's size and visibility, for the SFU layer it needs. */
+    view(id: string, visible: boolean, width: number) {
+      sfu?.view(id, visible, width)
+    },
     /** A tile presented the first frame of a member's camera. */
     firstFrame: (id: string) => mark(`first-frame:${id}`),
     clearError: () => setState('error', undefined),
@@ -248,6 +383,7 @@ export function createCall(room: string, me: () => UserRef | null) {
       leaveLocally('you left')
     },
     dispose() {
+      clearTimeout(overlapTimer)
       removeEventListener('pagehide', onPageHide)
       clearInterval(poll)
       unsubscribe()

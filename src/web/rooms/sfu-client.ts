@@ -34,6 +34,8 @@ export class SfuClient {
   private readonly pending = new Map<string, { resolve(frame: any): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout> }>()
   private closed = false
   private tracks: LocalTracks
+  /** Consumers announced before the receive transport exists here wait for it. */
+  private early: Array<Extract<ServerMessage, { type: 'sfu.consumer' }>> = []
   private producing: Promise<void> = Promise.resolve()
 
   constructor(
@@ -75,6 +77,7 @@ export class SfuClient {
     if (this.closed) return
     this.recv = this.device.createRecvTransport(recvParams)
     this.wire(this.recv)
+    for (const frame of this.early.splice(0)) void this.consume(frame)
     this.send = this.device.createSendTransport(sendParams)
     this.wire(this.send)
     this.send.on('produce', ({ kind, rtpParameters, appData }, done, fail) => {
@@ -200,7 +203,8 @@ export class SfuClient {
   }
 
   private async consume(frame: Extract<ServerMessage, { type: 'sfu.consumer' }>) {
-    if (!this.recv || this.closed) return
+    if (this.closed) return
+    if (!this.recv) return void this.early.push(frame)
     try {
       const consumer = await this.recv.consume({
         id: frame.consumerId,
