@@ -302,7 +302,7 @@ export function createCall(room: string, me: () => UserRef | null) {
       const peer = peers.get(id)
       const viaSfu = path(id) === 'sfu'
       const stats = noStats()
-      const reports = viaSfu ? await sfu!.stats(id).catch(() => []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
+      const reports = viaSfu ? ((await sfu?.stats(id).catch(() => [])) ?? []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
       const cameraTrackId = (viaSfu ? sfuStreams.get(id)?.camera : peer?.camera)?.getVideoTracks()[0]?.id
       for (const report of reports) report?.forEach((s) => {
         if (s.type !== 'inbound-rtp') return

