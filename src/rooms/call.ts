@@ -138,6 +138,10 @@ export class Call {
       previous.conn = conn
       previous.media = media
       this.byConn.set(conn.id, previous)
+      // On the SFU it starts over: frames sent while its socket was down (new consumers) are lost, so its
+      // transports go and the page sets up its producers and consumers again from the room.joined.
+      this.sfu?.removeMember(previous.id)
+      this.draining?.removeMember(previous.id)
       this.sendJoined(previous, true)
       this.tellOthers(previous, () => ({ type: 'room.member-connection', room: this.room, member: previous.id, connection: 'connected' }))
       this.tellOthers(previous, () => ({ type: 'room.media', room: this.room, member: previous.id, media }))

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
 import { launchBrowser, openPageAs } from '../support/browser'
+import { startTcpProxy } from '../support/tcp-proxy'
 
 let server: TestServer
 let browser: Browser
@@ -125,4 +126,51 @@ test(
     for (const p of pages) await p.context.close()
   },
   240_000,
+)
+
+test(
+  'on a room pinned to the SFU, a killed mediasoup worker is replaced and the call comes back by itself; a dropped socket resumes',
+  async () => {
+    const pinned = await startServer({ STUN_URLS: '', ROOM_MEDIA_MODE: 'sfu', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' })
+    const proxy = startTcpProxy(pinned.port)
+    const opened: Opened[] = []
+    try {
+      const room = uniqueName('pinned').replace(/_/g, '-')
+      for (const label of ['kim', 'lee', 'max']) {
+        const account = await registerAndLogin(pinned.url, uniqueName(label))
+        // The last page goes through a proxy the test can cut.
+        const o = await openPageAs(browser, label === 'max' ? proxy.url : pinned.url, account, `/rooms/${room}`)
+        await o.page.locator('[data-testid=call][data-phase=joined][data-mode=sfu]').waitFor({ timeout: 20_000 })
+        opened.push({ ...o, name: account.username })
+      }
+      await everyoneSeesEveryone(opened, 'sfu')
+
+      // kill -9 the worker: the pool starts a new one, the room gets a new router, every page sets up again.
+      const workerPid = Number(Bun.spawnSync(['pgrep', '-P', String(pinned.pid), '-f', 'mediasoup-worker']).stdout.toString().trim().split('\n')[0])
+      expect(workerPid).toBeGreaterThan(0)
+      process.kill(workerPid, 'SIGKILL')
+      const epochMarks = () =>
+        Promise.all(opened.map((o) => o.page.evaluate(() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('call:sfu-start:')).length)))
+      const deadline = Date.now() + 20_000
+      while ((await epochMarks()).some((n) => n < 2) && Date.now() < deadline) await Bun.sleep(200)
+      expect(await epochMarks()).toEqual([2, 2, 2])
+      await everyoneSeesEveryone(opened, 'sfu')
+      expect(pinned.logs.some((line) => line.includes('"event":"sfu.worker_died"'))).toBe(true)
+
+      // Max's socket dies without a close frame: he comes back under the same member id, sets up his SFU
+      // media again, and everyone sees and hears him (and he them) without a reload.
+      const maxId = await opened[0]!.page.locator(tileSelector(opened[2]!.name)).getAttribute('data-member')
+      proxy.cut()
+      await opened[0]!.page.locator(`[data-testid=call-tile][data-member="${maxId}"][data-notice="Reconnecting…"]`).waitFor({ timeout: 5000 })
+      await opened[0]!.page.locator(`[data-testid=call-tile][data-member="${maxId}"][data-notice=""]`).waitFor({ timeout: 15_000 })
+      await everyoneSeesEveryone(opened, 'sfu')
+      expect(await opened[2]!.page.evaluate(() => performance.getEntriesByName('call:start').length)).toBe(1)
+      expect(opened.flatMap((o) => o.errors)).toEqual([])
+    } finally {
+      for (const o of opened) await o.context.close()
+      proxy.close()
+      await pinned.dispose()
+    }
+  },
+  180_000,
 )

@@ -160,8 +160,8 @@ export function createCall(room: string, me: () => UserRef | null) {
     }, SWITCH_OVERLAP_MS)
   }
 
-  const applyMode = async (media: MediaModeInfo) => {
-    if (media.epoch === state.epoch) return
+  const applyMode = async (media: MediaModeInfo, force = false) => {
+    if (media.epoch === state.epoch && !force) return
     const previous = state.mode
     setState({ mode: media.mode, epoch: media.epoch })
     mark(`mode:${media.mode}:${media.epoch}`)
@@ -209,11 +209,11 @@ export function createCall(room: string, me: () => UserRef | null) {
           }),
         })
         chat.start()
-        const wasMesh = state.mode === 'mesh' && state.epoch === frame.media.epoch
-        await applyMode(frame.media)
+        // Back on the SFU after a dropped socket, the server dropped our transports: set them up again.
+        await applyMode(frame.media, frame.resumed && frame.media.mode === 'sfu')
         await mediaReady
         // On the mesh we are the newest member toward everyone listed (or we came back): we make the offers.
-        if (frame.media.mode === 'mesh' || wasMesh) {
+        if (frame.media.mode === 'mesh') {
           for (const m of frame.members) if (!peers.has(m.id)) createPeer(m, m.polite, true)
         }
         return
