@@ -275,9 +275,9 @@ export class Call {
 
   /** An SFU request from a member: answered with its own frame, or an error frame whose ref is the request id. */
   async sfuRequest(conn: Connection, frame: SfuFrame) {
-    const member = this.requireMember(conn)
-    if (!member) return
     const ref = 'req' in frame ? frame.req : undefined
+    const member = this.requireMember(conn, ref)
+    if (!member) return
     // Requests go to the live SFU; in a drain after a switch back to mesh, only what keeps media flowing.
     const session = this.sfu ?? (frame.type === 'sfu.resume' || frame.type === 'sfu.view' || frame.type === 'sfu.leave' || frame.type === 'sfu.connect' ? this.draining : undefined)
     if (frame.type === 'sfu.leave') {
@@ -389,9 +389,9 @@ export class Call {
     )
   }
 
-  private requireMember(conn: Connection): Member | undefined {
+  private requireMember(conn: Connection, ref?: string): Member | undefined {
     const member = this.byConn.get(conn.id)
-    if (!member) this.refuse(conn, 'not_joined', `join the call in room "${this.room}" first`)
+    if (!member) this.refuse(conn, 'not_joined', `join the call in room "${this.room}" first`, ref ? { ref } : {})
     return member
   }
 

@@ -29,7 +29,7 @@ const checkByType = new Map(
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
 
-type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string; about?: string }
+type Outcome = { ok: true; message: ClientMessage } | { ok: false; code: string; message: string; about?: string; ref?: string }
 
 /** Elysia hands text frames over already JSON-parsed when they look like JSON; anything else arrives raw. */
 function decodeFrame(raw: unknown): Outcome {
@@ -52,10 +52,14 @@ function decodeFrame(raw: unknown): Outcome {
   if (!check) return { ok: false, code: 'unknown_type', message: `unknown frame type "${type.slice(0, 40)}"` }
   if (check.Check(value)) return { ok: true, message: value as ClientMessage }
   const first = check.Errors(value).First()
+  // The request id (SFU) or the message's client id (chat), when readable, so the sender can match the error.
+  const { req, clientId } = value as { req?: unknown; clientId?: unknown }
+  const ref = [req, clientId].find((r): r is string => typeof r === 'string' && r.length > 0 && r.length <= 64)
   return {
     ok: false,
     code: 'invalid_message',
     about: type,
+    ...(ref ? { ref } : {}),
     message: `invalid "${type}" frame${first ? `: ${first.path || '/'} ${first.message}` : ''}`,
   }
 }
@@ -96,7 +100,7 @@ export const socketRoute = (deps: SocketDeps) => {
     }
     const room = deps.rooms.find(message.room)
     if (!room) {
-      return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"`, room: message.room, about: message.type })
+      return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"`, room: message.room, about: message.type, ...('req' in message ? { ref: message.req } : {}) })
     }
     switch (message.type) {
       case 'chat.join':
@@ -177,7 +181,8 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       const decoded = decodeFrame(raw)
       if (!decoded.ok) {
-        conn.send({ type: 'error', code: decoded.code, message: decoded.message, ...(decoded.about ? { about: decoded.about } : {}) })
+        const { code, message, about, ref } = decoded
+        conn.send({ type: 'error', code, message, ...(about ? { about } : {}), ...(ref ? { ref } : {}) })
         if (++state.badFrames > MAX_BAD_FRAMES) ws.close(CloseCode.policyViolation, 'too many invalid frames')
         return
       }
