@@ -20,26 +20,29 @@ const server = await startServer({ STUN_URLS: '', ROOM_SFU_AT: '3', ROOM_MESH_AT
 const browser = await launchBrowser()
 const accounts = await Promise.all(['ann', 'ben', 'cat'].map((n) => registerAndLogin(server.url, uniqueName(n))))
 
-/** Starts sampling every remote tile's frame counter in the page; returns a function that reads the longest gap
- * per tile since a moment (ms, page clock) over the window. */
+/** Starts recording, in the page, the time of every frame presented by the video each remote tile shows (the one
+ * not behind the other during a switch), with requestVideoFrameCallback on both of the tile's video elements. */
 async function startSampling(page: Page) {
   await page.evaluate(() => {
     const w = window as unknown as { __gaps: Record<string, number[]> }
     w.__gaps = {}
-    const last: Record<string, { count: number }> = {}
-    const loop = () => {
-      const now = performance.now()
+    const watched = new WeakSet<HTMLVideoElement>()
+    const watch = () => {
       for (const tile of document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')) {
-        const name = tile.dataset.name!
-        const count = Number(tile.dataset.framesShown)
-        if (last[name]?.count !== count) {
-          ;(w.__gaps[name] ??= []).push(now)
-          last[name] = { count }
+        for (const video of tile.querySelectorAll('video')) {
+          if (watched.has(video)) continue
+          watched.add(video)
+          const onFrame = (now: number) => {
+            if (!video.isConnected) return
+            if (!video.classList.contains('behind') && video.srcObject) (w.__gaps[tile.dataset.name!] ??= []).push(now)
+            video.requestVideoFrameCallback(onFrame)
+          }
+          video.requestVideoFrameCallback(onFrame)
         }
       }
-      requestAnimationFrame(loop)
     }
-    requestAnimationFrame(loop)
+    watch()
+    setInterval(watch, 200)
   })
 }
 

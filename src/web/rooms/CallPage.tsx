@@ -134,6 +134,7 @@ function Call(props: { name: string; onLeft: () => void }) {
                   prefer={call.state.mode}
                   onPathReady={(path) => call.pathReady(m.id, path)}
                   onView={(visible, width) => call.view(m.id, visible, width)}
+                  layer={m.layer}
                   version={m.streams}
                   kind="camera"
                   cameraOn={m.media.camera}

@@ -39,9 +39,15 @@ export interface TileProps {
   onPathReady?: (path: MediaMode) => void
   /** The tile's width and whether it is on screen, when either changes. */
   onView?: (visible: boolean, width: number) => void
+  /** The simulcast layer asked for on the SFU. */
+  layer?: number
 }
 
 type Path = MediaMode
+
+/** Frames a new path must present before it replaces the old one: a first key frame alone can be followed by a
+ * stall while the SFU settles on a simulcast layer, and the old picture is better than a frozen one. */
+const READY_FRAMES = 5
 
 export function Tile(props: TileProps) {
   const videos: Partial<Record<Path, HTMLVideoElement>> = {}
@@ -62,11 +68,13 @@ export function Tile(props: TileProps) {
     return other()
   }
 
+  const presented: Record<Path, number> = { mesh: 0, sfu: 0 }
   const watch = (path: Path, video: HTMLVideoElement) => {
     if (!('requestVideoFrameCallback' in video)) return
     const onFrame = () => {
       if (!video.isConnected) return
-      if (video.srcObject) {
+      if (video.srcObject) presented[path]++
+      if (video.srcObject && presented[path] >= READY_FRAMES) {
         if (!ready()[path]) {
           setReady({ ...ready(), [path]: true })
           if (path === preferred()) props.onPathReady?.(path)
@@ -97,6 +105,7 @@ export function Tile(props: TileProps) {
       const video = videos[path]
       if (!video || video.srcObject === (stream ?? null)) return
       video.srcObject = stream ?? null
+      presented[path] = 0
       setReady({ ...ready(), [path]: false })
     })
   }
@@ -162,6 +171,8 @@ export function Tile(props: TileProps) {
       data-path={shown()}
       data-frames-shown={framesShown()}
       data-frames-decoded={props.stats?.framesDecoded ?? 0}
+      data-layer={props.layer ?? ''}
+      data-resolution={props.stats?.width ? `${props.stats.width}x${props.stats.height}` : ''}
       data-audio-packets={props.stats?.audioPackets ?? 0}
       data-notice={props.notice ?? ''}
       title={statsLine()}

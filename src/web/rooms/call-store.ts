@@ -34,6 +34,8 @@ export interface RemoteMember {
   streams: number
   /** The member the SFU's active-speaker detection names now. */
   dominant: boolean
+  /** The simulcast layer asked for its camera on the SFU (0-2), from its tile's size. */
+  layer?: number
   stats: MemberStats
 }
 
@@ -138,6 +140,7 @@ export function createCall(room: string, me: () => UserRef | null) {
       paused: () => undefined,
       failed: (message) => setState('error', `Media server: ${message}`),
       connection: () => undefined,
+      layer: (member, layer) => update(member, (m) => void (m.layer = layer)),
     })
     sfu = client
     mark(`sfu-start:${media.epoch}`)
@@ -363,6 +366,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     /** A tile presented the first frame of `path` for a member: in a switch, the other path can go. */
     pathReady(id: string, ready: MediaMode) {
       if (ready !== state.mode) return
+      mark(`path-ready:${ready}:${id}`)
       if (ready === 'sfu') closePeer(id)
       else {
         sfu?.dropMember(id)
@@ -373,7 +377,8 @@ export function createCall(room: string, me: () => UserRef | null) {
     },
     /** A tile's size and visibility, for the SFU layer it needs. */
     view(id: string, visible: boolean, width: number) {
-      sfu?.view(id, visible, width)
+      const layer = sfu?.view(id, visible, width)
+      update(id, (m) => void (m.layer = layer))
     },
     /** A tile presented the first frame of a member's camera. */
     firstFrame: (id: string) => mark(`first-frame:${id}`),

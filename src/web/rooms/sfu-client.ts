@@ -15,6 +15,8 @@ export interface SfuEvents {
   failed(message: string): void
   /** The send or receive transport's connection state. */
   connection(state: string): void
+  /** The simulcast layer now asked for a member's camera (undefined: paused or none). */
+  layer(member: string, layer: number | undefined): void
 }
 
 const CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
@@ -34,6 +36,8 @@ export class SfuClient {
   private readonly pending = new Map<string, { resolve(frame: any): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout> }>()
   private closed = false
   private tracks: LocalTracks
+  /** The last size and visibility of each member's tile, applied to its camera consumer when that arrives. */
+  private readonly views = new Map<string, { visible: boolean; width: number }>()
   /** Consumers announced before the receive transport exists here wait for it. */
   private early: Array<Extract<ServerMessage, { type: 'sfu.consumer' }>> = []
   private producing: Promise<void> = Promise.resolve()
@@ -217,8 +221,11 @@ export class SfuClient {
       this.consumers.set(consumer.id, { consumer, member: frame.member, source: frame.source })
       this.events.track(frame.member, frame.source, consumer.track, consumer.id)
       if (frame.producerPaused) this.events.paused(consumer.id, true)
-      // Created paused on the server so no packet is lost before we are ready; now it may flow.
+      // Created paused on the server so no packet is lost before we are ready; now it may flow, at the layer its
+      // tile needs.
       this.post({ type: 'sfu.resume', room: this.room, consumerId: consumer.id })
+      const view = this.views.get(frame.member)
+      if (view && frame.source === 'camera') this.events.layer(frame.member, this.view(frame.member, view.visible, view.width))
     } catch (error) {
       this.events.failed(`could not receive a stream: ${(error as Error).message}`)
     }
@@ -231,11 +238,13 @@ export class SfuClient {
   }
 
   /** Tile visibility and size: paused while hidden, else the smallest layer that fills the tile. */
-  view(member: string, visible: boolean, width: number) {
+  view(member: string, visible: boolean, width: number): number | undefined {
+    this.views.set(member, { visible, width })
     const consumer = this.consumerOf(member, 'camera')
-    if (!consumer) return
+    if (!consumer) return undefined
     const spatialLayer = width <= 200 ? 0 : width <= 420 ? 1 : 2
     this.post({ type: 'sfu.view', room: this.room, consumerId: consumer.id, paused: !visible, ...(visible ? { spatialLayer } : {}) })
+    return visible ? spatialLayer : undefined
   }
 
   /** Stops receiving `member` through the SFU (the mesh carries it now). */
