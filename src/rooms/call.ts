@@ -31,6 +31,8 @@ export interface MediaPolicy {
   /** Absent when no mediasoup worker could be started: rooms then stay on the mesh. */
   pool: WorkerPool | undefined
   onError?: (error: unknown, context: string) => void
+  /** The room moved between mesh and SFU (or to a new router), for the logs. */
+  onModeChange?: (room: string, mode: MediaMode, epoch: number, members: number, worker: number | undefined) => void
 }
 
 export interface CallDeps {
@@ -205,6 +207,7 @@ export class Call {
   }
 
   private announceMode(quiet?: Member) {
+    this.deps.media?.onModeChange?.(this.room, this.mode, this.epoch, this.members.size, this.sfu?.worker)
     for (const member of this.members.values()) {
       if (member !== quiet && member.conn) member.conn.send({ type: 'room.mode', room: this.room, ...this.mediaMode })
     }

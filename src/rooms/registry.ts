@@ -7,6 +7,9 @@ import { GLOBAL_ROOM } from './protocol'
 export interface VideoRoomOptions {
   call: CallDeps
   emptyGraceMs: number
+  /** Room lifecycle, for the logs. */
+  onOpened?: (name: string) => void
+  onClosed?: (name: string) => void
 }
 
 export class RoomRegistry {
@@ -37,11 +40,14 @@ export class RoomRegistry {
       call: video.call,
       emptyGraceMs: video.emptyGraceMs,
       closed: (closing) => {
-        if (this.rooms.get(name) === closing) this.rooms.delete(name)
+        if (this.rooms.get(name) !== closing) return
+        this.rooms.delete(name)
+        video.onClosed?.(name)
       },
       redirect: (command: RoomCommand) => this.open(name)?.tell(command),
     })
     this.rooms.set(name, room)
+    video.onOpened?.(name)
     return room
   }
 

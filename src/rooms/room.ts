@@ -34,6 +34,8 @@ export interface RoomDeps {
   limits: RoomLimits
   now?: () => number
   onError?: (error: unknown, context: string) => void
+  /** Counts stored chat messages (metrics). */
+  onStored?: (count: number) => void
 }
 
 export type RoomCommand =
@@ -406,6 +408,7 @@ export class Room extends Actor<RoomCommand> {
       else live.push({ id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId })
     })
     if (live.length > 0) this.publish({ type: 'chat.messages', room: this.name, messages: live })
+    this.deps.onStored?.(live.length)
   }
 
   private typing(conn: Connection, typing: boolean) {

@@ -17,6 +17,8 @@ import type { FileStore } from '../db/files'
 import type { LocalBlobStore } from '../vault/blob-store'
 import type { UploadManager, VaultLimits } from '../vault/uploads'
 import { vaultRoutes } from './vault/routes'
+import { metricsRoute, type Metrics } from './metrics'
+import { requestLog } from './request-log'
 
 export interface AppDeps {
   config: Config
@@ -28,6 +30,7 @@ export interface AppDeps {
   rooms: RoomRegistry
   liveSockets: LiveSockets
   vault: { files: FileStore; blobs: LocalBlobStore; uploads: UploadManager; limits: VaultLimits }
+  metrics: Metrics
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -53,8 +56,10 @@ export function createApi(deps: AppDeps) {
     },
   })
     .use(errorHandling(deps.log))
+    .use(requestLog(deps.log, deps.metrics))
     .use(securityHeaders)
     .use(healthRoute)
+    .use(metricsRoute(deps.metrics, config.metricsToken))
     .use(
       authRoutes({
         ...sessionDeps,
@@ -67,7 +72,7 @@ export function createApi(deps: AppDeps) {
         onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
       }),
     )
-    .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log }))
+    .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(
       socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets, framesPerSecond: config.wsFramesPerSecond }),
     )

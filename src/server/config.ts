@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path'
 import { availableParallelism, networkInterfaces } from 'node:os'
 import { isIP } from 'node:net'
+import { existsSync } from 'node:fs'
 import type { IceConfig } from '../rooms/ice'
 
 export class ConfigError extends Error {
@@ -54,6 +55,10 @@ export interface Config {
     signalsPerSecond: number
   }
   ice: IceConfig
+  /** Bearer token for GET /api/metrics; without it the route does not exist. */
+  metricsToken: string | undefined
+  /** Serve HTTPS directly with these PEM files (otherwise put a TLS reverse proxy in front). */
+  tls: { certFile: string; keyFile: string } | undefined
   sfu: {
     /** mediasoup worker processes; 0 disables the SFU (rooms stay on the mesh). */
     workers: number
@@ -105,6 +110,9 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'ROOM_MEDIA_MODE', default: 'auto', meaning: 'auto (mesh while small, SFU when large), or pin every room to mesh or sfu' },
   { name: 'ROOM_SFU_AT', default: '4', meaning: 'in auto mode, a room moves to the SFU when it reaches this many members' },
   { name: 'ROOM_MESH_AT', default: '2', meaning: 'in auto mode, a room on the SFU moves back to mesh when down to this many' },
+  { name: 'METRICS_TOKEN', default: '(none: no metrics route)', meaning: 'bearer token that GET /api/metrics requires (at least 16 characters)' },
+  { name: 'TLS_CERT_FILE', default: '(none)', meaning: 'PEM certificate chain to serve HTTPS directly (with TLS_KEY_FILE)' },
+  { name: 'TLS_KEY_FILE', default: '(none)', meaning: 'PEM private key for TLS_CERT_FILE' },
   { name: 'TURN_CREDENTIAL_TTL_SECONDS', default: '43200', meaning: 'lifetime of the TURN credentials handed to each member' },
 ]
 
@@ -186,6 +194,8 @@ export function loadConfig(env: Env = process.env): Config {
       signalsPerSecond: integer(env, 'ROOM_SIGNALS_PER_SECOND', 50, 1, 100_000),
     },
     ice: loadIce(env),
+    metricsToken: loadMetricsToken(env),
+    tls: loadTls(env),
     sfu: loadSfu(env),
   }
 }
@@ -200,6 +210,24 @@ function loadIce(env: Env): IceConfig {
     turnSecret,
     turnCredentialTtlSeconds: integer(env, 'TURN_CREDENTIAL_TTL_SECONDS', 43_200, 60, 30 * 24 * 3600),
   }
+}
+
+function loadMetricsToken(env: Env): string | undefined {
+  const token = env.METRICS_TOKEN?.trim()
+  if (!token) return undefined
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters')
+  return token
+}
+
+function loadTls(env: Env): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE?.trim()
+  const keyFile = env.TLS_KEY_FILE?.trim()
+  if (!certFile && !keyFile) return undefined
+  if (!certFile || !keyFile) throw new ConfigError(certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together')
+  for (const [name, file] of [['TLS_CERT_FILE', certFile], ['TLS_KEY_FILE', keyFile]] as const) {
+    if (!existsSync(file)) throw new ConfigError(name, `no such file: ${file}`)
+  }
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) }
 }
 
 function firstPublicIpv4(): string {

@@ -3,6 +3,7 @@
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { ConfigError, loadConfig } from './config'
+import { getEmbedded } from './embedded'
 import { createLogger } from './log'
 import { createApp } from './app'
 import { openDatabase } from '../db/database'
@@ -22,6 +23,7 @@ import { LiveSockets } from './ws/live-sockets'
 import { FileStore } from '../db/files'
 import { LocalBlobStore } from '../vault/blob-store'
 import { UploadManager } from '../vault/uploads'
+import { Metrics } from './metrics'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -36,15 +38,19 @@ async function main() {
     }
     throw error
   }
+  // A compiled binary serves the client and applies the migrations it carries (unless WEB_DIR says otherwise).
+  const embedded = getEmbedded()
+  if (embedded && !process.env.WEB_DIR) config = { ...config, webDir: embedded.webDir }
   const log = createLogger(config.logLevel)
   mkdirSync(config.dataDir, { recursive: true })
-  const database = openDatabase(join(config.dataDir, 'partyroom.sqlite'))
+  const database = openDatabase(join(config.dataDir, 'partyroom.sqlite'), embedded?.migrationsDir)
   const sessions = new SessionStore(database.db)
   sessions.deleteExpired(new Date())
   const messages = new MessageStore(database.db)
 
   // The SFU's workers. Without a worker binary or with SFU_WORKERS=0, rooms stay on the mesh.
   let pool: WorkerPool | undefined
+  let metrics: Metrics | undefined
   if (config.sfu.workers > 0) {
     const workerBin = findWorkerBinary(config.sfu.workerBin)
     if (!workerBin) {
@@ -79,7 +85,10 @@ async function main() {
       catchUpPage: 500,
     },
     onError: (error, context) => log.error({ err: error, context }, 'room error'),
+    onStored: (count) => metrics?.messagesStored(count),
   }, {
+    onOpened: (name) => log.info({ event: 'room.opened', room: name }, 'video room opened'),
+    onClosed: (name) => log.info({ event: 'room.closed', room: name }, 'video room closed'),
     emptyGraceMs: config.rooms.emptyGraceMs,
     call: {
       limits: {
@@ -96,10 +105,13 @@ async function main() {
         drainMs: 10_000,
         pool,
         onError: (error, context) => log.error({ err: error, context }, 'sfu error'),
+        onModeChange: (room, mode, epoch, members, worker) =>
+          log.info({ event: 'room.media_mode', room, mode, epoch, members, worker }, mode === 'sfu' ? 'room moved to the SFU' : 'room moved to the mesh'),
       },
     },
   })
   const liveSockets = new LiveSockets(sessions)
+  metrics = new Metrics({ rooms, liveSockets, pool: () => pool })
 
   // Uploads do not survive a restart: their temporaries go, and so does any blob whose row was never written.
   const files = new FileStore(database.db)
@@ -108,7 +120,7 @@ async function main() {
   const orphans = await blobs.removeOrphans(files.storageKeys())
   if (leftovers + orphans > 0) log.info({ event: 'vault.cleanup', leftovers, orphans }, 'vault cleaned at start')
   const vaultLimits = { ...config.vault, maxOpenUploads: 10, uploadIdleMs: 24 * 60 * 60_000 }
-  const uploads = new UploadManager(files, blobs, vaultLimits)
+  const uploads = new UploadManager(files, blobs, vaultLimits, Date.now, (bytes) => metrics?.vaultBytesIn(bytes))
   uploads.start(10 * 60_000)
 
   const app = await createApp({
@@ -121,8 +133,13 @@ async function main() {
     rooms,
     liveSockets,
     vault: { files, blobs, uploads, limits: vaultLimits },
+    metrics,
   })
-  app.listen({ port: config.port, hostname: config.host })
+  app.listen({
+    port: config.port,
+    hostname: config.host,
+    ...(config.tls ? { tls: { cert: Bun.file(config.tls.certFile), key: Bun.file(config.tls.keyFile) } } : {}),
+  })
   const server = app.server!
   broadcaster.attach(server)
   liveSockets.start(30_000)
@@ -137,7 +154,7 @@ async function main() {
     (removed) => removed > 0 && log.info({ event: 'chat.retention', removed }, 'old chat messages removed'),
     (error) => log.error({ err: error }, 'chat retention failed'),
   )
-  log.info({ event: 'server.listening', host: config.host, port: server.port, dataDir: config.dataDir }, 'listening')
+  log.info({ event: 'server.listening', host: config.host, port: server.port, tls: config.tls !== undefined, dataDir: config.dataDir }, 'listening')
 
   const sweep = setInterval(() => sessions.deleteExpired(new Date()), 10 * 60_000)
   sweep.unref()

@@ -1,8 +1,12 @@
 // The main thread's handle on one upload's hashing worker (hash-worker.ts).
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker'
 
+/** From source, the worker file next to this one; in the compiled binary (`bun run build` makes it an entry point
+ * of its own), its place inside the binary, relative to the binary's root (src/). */
+const WORKER = import.meta.url.includes('$bunfs') ? './vault/hash-worker.ts' : new URL('./hash-worker.ts', import.meta.url)
+
 export class UploadHasher {
-  private readonly worker = new Worker(new URL('./hash-worker.ts', import.meta.url))
+  private readonly worker = new Worker(WORKER)
   private readonly control = new SharedArrayBuffer(16)
   private pending: ((reply: HashWorkerReply) => void) | undefined
 
@@ -11,6 +15,12 @@ export class UploadHasher {
       const resolve = this.pending
       this.pending = undefined
       resolve?.(event.data)
+    }
+    // A worker that fails (it could not load, or threw) fails the request waiting on it instead of hanging it.
+    this.worker.onerror = (event) => {
+      const resolve = this.pending
+      this.pending = undefined
+      resolve?.({ op: 'failed', message: `hashing worker failed: ${event.message}` } as HashWorkerReply)
     }
     // An idle hasher must not keep the process alive (Bun's Worker has unref; the DOM typing does not).
     ;(this.worker as unknown as { unref(): void }).unref()

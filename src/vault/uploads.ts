@@ -68,6 +68,8 @@ export class UploadManager {
     private readonly blobs: LocalBlobStore,
     private readonly limits: VaultLimits,
     private readonly now: () => number = Date.now,
+    /** Counts the bytes that arrive (metrics). */
+    private readonly bytesIn: (bytes: number) => void = () => {},
   ) {}
 
   /** Bytes promised to this owner's unfinished uploads, counted against the quota before they arrive. */
@@ -192,6 +194,7 @@ export class UploadManager {
     if (size > 0) upload.segments.push(path)
     else rmSync(path, { force: true })
     upload.offset += size
+    this.bytesIn(size)
     if (refused) throw refused
   }
 

@@ -25,11 +25,19 @@ export interface TestServer {
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
 
-export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export interface StartOptions {
+  /** The server to run (default: `bun src/server/main.ts` from the project), and where. */
+  command?: string[]
+  cwd?: string
+  /** https:// URLs (the server serves TLS itself). */
+  https?: boolean
+}
+
+export async function startServer(env: Record<string, string> = {}, dataDir?: string, options: StartOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'partyroom-test-'))
   const logs: string[] = []
-  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(['bun', join(ROOT, 'src/server/main.ts')], {
-    cwd: ROOT,
+  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(options.command ?? ['bun', join(ROOT, 'src/server/main.ts')], {
+    cwd: options.cwd ?? ROOT,
     env: {
       ...process.env,
       PORT: '0',
@@ -81,7 +89,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     }
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     pid: child.pid,
     dataDir: dir,
@@ -93,7 +101,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     },
     async restart() {
       await stop()
-      return startServer(env, dir)
+      return startServer(env, dir, options)
     },
     async dispose() {
       await stop()

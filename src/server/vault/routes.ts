@@ -21,6 +21,8 @@ export interface VaultDeps extends SessionDeps {
   uploads: UploadManager
   limits: VaultLimits
   log: Logger
+  /** Counts the bytes sent (metrics). */
+  bytesOut?: (bytes: number) => void
 }
 
 export interface PublicFile {
@@ -112,12 +114,14 @@ export const vaultRoutes = (deps: VaultDeps) => {
       // One range is served; several (rare, and costly to answer) fall back to the whole file, as RFC 9110 allows.
       if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
         const { start, end } = parsed.ranges[0]!
+        deps.bytesOut?.(end - start + 1)
         return new Response(file.slice(start, end + 1), {
           status: 206,
           headers: { ...headers, 'content-range': `bytes ${start}-${end}/${row.size}`, 'content-length': String(end - start + 1) },
         })
       }
     }
+    deps.bytesOut?.(row.size)
     return new Response(file, { headers: { ...headers, 'content-length': String(row.size) } })
   }
 

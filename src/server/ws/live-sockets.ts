@@ -25,6 +25,13 @@ export class LiveSockets {
     if (set?.size === 0) this.bySession.delete(sessionId)
   }
 
+  /** Open sockets, for metrics. */
+  count(): number {
+    let n = 0
+    for (const set of this.bySession.values()) n += set.size
+    return n
+  }
+
   /** Closes every socket of a session that just ended. */
   endSession(sessionId: string, reason = 'logged out'): void {
     const set = this.bySession.get(sessionId)
