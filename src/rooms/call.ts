@@ -28,8 +28,8 @@ export interface MediaPolicy {
   down: number
   /** After a switch back to mesh, the SFU keeps forwarding this long so nobody loses a picture meanwhile. */
   drainMs: number
-  /** Absent when no mediasoup worker could be started: rooms then stay on the mesh. */
-  pool: WorkerPool | undefined
+  /** The workers; undefined while they start, or when none could be started: rooms then stay on the mesh. */
+  pool: () => WorkerPool | undefined
   onError?: (error: unknown, context: string) => void
   /** The room moved between mesh and SFU (or to a new router), for the logs. */
   onModeChange?: (room: string, mode: MediaMode, epoch: number, members: number, worker: number | undefined) => void
@@ -189,7 +189,7 @@ export class Call {
    * newcomer who learns the mode from its room.joined instead. */
   async rebalance(quiet?: Member) {
     const media = this.deps.media
-    if (!media?.pool || this.closed) return
+    if (!media?.pool() || this.closed) return
     const size = this.members.size
     const wantSfu = media.mode === 'sfu' || (media.mode === 'auto' && (this.mode === 'sfu' ? size > media.down : size >= media.up))
     if (size === 0) return this.leaveSfu()
@@ -216,7 +216,7 @@ export class Call {
   private async openSfu(): Promise<boolean> {
     const media = this.deps.media!
     try {
-      const created = await media.pool!.createRouter()
+      const created = await media.pool()!.createRouter()
       const epoch = this.epoch + 1
       this.sfu = await SfuSession.open(this.room, created, {
         send: (memberId, frame) => this.members.get(memberId)?.conn?.send(frame),

@@ -48,29 +48,32 @@ async function main() {
   sessions.deleteExpired(new Date())
   const messages = new MessageStore(database.db)
 
-  // The SFU's workers. Without a worker binary or with SFU_WORKERS=0, rooms stay on the mesh.
-  let pool: WorkerPool | undefined
+  // The SFU's workers start beside everything else (they take a moment); until they are up, or without a worker
+  // binary, or with SFU_WORKERS=0, rooms stay on the mesh.
   let metrics: Metrics | undefined
-  if (config.sfu.workers > 0) {
+  let pool: WorkerPool | undefined
+  const poolStarting = (async () => {
+    if (config.sfu.workers === 0) return
     const workerBin = findWorkerBinary(config.sfu.workerBin)
     if (!workerBin) {
       log.error({ event: 'sfu.unavailable' }, 'no mediasoup-worker binary found (run npm start, or set MEDIASOUP_WORKER_BIN); rooms stay peer-to-peer')
-    } else {
-      try {
-        pool = await WorkerPool.start(
-          { workers: config.sfu.workers, workerBin, listenIp: config.sfu.listenIp, announcedAddress: config.sfu.announcedAddress, basePort: config.sfu.port },
-          {
-            workerStarted: (index, pid) => log.info({ event: 'sfu.worker_started', worker: index, pid }, 'mediasoup worker started'),
-            workerDied: (index, routers, error) =>
-              log.error({ event: 'sfu.worker_died', worker: index, routers: routers.length, err: error }, 'mediasoup worker died; replacing it'),
-            replaceFailed: (index, error) => log.error({ event: 'sfu.worker_replace_failed', worker: index, err: error }, 'could not replace a mediasoup worker yet'),
-          },
-        )
-      } catch (error) {
-        log.error({ event: 'sfu.unavailable', err: error }, 'mediasoup workers could not start; rooms stay peer-to-peer')
-      }
+      return
     }
-  }
+    try {
+      pool = await WorkerPool.start(
+        { workers: config.sfu.workers, workerBin, listenIp: config.sfu.listenIp, announcedAddress: config.sfu.announcedAddress, basePort: config.sfu.port },
+        {
+          workerStarted: (index, pid) => log.info({ event: 'sfu.worker_started', worker: index, pid }, 'mediasoup worker started'),
+          workerDied: (index, routers, error) =>
+            log.error({ event: 'sfu.worker_died', worker: index, routers: routers.length, err: error }, 'mediasoup worker died; replacing it'),
+          replaceFailed: (index, error) => log.error({ event: 'sfu.worker_replace_failed', worker: index, err: error }, 'could not replace a mediasoup worker yet'),
+        },
+      )
+      log.info({ event: 'sfu.ready', workers: config.sfu.workers }, 'SFU ready')
+    } catch (error) {
+      log.error({ event: 'sfu.unavailable', err: error }, 'mediasoup workers could not start; rooms stay peer-to-peer')
+    }
+  })()
 
   const broadcaster = new BunBroadcaster()
   const rooms = new RoomRegistry({
@@ -103,7 +106,7 @@ async function main() {
         up: config.sfu.up,
         down: config.sfu.down,
         drainMs: 10_000,
-        pool,
+        pool: () => pool,
         onError: (error, context) => log.error({ err: error, context }, 'sfu error'),
         onModeChange: (room, mode, epoch, members, worker) =>
           log.info({ event: 'room.media_mode', room, mode, epoch, members, worker }, mode === 'sfu' ? 'room moved to the SFU' : 'room moved to the mesh'),
@@ -175,6 +178,7 @@ async function main() {
     // written (and acknowledged where the socket still listens) before the database closes.
     liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')
     await rooms.close()
+    await poolStarting
     pool?.close()
     await retention.stop()
     await server.stop(true)

@@ -55,6 +55,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     stderr: 'pipe',
   })
 
+  let listening: number | undefined
+  let sfuSettled = (env.SFU_WORKERS ?? '1') === '0'
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${logs.join('\n')}`)), 20_000)
     const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -67,9 +69,12 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
           const line = buffered.slice(0, newline)
           buffered = buffered.slice(newline + 1)
           logs.push(line)
-          if (line.includes('"server.listening"')) {
+          if (line.includes('"server.listening"')) listening = JSON.parse(line).port
+          // The SFU's workers start beside the server; tests start once both are up (or the SFU is off).
+          if (line.includes('"sfu.ready"') || line.includes('"sfu.unavailable"')) sfuSettled = true
+          if (listening !== undefined && sfuSettled) {
             clearTimeout(timer)
-            resolve(JSON.parse(line).port)
+            resolve(listening)
           }
         }
       }

@@ -14,14 +14,16 @@ export function passwordProblem(password: string): string | undefined {
 }
 
 export class PasswordHasher {
-  private constructor(
-    private readonly cost: number,
-    private readonly dummyHash: string,
-  ) {}
+  /** The dummy hash lets a login for an unknown user cost the same as a wrong password, so timing tells nothing.
+   * It is computed in the background from the start (a cost-12 hash takes ~200 ms), so it does not delay startup. */
+  private readonly dummyHash: Promise<string>
 
-  /** The dummy hash lets a login for an unknown user cost the same as a wrong password, so timing tells nothing. */
+  private constructor(private readonly cost: number) {
+    this.dummyHash = hash(randomBytes(24).toString('base64'), { cost })
+  }
+
   static async create(cost: number): Promise<PasswordHasher> {
-    return new PasswordHasher(cost, await hash(randomBytes(24).toString('base64'), { cost }))
+    return new PasswordHasher(cost)
   }
 
   hash(password: string): Promise<string> {
@@ -29,7 +31,7 @@ export class PasswordHasher {
   }
 
   async verify(password: string, storedHash: string | undefined): Promise<boolean> {
-    const ok = await verify(password, storedHash ?? this.dummyHash)
+    const ok = await verify(password, storedHash ?? (await this.dummyHash))
     return ok && storedHash !== undefined
   }
 }
