@@ -149,6 +149,9 @@ export class Call {
       this.tellOthers(previous, () => ({ type: 'room.media', room: this.room, member: previous.id, media }))
       return true
     }
+    // The same person's places that are only waiting for a dropped socket to come back (a reload that said no
+    // goodbye, a crashed tab) give way to the new one, instead of lingering as ghosts and filling the room.
+    for (const ghost of [...this.members.values()]) if (ghost.user.id === conn.user.id && !ghost.conn) this.remove(ghost)
     if (this.members.size >= this.deps.limits.maxMembers) {
       this.refuse(conn, 'room_full', `room "${this.room}" is full (${this.deps.limits.maxMembers} members)`)
       return false

@@ -48,6 +48,18 @@ type Signer = {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** An unsafe request (or a WebSocket upgrade) whose Origin header names another origin than ours. */
+function crossOrigin(request: Request, trustProxy: boolean): boolean {
+  const origin = request.headers.get('origin')
+  if (!origin) return false
+  const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
+  if (SAFE_METHODS.has(request.method) && !upgrade) return false
+  const own = `${isHttps(request, trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
+  return origin.toLowerCase() !== own.toLowerCase()
+}
+
 /** The session operations for one request: start, resolve (sliding it forward) and end. */
 function sessionTools(deps: SessionDeps, jwt: Signer, cookie: unknown, request: Request) {
   const jar = cookie as CookieJar
@@ -80,6 +92,12 @@ function sessionTools(deps: SessionDeps, jwt: Signer, cookie: unknown, request: 
       const fromCookie = typeof cookieValue === 'string' && cookieValue !== '' ? cookieValue : undefined
       const token = fromHeader ?? fromCookie
       if (!token) return undefined
+      // A cookie rides along on requests other sites make the browser send. SameSite=Strict already keeps it off
+      // them; as a second lock, a cookie-authenticated request that changes something (or opens the WebSocket)
+      // must come from our own origin when the browser says where it comes from.
+      if (!fromHeader && crossOrigin(request, deps.trustProxy)) {
+        throw new ApiError(403, 'cross_origin', 'requests from other sites are not accepted with the session cookie')
+      }
       // Only HS256 is accepted: `alg: none` and every other algorithm fail verification.
       const claims = await jwt.verify(token, { algorithms: ['HS256'] })
       if (!claims || typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') {

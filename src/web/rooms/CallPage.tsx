@@ -8,11 +8,20 @@ import { createCall, type RemoteMember } from './call-store'
 import { rememberRoom, validRoomName } from './names'
 import { Tile } from './Tile'
 
+/** The name as the person typed it (the router hands it over percent-encoded). */
+const readable = (name: string) => {
+  try {
+    return decodeURIComponent(name)
+  } catch {
+    return name
+  }
+}
+
 export function CallPage() {
   const params = useParams<{ name: string }>()
   const navigate = useNavigate()
   return (
-    <Show when={validRoomName(params.name)} fallback={<p class="error">“{params.name}” is not a room name. Room names use letters, digits, - and _.</p>}>
+    <Show when={validRoomName(params.name)} fallback={<p class="error">“{readable(params.name)}” is not a room name. Room names use letters, digits, - and _.</p>}>
       {/* A new room name means a new call: keyed, so the old one is left and disposed. */}
       <Show when={params.name} keyed>
         {(name) => <Call name={name} onLeft={() => navigate('/rooms')} />}
