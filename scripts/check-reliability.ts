@@ -22,6 +22,7 @@ const suites = [
   'tests/auth.test.ts',
   'tests/vault.test.ts',
   'tests/sfu.test.ts',
+  'tests/rooms/sfu-worker.test.ts',
   'tests/browser/sfu.test.ts',
 ]
 const run = Bun.spawnSync(['bun', 'test', '--timeout', '120000', ...suites], { cwd: root, stdout: 'pipe', stderr: 'pipe', env: process.env })

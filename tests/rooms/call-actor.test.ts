@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { RoomRegistry } from '../../src/rooms/registry'
 import type { CallDeps } from '../../src/rooms/call'
-import { LocalBroadcaster, RecordingConnection, tempDatabase, testLimits } from '../support/rooms'
+import { LocalBroadcaster, RecordingConnection, shuffle, tempDatabase, testLimits } from '../support/rooms'
 
 let env: ReturnType<typeof tempDatabase>
 beforeEach(() => {
@@ -9,16 +9,6 @@ beforeEach(() => {
 })
 afterEach(() => env.dispose())
 
-function shuffle<T>(items: T[], seed: number): T[] {
-  const out = [...items]
-  let state = seed
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) & 0x7fffffff
-    const j = state % (i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
 
 const media = { camera: true, mic: true, screen: false }
 const callDeps = (maxMembers = 50): CallDeps => ({

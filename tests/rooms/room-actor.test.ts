@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Room } from '../../src/rooms/room'
-import { LocalBroadcaster, RecordingConnection, tempDatabase, testLimits } from '../support/rooms'
+import { LocalBroadcaster, RecordingConnection, shuffle, tempDatabase, testLimits } from '../support/rooms'
 
 let env: ReturnType<typeof tempDatabase>
 beforeEach(() => {
@@ -8,17 +8,6 @@ beforeEach(() => {
 })
 afterEach(() => env.dispose())
 
-/** A deterministic shuffle, so a failure can be replayed. */
-function shuffle<T>(items: T[], seed: number): T[] {
-  const out = [...items]
-  let state = seed
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) & 0x7fffffff
-    const j = state % (i + 1)
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
-}
 
 describe('the room actor', () => {
   for (const seed of [1, 7, 42, 1234, 99991]) {

@@ -57,3 +57,15 @@ export function tempDatabase(): { database: Database; messages: MessageStore; us
     },
   }
 }
+
+/** A deterministic shuffle, so a failure can be replayed from its seed. */
+export function shuffle<T>(items: T[], seed: number): T[] {
+  const out = [...items]
+  let state = seed
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff
+    const j = state % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
