@@ -14,12 +14,13 @@ import { TusClient, randomBytes } from './support/tus'
 const TOKEN = 'metrics-token-0123456789'
 
 /** Parses the Prometheus text format strictly enough to catch a malformed exposition: every line is a comment
- * (# HELP / # TYPE) or `name{labels} value`. Returns the samples by series. */
+ * (# HELP / # TYPE) or `name{labels} value`. Returns the samples by series. prom-client writes a summary with no
+ * observations yet as "Nan", which Prometheus reads (its float parser ignores the case of NaN). */
 function parseExposition(text: string): Map<string, number> {
   const samples = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/.exec(line)
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line)
     if (!match) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`)
     samples.set(match[1]! + (match[2] ?? ''), Number(match[3]))
   }
