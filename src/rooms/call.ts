@@ -8,7 +8,7 @@ import { TokenBucket } from './token-bucket'
 import { checkCandidate, checkDescription } from './mesh/signal'
 import { SfuError, SfuSession } from './sfu/session'
 import type { WorkerPool } from './sfu/workers'
-import type { MediaMode, MediaModeInfo } from './protocol'
+import type { MediaMode, MediaModeInfo, SfuRequest } from './protocol'
 
 export interface CallLimits {
   /** Members a call holds (reconnecting ones included); a join beyond it is refused with room_full. */
@@ -45,7 +45,6 @@ export interface CallDeps {
 /** Work a Call asks its actor to do later (timers and mediasoup events arrive outside the actor). */
 export type CallTimer = { kind: 'graceExpired'; memberId: string } | { kind: 'step'; step: () => void | Promise<void> }
 
-type SfuFrame = ClientMessageOf<'sfu.transport' | 'sfu.connect' | 'sfu.produce' | 'sfu.resume' | 'sfu.view' | 'sfu.producer' | 'sfu.restart-ice' | 'sfu.leave'>
 
 interface Member {
   id: string
@@ -280,7 +279,7 @@ export class Call {
   }
 
   /** An SFU request from a member: answered with its own frame, or an error frame whose ref is the request id. */
-  async sfuRequest(conn: Connection, frame: SfuFrame) {
+  async sfuRequest(conn: Connection, frame: SfuRequest) {
     const ref = 'req' in frame ? frame.req : undefined
     const member = this.requireMember(conn, ref)
     if (!member) return

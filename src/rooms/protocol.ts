@@ -134,6 +134,8 @@ export const ClientMessage = t.Union([
 ])
 export type ClientMessage = Static<typeof ClientMessage>
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
+/** The SFU requests (`sfu.*`), which the edge hands to the room's call as they are. */
+export type SfuRequest = Extract<ClientMessage, { type: `sfu.${string}` }>
 
 export interface UserRef {
   id: number

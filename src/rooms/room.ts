@@ -11,6 +11,7 @@ import {
   type ClientMessageOf,
   type LiveMessage,
   type ServerMessage,
+  type SfuRequest,
   type UserRef,
 } from './protocol'
 import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
@@ -54,12 +55,10 @@ export type RoomCommand =
   | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
   | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
   | { kind: 'call.graceExpired'; memberId: string }
-  | { kind: 'call.sfu'; conn: Connection; frame: ClientMessageOf<SfuFrameType> }
+  | { kind: 'call.sfu'; conn: Connection; frame: SfuRequest }
   /** Work the call scheduled for itself (a mediasoup event, a timer), run inside the actor. */
   | { kind: 'call.step'; step: () => void | Promise<void> }
   | { kind: 'emptyCheck' }
-
-export type SfuFrameType = 'sfu.transport' | 'sfu.connect' | 'sfu.produce' | 'sfu.resume' | 'sfu.view' | 'sfu.producer' | 'sfu.restart-ice' | 'sfu.leave'
 
 /** What makes a room a video room: a call, and a lifetime that ends once nobody is left. */
 export interface CallRoomOptions {

@@ -6,8 +6,8 @@ import type { Counters } from './metrics'
 
 export const requestLog = (log: Logger, counters: Counters) =>
   new Elysia({ name: 'request-log' })
-    .derive({ as: 'global' }, ({ request }) => ({
-      requestLine: { method: request.method, path: new URL(request.url).pathname, started: performance.now() },
+    .derive({ as: 'global' }, ({ request, path }) => ({
+      requestLine: { method: request.method, path, started: performance.now() },
     }))
     .onAfterResponse({ as: 'global' }, (context) => {
       const { requestLine, set } = context as typeof context & { requestLine?: { method: string; path: string; started: number } }

@@ -114,14 +114,8 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'call.media', conn, frame: message })
       case 'room.signal':
         return room.tell({ kind: 'call.signal', conn, frame: message })
-      case 'sfu.transport':
-      case 'sfu.connect':
-      case 'sfu.produce':
-      case 'sfu.resume':
-      case 'sfu.view':
-      case 'sfu.producer':
-      case 'sfu.restart-ice':
-      case 'sfu.leave':
+      default:
+        // Every sfu.* request (the only frames left): the call answers each.
         return room.tell({ kind: 'call.sfu', conn, frame: message })
       case 'chat.history':
         return room.tell({ kind: 'history', conn, frame: message })

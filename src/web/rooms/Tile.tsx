@@ -75,10 +75,8 @@ export function Tile(props: TileProps) {
       if (!video.isConnected) return
       if (video.srcObject) presented[path]++
       if (video.srcObject && presented[path] >= READY_FRAMES) {
-        if (!ready()[path]) {
-          setReady({ ...ready(), [path]: true })
-          if (path === preferred()) props.onPathReady?.(path)
-        }
+        // The effect below reports readiness of the preferred path.
+        if (!ready()[path]) setReady({ ...ready(), [path]: true })
         if (path === shown()) {
           setFramesShown((n) => n + 1)
           if (!firstFrameSeen) {
@@ -109,7 +107,7 @@ export function Tile(props: TileProps) {
       setReady({ ...ready(), [path]: false })
     })
   }
-  // Preferring another path (a switch) asks it to report readiness again.
+  // The preferred path is ready (it just became so, or a switch made a ready path the preferred one).
   createEffect(() => {
     const path = preferred()
     if (ready()[path]) props.onPathReady?.(path)
