@@ -33,6 +33,12 @@ describe('health', () => {
     expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+    // Sockets only to our own origin (no "ws:"/"wss:" to any host), camera, microphone and screen for our own pages
+    // only, and no HSTS over plain HTTP (it is sent when PartyRoom serves TLS itself: ops.test.ts).
+    const csp = response.headers.get('content-security-policy')!
+    expect(csp.split('; ').find((d) => d.startsWith('connect-src'))).toBe("connect-src 'self'")
+    expect(response.headers.get('permissions-policy')).toContain('camera=(self), microphone=(self), display-capture=(self)')
+    expect(response.headers.get('strict-transport-security')).toBeNull()
   })
 })
 
@@ -270,27 +276,37 @@ describe('tokens', () => {
 describe('rate limiting', () => {
   let limited: TestServer
   beforeAll(async () => {
-    limited = await startServer({ LOGIN_LIMIT_PER_USER: '10', LOGIN_LIMIT_PER_ADDRESS: '1000', REGISTER_LIMIT_PER_ADDRESS: '3' })
+    limited = await startServer({ LOGIN_LIMIT_PER_USER: '10', LOGIN_LIMIT_PER_ADDRESS: '1000', REGISTER_LIMIT_PER_ADDRESS: '4', TRUST_PROXY: 'true' })
   })
   afterAll(async () => {
     await limited?.dispose()
   })
 
-  test('the 11th login attempt for one username within a minute gets 429 with Retry-After, even with the right password', async () => {
+  test('ten wrong passwords from one address slow that address down, not the account owner elsewhere', async () => {
     const account = await registerAndLogin(limited.url)
-    // The successful login above cleared this username's counter; ten failures use it up.
-    for (let i = 0; i < 10; i++) {
-      const response = await requestJson(`${limited.url}/api/auth/login`, { body: { username: account.username, password: 'wrong password' } })
-      expect(response.status).toBe(401)
-    }
-    const blocked = await requestJson(`${limited.url}/api/auth/login`, { body: { username: account.username, password: account.password } })
+    const attacker = { 'x-forwarded-for': '203.0.113.66' }
+    const owner = { 'x-forwarded-for': '198.51.100.7' }
+    const login = (password: string, headers: Record<string, string>, username = account.username) =>
+      requestJson(`${limited.url}/api/auth/login`, { body: { username, password }, headers })
+    // The attacker tries the name in another case too: it is the same account.
+    for (let i = 0; i < 10; i++) expect((await login('wrong password', attacker, i % 2 ? account.username.toUpperCase() : account.username)).status).toBe(401)
+    const blocked = await login(account.password, attacker)
     expectError(blocked, 429, 'rate_limited')
     const retryAfter = Number(blocked.headers.get('retry-after'))
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(60)
-    // Another user from the same address is not affected by this user's limit.
-    const other = await requestJson(`${limited.url}/api/auth/login`, { body: { username: 'someone-else', password: 'whatever1' } })
-    expect(other.status).toBe(401)
+    // The owner, from an address without failures, logs in at once.
+    expect((await login(account.password, owner)).status).toBe(200)
+    // Another user from the attacker's address is not affected by this username's limit.
+    expect((await login('whatever1', attacker, 'someone-else')).status).toBe(401)
+  })
+
+  test('a password over 72 bytes is refused at login like any wrong password, even when its first 72 bytes match', async () => {
+    const password = 'p'.repeat(72)
+    const account = await registerAndLogin(limited.url, uniqueName('long'), password)
+    const response = await requestJson(`${limited.url}/api/auth/login`, { body: { username: account.username, password: password + 'EXTRA' } })
+    expectError(response, 401, 'invalid_credentials')
+    expect((await requestJson(`${limited.url}/api/auth/login`, { body: { username: account.username, password } })).status).toBe(200)
   })
 
   test('registrations per address are limited too', async () => {
@@ -298,7 +314,7 @@ describe('rate limiting', () => {
     for (let i = 0; i < 5; i++) {
       statuses.push((await requestJson(`${limited.url}/api/auth/register`, { body: { username: uniqueName('flood'), password: 'password1' } })).status)
     }
-    // One registration was used by the test above.
+    // Two registrations were used by the tests above.
     expect(statuses).toEqual([201, 201, 429, 429, 429])
   })
 

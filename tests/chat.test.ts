@@ -385,7 +385,7 @@ describe('bad input', () => {
       [{ type: 'chat.send', room: 'global', clientId: 'e5' }, 'invalid_message'],
       [{ type: 'chat.send', room: 'global', clientId: 'e6', text: 42 }, 'invalid_message'],
       [{ type: 'chat.send', room: 'global', text: 'no client id' }, 'invalid_message'],
-      [{ type: 'chat.send', room: 'nowhere', clientId: 'e7', text: 'hi' }, 'unknown_room'],
+      [{ type: 'chat.send', room: 'nowhere', clientId: 'e7', text: 'hi' }, 'not_joined'],
       [{ type: 'chat.send', room: '../etc', clientId: 'e8', text: 'hi' }, 'invalid_message'],
       [{ type: 'chat.join' }, 'invalid_message'],
       [{ type: 'chat.join', room: 'global', after: -5 }, 'invalid_message'],

@@ -120,6 +120,8 @@ test('HTTPS directly from TLS_CERT_FILE and TLS_KEY_FILE', async () => {
       const response = await fetch(`${server.url}/api/health`, { tls: { rejectUnauthorized: false } } as RequestInit)
       expect(response.status).toBe(200)
       expect((await response.json()).status).toBe('ok')
+      // Served over TLS, it tells browsers to keep to HTTPS.
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000')
       // Plain HTTP on the same port is not served.
       expect(await fetch(server.url.replace('https', 'http') + '/api/health').then((r) => r.status, () => 'refused')).not.toBe(200)
     } finally {
@@ -187,3 +189,43 @@ test('SIGTERM during active chat: every acknowledged message is stored, and the 
   expect(lost).toEqual([])
   await server.dispose()
 })
+
+test('SIGTERM the moment the server first answers, while its mediasoup workers still start, exits at once and cleanly', async () => {
+  // Three times: the moment differs a little each run (the workers take a few hundred ms to start). Before the
+  // fix, a stop in that window waited for the 10 s forced exit and ended with code 1.
+  for (let run = 0; run < 3; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'partyroom-stop-'))
+    const child = Bun.spawn(['bun', join(import.meta.dir, '../src/server/main.ts')], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'info', SFU_WORKERS: '2', SFU_LISTEN_IP: '127.0.0.1', SFU_PORT: '0' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    try {
+      const reader = child.stdout.getReader()
+      let text = ''
+      let listening = false
+      while (!listening) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`server exited before listening: ${text}`)
+        text += new TextDecoder().decode(value)
+        listening = text.includes('"server.listening"')
+      }
+      void (async () => {
+        for (;;) {
+          const { done } = await reader.read()
+          if (done) break
+        }
+      })()
+      // The listening line is printed as health starts answering: stop right then, as an orchestrator that probes
+      // health would, while the workers are still on their way up.
+      const stoppedAt = performance.now()
+      child.kill('SIGTERM')
+      const code = await child.exited
+      const ms = performance.now() - stoppedAt
+      expect({ run, code, prompt: ms < 2500 }).toEqual({ run, code: 0, prompt: true })
+    } finally {
+      child.kill('SIGKILL')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}, 60_000)

@@ -116,8 +116,8 @@ describe('video rooms', () => {
       [{ type: 'room.signal', room: name, to: b.joined.self }, 'invalid_message'],
       [{ type: 'room.signal', room: name, to: b.joined.self, candidate: CANDIDATE, description: { type: 'offer', sdp: OFFER } }, 'invalid_message'],
       [{ type: 'room.signal', room: name, to: b.joined.self, description: { type: 'offer', sdp: 'v=0\r\n' + 'a=xxxxxxxxxxxx\r\n'.repeat(3200) } }, 'invalid_message'],
-      [{ type: 'room.signal', room: other, to: b.joined.self, candidate: CANDIDATE }, 'unknown_room'],
-      [{ type: 'room.media', room: other, media }, 'unknown_room'],
+      [{ type: 'room.signal', room: other, to: b.joined.self, candidate: CANDIDATE }, 'not_joined'],
+      [{ type: 'room.media', room: other, media }, 'not_joined'],
       [{ type: 'room.join', room: '../etc', media }, 'invalid_message'],
       [{ type: 'room.join', room: 'x'.repeat(65), media }, 'invalid_message'],
       [{ type: 'room.join', room: name, media: { camera: 'yes' } }, 'invalid_message'],
@@ -257,16 +257,31 @@ describe('video rooms', () => {
     for (const s of [a.socket, b.socket, c.socket, global]) s.close()
   })
 
-  test('an empty room closes after its grace and comes back fresh on the next join', async () => {
+  test('an empty room closes after its grace and comes back fresh on the next join, its chat gone with it', async () => {
     const name = room()
     const a = await joinCall(alice, name)
+    a.socket.send({ type: 'chat.join', room: name })
+    await a.socket.next((f) => f.type === 'chat.joined')
+    a.socket.send({ type: 'chat.send', room: name, clientId: 'board-1', text: 'the budget is 40k' })
+    await a.socket.next((f) => f.type === 'chat.messages')
+    // While the room is open, a socket outside its call is told to join the call...
+    const outsider = await connect(bob)
+    outsider.send({ type: 'chat.join', room: name })
+    const whileOpen = await outsider.next((f) => f.type === 'error')
     a.socket.send({ type: 'room.leave', room: name })
     await a.socket.next((f) => f.type === 'room.left')
     await Bun.sleep(600)
-    a.socket.send({ type: 'chat.join', room: name })
-    expect((await a.socket.next((f) => f.type === 'error')).code).toBe('unknown_room')
-    a.socket.send({ type: 'room.join', room: name, media })
-    expect(await a.socket.next((f) => f.type === 'room.joined')).toMatchObject({ members: [], resumed: false })
+    // ...and once it closed, exactly the same: the answer does not tell open rooms from closed ones.
+    outsider.send({ type: 'chat.join', room: name })
+    const whenClosed = await outsider.next((f) => f.type === 'error')
+    expect(whenClosed).toEqual(whileOpen)
+    expect(whenClosed.code).toBe('not_joined')
+    // Whoever opens the name again starts with an empty chat.
+    outsider.send({ type: 'room.join', room: name, media })
+    expect(await outsider.next((f) => f.type === 'room.joined')).toMatchObject({ members: [], resumed: false })
+    outsider.send({ type: 'chat.join', room: name })
+    expect((await outsider.next((f) => f.type === 'chat.joined')).messages).toEqual([])
+    outsider.close()
     a.socket.close()
   })
 

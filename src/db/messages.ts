@@ -1,6 +1,6 @@
 // Chat messages and their reactions, for every room. Writes come in batches (one transaction per flush); reads are
 // pages by id, which is the only order the chat knows.
-import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from './database'
 import { messages, reactions, users } from './schema'
 
@@ -204,6 +204,16 @@ export class MessageStore {
       )
       .returning({ id: messages.id })
       .all().length
+  }
+
+  /** Deletes every message of a room (their reactions cascade); returns how many went. */
+  deleteRoom(room: string): number {
+    return this.db.delete(messages).where(eq(messages.room, room)).returning({ id: messages.id }).all().length
+  }
+
+  /** Deletes the messages of every room but `keep`; returns how many went. */
+  deleteAllRoomsBut(keep: string): number {
+    return this.db.delete(messages).where(ne(messages.room, keep)).returning({ id: messages.id }).all().length
   }
 
   rooms(): string[] {

@@ -13,6 +13,8 @@ import type { MediaMode, MediaModeInfo, SfuRequest } from './protocol'
 export interface CallLimits {
   /** Members a call holds (reconnecting ones included); a join beyond it is refused with room_full. */
   maxMembers: number
+  /** Members one user may have in one call at once (a laptop and a phone), so nobody fills a room alone. */
+  maxMembersPerUser: number
   /** A member whose socket dropped keeps its place this long, shown as reconnecting, and may resume it. */
   reconnectGraceMs: number
   /** Signalling frames (offers, answers, candidates) one member may send in a burst, and per second after it. */
@@ -102,6 +104,12 @@ export class Call {
     return [...this.members.values()].map((m) => ({ id: m.id, user: m.user, media: { ...m.media }, connected: m.conn !== undefined }))
   }
 
+  /** Whether the user has a member in the call (connected or reconnecting). */
+  hasUser(userId: number): boolean {
+    for (const member of this.members.values()) if (member.user.id === userId) return true
+    return false
+  }
+
   memberOf(conn: Connection): string | undefined {
     return this.byConn.get(conn.id)?.id
   }
@@ -151,6 +159,11 @@ export class Call {
     // The same person's places that are only waiting for a dropped socket to come back (a reload that said no
     // goodbye, a crashed tab) give way to the new one, instead of lingering as ghosts and filling the room.
     for (const ghost of [...this.members.values()]) if (ghost.user.id === conn.user.id && !ghost.conn) this.remove(ghost)
+    const own = [...this.members.values()].filter((m) => m.user.id === conn.user.id).length
+    if (own >= this.deps.limits.maxMembersPerUser) {
+      this.refuse(conn, 'too_many_devices', `you are already in the call in room "${this.room}" ${own === 1 ? 'once' : `${own} times`}; leave it on another device first`)
+      return false
+    }
     if (this.members.size >= this.deps.limits.maxMembers) {
       this.refuse(conn, 'room_full', `room "${this.room}" is full (${this.deps.limits.maxMembers} members)`)
       return false

@@ -12,3 +12,7 @@ export const ROOM_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
 export const MAX_MESSAGE_LENGTH = 4000
 export const HISTORY_PAGE = 50
 export const MAX_HISTORY_PAGE = 100
+/** Longest chat message in bytes of UTF-8, besides its length in code points. */
+export const MAX_MESSAGE_BYTES = 12_000
+/** Text in one page of history or catch-up; a page stops before it goes over (it always holds one message). */
+export const MAX_PAGE_BYTES = 256 * 1024

@@ -2,7 +2,7 @@
 // the edge) and the web client (which imports the types). Each frame is a JSON object with a `type` discriminant.
 import { t, type Static, type TSchema } from 'elysia'
 
-export { PROTOCOL_VERSION, GLOBAL_ROOM, ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, HISTORY_PAGE, MAX_HISTORY_PAGE } from './constants'
+export { PROTOCOL_VERSION, GLOBAL_ROOM, ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, MAX_MESSAGE_BYTES, MAX_PAGE_BYTES, HISTORY_PAGE, MAX_HISTORY_PAGE } from './constants'
 import { ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE } from './constants'
 
 const room = t.String({ pattern: ROOM_NAME_PATTERN })

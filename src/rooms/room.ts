@@ -4,9 +4,13 @@ import { Actor } from './actor'
 import type { Broadcaster, Connection } from './connection'
 import { TokenBucket } from './token-bucket'
 import { Call, type CallDeps } from './call'
+import { UserQuotas } from './quotas'
+import { cleanText } from '../text/clean'
 import {
   HISTORY_PAGE,
+  MAX_MESSAGE_BYTES,
   MAX_MESSAGE_LENGTH,
+  MAX_PAGE_BYTES,
   type ChatMessage,
   type ClientMessageOf,
   type LiveMessage,
@@ -17,9 +21,11 @@ import {
 import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
 
 export interface RoomLimits {
-  /** Chat messages a user may send in a burst, and per second after it. */
+  /** Chat messages a user may send in a burst, and per second after it, across all rooms. */
   messageBurst: number
   messagesPerSecond: number
+  /** Rooms one user may be in at once (default: no practical limit). */
+  maxRoomsPerUser?: number
   /** Typing and reaction frames a user may send in a burst, and per second after it. */
   signalBurst: number
   signalsPerSecond: number
@@ -33,6 +39,8 @@ export interface RoomDeps {
   store: MessageStore
   broadcaster: Broadcaster
   limits: RoomLimits
+  /** Budgets shared by all rooms; a room made alone (tests) gets its own. */
+  quotas?: UserQuotas
   now?: () => number
   onError?: (error: unknown, context: string) => void
   /** Counts stored chat messages (metrics). */
@@ -75,7 +83,6 @@ interface Presence {
   user: UserRef
   connections: Set<string>
   leaveTimer?: ReturnType<typeof setTimeout>
-  messageBucket: TokenBucket
   signalBucket: TokenBucket
 }
 
@@ -101,6 +108,28 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
 
+const notInCall = (room: string) => `join the call in room "${room}" first`
+
+/**
+ * A page of stored messages cut to `limit` rows and to MAX_PAGE_BYTES of text, so no frame (and no socket's send
+ * buffer) grows with the size of the messages. `rows` holds one row more than `limit` when there are more; `keep`
+ * says which end of it the page keeps: the oldest (catching up forward) or the newest (the latest, paging back).
+ * At least one message always fits. Returns the page and whether more remain beyond it.
+ */
+function fitPage(rows: StoredMessage[], limit: number, keep: 'oldest' | 'newest'): [StoredMessage[], boolean] {
+  const ordered = keep === 'oldest' ? rows : [...rows].reverse()
+  const page: StoredMessage[] = []
+  let bytes = 0
+  for (const row of ordered) {
+    if (page.length === limit) break
+    bytes += Buffer.byteLength(row.text, 'utf8') + 200
+    if (page.length > 0 && bytes > MAX_PAGE_BYTES) break
+    page.push(row)
+  }
+  const more = page.length < rows.length
+  return [keep === 'oldest' ? page : page.reverse(), more]
+}
+
 export class Room extends Actor<RoomCommand> {
   readonly topic: string
   private readonly members = new Map<string, Connection>()
@@ -112,6 +141,7 @@ export class Room extends Actor<RoomCommand> {
   private readonly call: Call | undefined
   private emptyTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
+  private readonly quotas: UserQuotas
 
   constructor(
     readonly name: string,
@@ -121,6 +151,7 @@ export class Room extends Actor<RoomCommand> {
     super()
     this.topic = `room:${name}`
     this.now = deps.now ?? Date.now
+    this.quotas = deps.quotas ?? new UserQuotas({ ...deps.limits, maxRoomsPerUser: deps.limits.maxRoomsPerUser ?? Infinity }, this.now)
     if (callOptions) {
       this.call = new Call(
         name,
@@ -166,7 +197,7 @@ export class Room extends Actor<RoomCommand> {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
       if ('conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave' && command.kind !== 'call.leave') {
-        return this.refuse(command.conn, 'not_joined', `join the call in room "${this.name}" first`)
+        return this.refuse(command.conn, 'not_joined', notInCall(this.name))
       }
       return
     }
@@ -219,15 +250,27 @@ export class Room extends Actor<RoomCommand> {
   /** A command from a connection that has not joined gets an error and nothing else. */
   private requireMember(conn: Connection, ref?: string): boolean {
     if (this.members.has(conn.id)) return true
-    this.refuse(conn, 'not_joined', `join room "${this.name}" first`, ref ? { ref } : {})
+    this.refuse(conn, 'not_joined', this.call ? notInCall(this.name) : `join room "${this.name}" first`, ref ? { ref } : {})
     return false
+  }
+
+  /** The user has a place here (present in the chat, or a member of the call): counted in their rooms. */
+  private enter(conn: Connection): boolean {
+    if (this.quotas.enter(conn.user.id, this.name)) return true
+    this.refuse(conn, 'too_many_rooms', `you are in ${this.quotas.maxRoomsPerUser} rooms already; leave one first`)
+    return false
+  }
+
+  /** The user has no place here any more: it no longer counts among their rooms. */
+  private release(userId: number) {
+    if (this.presence.has(userId) || this.call?.hasUser(userId)) return
+    this.quotas.exit(userId, this.name)
   }
 
   private join(conn: Connection, after: number | undefined) {
     // A video room's chat belongs to its call: only members of the call read and write it.
-    if (this.call && this.call.memberOf(conn) === undefined) {
-      return this.refuse(conn, 'not_joined', `join the call in room "${this.name}" first`)
-    }
+    if (this.call && this.call.memberOf(conn) === undefined) return this.refuse(conn, 'not_joined', notInCall(this.name))
+    if (!this.enter(conn)) return
     this.members.set(conn.id, conn)
     conn.subscribe(this.topic)
 
@@ -238,7 +281,6 @@ export class Room extends Actor<RoomCommand> {
       present = {
         user: conn.user,
         connections: new Set(),
-        messageBucket: new TokenBucket(limits.messageBurst, limits.messagesPerSecond, this.now),
         signalBucket: new TokenBucket(limits.signalBurst, limits.signalsPerSecond, this.now),
       }
       this.presence.set(conn.user.id, present)
@@ -253,13 +295,9 @@ export class Room extends Actor<RoomCommand> {
     let hasMoreBefore = false
     let hasMoreAfter = false
     if (after !== undefined) {
-      messages = this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1)
-      hasMoreAfter = messages.length > this.deps.limits.catchUpPage
-      if (hasMoreAfter) messages = messages.slice(0, this.deps.limits.catchUpPage)
+      ;[messages, hasMoreAfter] = fitPage(this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1), this.deps.limits.catchUpPage, 'oldest')
     } else {
-      messages = this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1)
-      hasMoreBefore = messages.length > HISTORY_PAGE
-      if (hasMoreBefore) messages = messages.slice(1)
+      ;[messages, hasMoreBefore] = fitPage(this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1), HISTORY_PAGE, 'newest')
     }
     conn.send({
       type: 'chat.joined',
@@ -274,22 +312,26 @@ export class Room extends Actor<RoomCommand> {
 
   private async callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
     if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (!this.enter(conn)) return
     if (await this.call.join(conn, frame.media, frame.resume)) {
       clearTimeout(this.emptyTimer)
       this.emptyTimer = undefined
-    }
+    } else this.release(conn.user.id)
   }
 
   private async callGraceExpired(memberId: string) {
+    const user = this.call?.list().find((m) => m.id === memberId)?.user
     this.call?.graceExpired(memberId)
+    if (user) this.release(user.id)
     await this.call?.rebalance()
     this.checkEmpty()
   }
 
   private async callLeave(conn: Connection) {
     if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
-    if (!this.call.leave(conn)) return this.refuse(conn, 'not_joined', `you are not in the call in room "${this.name}"`)
+    if (!this.call.leave(conn)) return this.refuse(conn, 'not_joined', notInCall(this.name))
     this.leave(conn)
+    this.release(conn.user.id)
     conn.send({ type: 'room.left', room: this.name, reason: 'you left' })
     await this.call.rebalance()
     this.checkEmpty()
@@ -300,6 +342,7 @@ export class Room extends Actor<RoomCommand> {
     if (this.call) {
       if (dropped) this.call.dropped(conn)
       else if (this.call.leave(conn)) await this.call.rebalance()
+      this.release(conn.user.id)
       this.checkEmpty()
     }
   }
@@ -315,7 +358,13 @@ export class Room extends Actor<RoomCommand> {
     if (this.call!.size > 0 || this.members.size > 0) return
     this.closed = true
     this.flush()
-    for (const present of this.presence.values()) clearTimeout(present.leaveTimer)
+    // A video room's chat ends with it: whoever opens a room of the same name later starts with an empty chat.
+    this.deps.store.deleteRoom(this.name)
+    for (const present of this.presence.values()) {
+      clearTimeout(present.leaveTimer)
+      this.quotas.exit(present.user.id, this.name)
+    }
+    this.presence.clear()
     this.call!.close()
     this.callOptions!.closed(this)
   }
@@ -335,6 +384,7 @@ export class Room extends Actor<RoomCommand> {
     const present = this.presence.get(userId)
     if (!present || present.connections.size > 0) return
     this.presence.delete(userId)
+    this.release(userId)
     this.publish({ type: 'chat.presence', room: this.name, event: 'leave', user: present.user })
   }
 
@@ -345,27 +395,31 @@ export class Room extends Actor<RoomCommand> {
       return this.refuse(conn, 'invalid_message', 'ask for history "before" or "after" an id, not both')
     }
     if (frame.after !== undefined) {
-      const rows = this.deps.store.after(this.name, frame.after, limit + 1)
-      const hasMore = rows.length > limit
-      return conn.send({ type: 'chat.history', room: this.name, direction: 'after', messages: this.toWire(rows.slice(0, limit)), hasMore })
+      const [rows, hasMore] = fitPage(this.deps.store.after(this.name, frame.after, limit + 1), limit, 'oldest')
+      return conn.send({ type: 'chat.history', room: this.name, direction: 'after', messages: this.toWire(rows), hasMore })
     }
-    const rows = this.deps.store.before(this.name, frame.before, limit + 1)
-    const hasMore = rows.length > limit
-    conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: this.toWire(hasMore ? rows.slice(1) : rows), hasMore })
+    const [rows, hasMore] = fitPage(this.deps.store.before(this.name, frame.before, limit + 1), limit, 'newest')
+    conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: this.toWire(rows), hasMore })
   }
 
   private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
     const ref = frame.clientId
     if (!this.requireMember(conn, ref)) return
-    const text = frame.text.trim()
-    if (text === '') return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
-    // Code points, not UTF-16 units: an emoji is not counted twice.
+    const trimmed = frame.text.trim()
+    if (trimmed === '') return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
+    const cleaned = cleanText(trimmed, 'a message')
+    if (!cleaned.ok) return this.refuse(conn, cleaned.code, cleaned.reason, { ref })
+    const text = cleaned.text
+    // Code points, not UTF-16 units: an emoji is not counted twice. Bytes too: what is stored and sent is bounded.
     let length = 0
     for (const _ of text) if (++length > MAX_MESSAGE_LENGTH) break
     if (length > MAX_MESSAGE_LENGTH) {
       return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_LENGTH} characters`, { ref })
     }
-    const verdict = this.presence.get(conn.user.id)!.messageBucket.take()
+    if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
+      return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_BYTES} bytes (UTF-8)`, { ref })
+    }
+    const verdict = this.quotas.takeMessage(conn.user.id)
     if (!verdict.ok) {
       return this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ref, retryAfterMs: verdict.retryAfterMs })
     }
@@ -406,7 +460,15 @@ export class Room extends Actor<RoomCommand> {
       if (duplicate) p.conn.send({ type: 'chat.ack', room: this.name, clientId: p.clientId, id, at })
       else live.push({ id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId })
     })
-    if (live.length > 0) this.publish({ type: 'chat.messages', room: this.name, messages: live })
+    // A batch of many long messages goes out in several frames, each bounded like a page of history.
+    for (let start = 0; start < live.length; ) {
+      let end = start
+      for (let bytes = 0; end < live.length && (end === start || bytes + live[end]!.text.length * 3 <= MAX_PAGE_BYTES); end++) {
+        bytes += live[end]!.text.length * 3
+      }
+      this.publish({ type: 'chat.messages', room: this.name, messages: live.slice(start, end) })
+      start = end
+    }
     this.deps.onStored?.(live.length)
   }
 

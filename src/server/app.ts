@@ -57,7 +57,7 @@ export function createApi(deps: AppDeps) {
   })
     .use(errorHandling(deps.log))
     .use(requestLog(deps.log, deps.metrics))
-    .use(securityHeaders)
+    .use(securityHeaders({ tls: config.tls !== undefined }))
     .use(healthRoute)
     .use(metricsRoute(deps.metrics, config.metricsToken))
     .use(
@@ -74,7 +74,15 @@ export function createApi(deps: AppDeps) {
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(
-      socketRoute({ ...sessionDeps, log: deps.log, rooms: deps.rooms, liveSockets: deps.liveSockets, framesPerSecond: config.wsFramesPerSecond }),
+      socketRoute({
+        ...sessionDeps,
+        log: deps.log,
+        rooms: deps.rooms,
+        liveSockets: deps.liveSockets,
+        framesPerSecond: config.wsFramesPerSecond,
+        maxSocketsPerUser: config.wsMaxSocketsPerUser,
+        maxSockets: config.wsMaxSockets,
+      }),
     )
 }
 

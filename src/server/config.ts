@@ -44,12 +44,24 @@ export interface Config {
   }
   /** Frames one socket may send per second (bursts of twice that); beyond it they are dropped with an error. */
   wsFramesPerSecond: number
+  /** Open WebSockets per user and on the whole server. */
+  wsMaxSocketsPerUser: number
+  wsMaxSockets: number
+  /** Rooms (chats and calls) one user may be in at once. */
+  roomsPerUser: number
   vault: {
     quotaBytes: number
     maxFileBytes: number
+    /** Unfinished uploads one user, and the whole server, may have open at once. */
+    maxOpenUploads: number
+    maxOpenUploadsTotal: number
+    /** An upload that never received a byte is discarded after this long; one that did, after uploadIdleMs. */
+    unusedUploadMs: number
+    uploadIdleMs: number
   }
   rooms: {
     maxMembers: number
+    maxMembersPerUser: number
     reconnectGraceMs: number
     emptyGraceMs: number
     signalsPerSecond: number
@@ -80,7 +92,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'JWT_SECRET', default: 'generated once into DATA_DIR/jwt-secret', meaning: 'HMAC key for login tokens (at least 32 characters)' },
   { name: 'SESSION_TTL_SECONDS', default: '3600', meaning: 'login token lifetime; renewed while the user is active' },
   { name: 'BCRYPT_COST', default: '12', meaning: 'bcrypt work factor for passwords (10-16)' },
-  { name: 'LOGIN_LIMIT_PER_USER', default: '10', meaning: 'login attempts per username per minute' },
+  { name: 'LOGIN_LIMIT_PER_USER', default: '10', meaning: 'failed logins per username from one address per minute (ten times that from all addresses only holds back addresses that failed; the owner elsewhere is never locked out)' },
   { name: 'LOGIN_LIMIT_PER_ADDRESS', default: '30', meaning: 'login attempts per client address per minute' },
   { name: 'REGISTER_LIMIT_PER_ADDRESS', default: '20', meaning: 'registrations per client address per minute' },
   { name: 'TRUST_PROXY', default: 'false', meaning: 'use X-Forwarded-For/-Proto from a reverse proxy' },
@@ -92,10 +104,18 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'CHAT_MESSAGE_BURST', default: '10', meaning: 'chat messages a user may send at once' },
   { name: 'CHAT_MESSAGES_PER_SECOND', default: '3', meaning: 'sustained chat messages per user per second' },
   { name: 'WS_FRAMES_PER_SECOND', default: '100', meaning: 'frames one socket may send per second (bursts of twice that)' },
+  { name: 'WS_MAX_SOCKETS_PER_USER', default: '16', meaning: 'open WebSocket connections one user may have (tabs and devices); more are refused with 429' },
+  { name: 'WS_MAX_SOCKETS', default: '10000', meaning: 'open WebSocket connections the server holds; more are refused with 503' },
+  { name: 'ROOMS_PER_USER', default: '20', meaning: 'rooms (the global chat, video rooms) one user may be in at once; more are refused with too_many_rooms' },
+  { name: 'VAULT_UPLOADS_PER_USER', default: '10', meaning: 'unfinished vault uploads one user may have open' },
+  { name: 'VAULT_UPLOADS_TOTAL', default: '200', meaning: 'unfinished vault uploads open on the whole server' },
+  { name: 'VAULT_UNUSED_UPLOAD_SECONDS', default: '600', meaning: 'an upload that never received a byte is discarded after this long' },
+  { name: 'VAULT_UPLOAD_IDLE_HOURS', default: '24', meaning: 'an unfinished upload nobody touched for this long is discarded' },
   { name: 'VAULT_QUOTA_BYTES', default: '10737418240 (10 GiB)', meaning: 'vault space per user' },
   { name: 'VAULT_MAX_FILE_BYTES', default: '4294967296 (4 GiB)', meaning: 'largest single vault file' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
   { name: 'ROOM_MAX_MEMBERS', default: '8', meaning: 'members one video room holds; more are refused with room_full' },
+  { name: 'ROOM_MAX_MEMBERS_PER_USER', default: '2', meaning: 'places one user may take in one call at once (a laptop and a phone); more are refused with too_many_devices' },
   { name: 'ROOM_RECONNECT_GRACE_MS', default: '15000', meaning: 'a call member whose connection dropped keeps its place this long' },
   { name: 'ROOM_EMPTY_GRACE_MS', default: '10000', meaning: 'an empty video room closes after this long' },
   { name: 'ROOM_SIGNALS_PER_SECOND', default: '50', meaning: 'offers, answers and ICE candidates one member may send per second (bursts of 4x)' },
@@ -183,12 +203,20 @@ export function loadConfig(env: Env = process.env): Config {
       presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 3000, 0, 600_000),
     },
     wsFramesPerSecond: integer(env, 'WS_FRAMES_PER_SECOND', 100, 1, 1_000_000),
+    wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),
+    wsMaxSockets: integer(env, 'WS_MAX_SOCKETS', 10_000, 1, 1_000_000),
+    roomsPerUser: integer(env, 'ROOMS_PER_USER', 20, 1, 10_000),
     vault: {
       quotaBytes: integer(env, 'VAULT_QUOTA_BYTES', 10 * 1024 ** 3, 0, 2 ** 52),
       maxFileBytes: integer(env, 'VAULT_MAX_FILE_BYTES', 4 * 1024 ** 3, 0, 2 ** 52),
+      maxOpenUploads: integer(env, 'VAULT_UPLOADS_PER_USER', 10, 1, 10_000),
+      maxOpenUploadsTotal: integer(env, 'VAULT_UPLOADS_TOTAL', 200, 1, 1_000_000),
+      unusedUploadMs: integer(env, 'VAULT_UNUSED_UPLOAD_SECONDS', 600, 1, 7 * 24 * 3600) * 1000,
+      uploadIdleMs: integer(env, 'VAULT_UPLOAD_IDLE_HOURS', 24, 1, 24 * 30) * 3_600_000,
     },
     rooms: {
       maxMembers: integer(env, 'ROOM_MAX_MEMBERS', 8, 2, 1000),
+      maxMembersPerUser: integer(env, 'ROOM_MAX_MEMBERS_PER_USER', 2, 1, 1000),
       reconnectGraceMs: integer(env, 'ROOM_RECONNECT_GRACE_MS', 15_000, 0, 600_000),
       emptyGraceMs: integer(env, 'ROOM_EMPTY_GRACE_MS', 10_000, 0, 3_600_000),
       signalsPerSecond: integer(env, 'ROOM_SIGNALS_PER_SECOND', 50, 1, 100_000),

@@ -17,7 +17,8 @@ import { iceServersFor } from '../rooms/ice'
 import { WorkerPool } from '../rooms/sfu/workers'
 import { findWorkerBinary } from '../rooms/sfu/worker-binary'
 import { ChatRetention } from '../rooms/retention'
-import { CloseCode } from '../rooms/protocol'
+import { CloseCode, GLOBAL_ROOM } from '../rooms/protocol'
+import { UserQuotas } from '../rooms/quotas'
 import { BunBroadcaster } from './ws/broadcaster'
 import { LiveSockets } from './ws/live-sockets'
 import { FileStore } from '../db/files'
@@ -26,6 +27,9 @@ import { UploadManager } from '../vault/uploads'
 import { Metrics } from './metrics'
 
 const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Set once a stop began: a start still under way gives up instead of finishing. */
+let stopping = false
 
 async function main() {
   let config
@@ -38,6 +42,10 @@ async function main() {
     }
     throw error
   }
+  // Until the server listens, a stop has nothing to drain: exit at once (SQLite's journal keeps the file whole).
+  const stopBeforeListening = () => process.exit(0)
+  process.on('SIGTERM', stopBeforeListening)
+  process.on('SIGINT', stopBeforeListening)
   // A compiled binary serves the client and applies the migrations it carries (unless WEB_DIR says otherwise).
   const embedded = getEmbedded()
   if (embedded && !process.env.WEB_DIR) config = { ...config, webDir: embedded.webDir }
@@ -47,11 +55,17 @@ async function main() {
   const sessions = new SessionStore(database.db)
   sessions.deleteExpired(new Date())
   const messages = new MessageStore(database.db)
+  // A video room's chat ends with the room, and no room outlives the process that held it.
+  const ended = messages.deleteAllRoomsBut(GLOBAL_ROOM)
+  if (ended > 0) log.info({ event: 'chat.room_chats_ended', removed: ended }, 'chats of video rooms closed by the last stop removed')
 
   // The SFU's workers start beside everything else (they take a moment); until they are up, or without a worker
   // binary, or with SFU_WORKERS=0, rooms stay on the mesh.
   let metrics: Metrics | undefined
+  /** The pool once every worker is up; rooms use it from then on. */
   let pool: WorkerPool | undefined
+  /** The pool while it starts too, so a stop at any moment closes the workers already started. */
+  let starting: WorkerPool | undefined
   const poolStarting = (async () => {
     if (config.sfu.workers === 0) return
     const workerBin = findWorkerBinary(config.sfu.workerBin)
@@ -59,18 +73,23 @@ async function main() {
       log.error({ event: 'sfu.unavailable' }, 'no mediasoup-worker binary found (run npm start, or set MEDIASOUP_WORKER_BIN); rooms stay peer-to-peer')
       return
     }
+    starting = WorkerPool.create(
+      { workers: config.sfu.workers, workerBin, listenIp: config.sfu.listenIp, announcedAddress: config.sfu.announcedAddress, basePort: config.sfu.port },
+      {
+        workerStarted: (index, pid) => log.info({ event: 'sfu.worker_started', worker: index, pid }, 'mediasoup worker started'),
+        workerDied: (index, routers, error) =>
+          log.error({ event: 'sfu.worker_died', worker: index, routers: routers.length, err: error }, 'mediasoup worker died; replacing it'),
+        replaceFailed: (index, error) => log.error({ event: 'sfu.worker_replace_failed', worker: index, err: error }, 'could not replace a mediasoup worker yet'),
+      },
+    )
     try {
-      pool = await WorkerPool.start(
-        { workers: config.sfu.workers, workerBin, listenIp: config.sfu.listenIp, announcedAddress: config.sfu.announcedAddress, basePort: config.sfu.port },
-        {
-          workerStarted: (index, pid) => log.info({ event: 'sfu.worker_started', worker: index, pid }, 'mediasoup worker started'),
-          workerDied: (index, routers, error) =>
-            log.error({ event: 'sfu.worker_died', worker: index, routers: routers.length, err: error }, 'mediasoup worker died; replacing it'),
-          replaceFailed: (index, error) => log.error({ event: 'sfu.worker_replace_failed', worker: index, err: error }, 'could not replace a mediasoup worker yet'),
-        },
-      )
+      await starting.started()
+      if (stopping) return
+      pool = starting
       log.info({ event: 'sfu.ready', workers: config.sfu.workers }, 'SFU ready')
     } catch (error) {
+      if (stopping) return
+      starting.close()
       log.error({ event: 'sfu.unavailable', err: error }, 'mediasoup workers could not start; rooms stay peer-to-peer')
     }
   })()
@@ -79,6 +98,11 @@ async function main() {
   const rooms = new RoomRegistry({
     store: messages,
     broadcaster,
+    quotas: new UserQuotas({
+      messageBurst: config.chat.messageBurst,
+      messagesPerSecond: config.chat.messagesPerSecond,
+      maxRoomsPerUser: config.roomsPerUser,
+    }),
     limits: {
       messageBurst: config.chat.messageBurst,
       messagesPerSecond: config.chat.messagesPerSecond,
@@ -96,6 +120,7 @@ async function main() {
     call: {
       limits: {
         maxMembers: config.rooms.maxMembers,
+        maxMembersPerUser: config.rooms.maxMembersPerUser,
         reconnectGraceMs: config.rooms.reconnectGraceMs,
         signalBurst: config.rooms.signalsPerSecond * 4,
         signalsPerSecond: config.rooms.signalsPerSecond,
@@ -122,9 +147,9 @@ async function main() {
   const leftovers = await blobs.cleanTemporaries()
   const orphans = await blobs.removeOrphans(files.storageKeys())
   if (leftovers + orphans > 0) log.info({ event: 'vault.cleanup', leftovers, orphans }, 'vault cleaned at start')
-  const vaultLimits = { ...config.vault, maxOpenUploads: 10, uploadIdleMs: 24 * 60 * 60_000 }
+  const vaultLimits = config.vault
   const uploads = new UploadManager(files, blobs, vaultLimits, Date.now, (bytes) => metrics?.vaultBytesIn(bytes))
-  uploads.start(10 * 60_000)
+  uploads.start(Math.min(60_000, vaultLimits.unusedUploadMs / 2))
 
   const app = await createApp({
     config,
@@ -162,7 +187,6 @@ async function main() {
   const sweep = setInterval(() => sessions.deleteExpired(new Date()), 10 * 60_000)
   sweep.unref()
 
-  let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
@@ -178,14 +202,18 @@ async function main() {
     // written (and acknowledged where the socket still listens) before the database closes.
     liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')
     await rooms.close()
-    await poolStarting
-    pool?.close()
+    // The workers go whether they are up or still starting; one that is starting is closed as soon as it exists,
+    // and nothing waits for a start that a stop interrupted.
+    starting?.close()
+    await Promise.race([poolStarting, Bun.sleep(300)])
     await retention.stop()
     await server.stop(true)
     database.close()
     log.info({ event: 'server.stopped' }, 'stopped')
     process.exit(0)
   }
+  process.off('SIGTERM', stopBeforeListening)
+  process.off('SIGINT', stopBeforeListening)
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }

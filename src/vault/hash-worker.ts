@@ -4,9 +4,13 @@
 import { closeSync, fdatasyncSync, openSync, readSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 
-export type HashWorkerRequest = { op: 'follow'; path: string; control: SharedArrayBuffer } | { op: 'digest' }
+export type HashWorkerRequest = { op: 'follow'; path: string; control: SharedArrayBuffer } | { op: 'catch-up'; paths: string[] } | { op: 'digest' }
 
-export type HashWorkerReply = { op: 'followed'; bytes: number } | { op: 'digest'; digest: string } | { op: 'failed'; message: string }
+export type HashWorkerReply =
+  | { op: 'followed'; bytes: number }
+  | { op: 'caught-up'; bytes: number }
+  | { op: 'digest'; digest: string }
+  | { op: 'failed'; message: string }
 
 declare const self: Worker
 
@@ -45,11 +49,33 @@ function follow(path: string, control: Int32Array): number {
   }
 }
 
+/** Hashes whole files already on disk: the segments an earlier thread of this upload hashed before it stopped. */
+function catchUp(paths: string[]): number {
+  let total = 0
+  for (const path of paths) {
+    const fd = openSync(path, 'r')
+    try {
+      for (let position = 0; ; ) {
+        const n = readSync(fd, buffer, 0, buffer.length, position)
+        if (n === 0) break
+        hash.update(buffer.subarray(0, n))
+        position += n
+        total += n
+      }
+    } finally {
+      closeSync(fd)
+    }
+  }
+  return total
+}
+
 self.onmessage = (event: MessageEvent<HashWorkerRequest>) => {
   const message = event.data
   try {
     if (message.op === 'follow') {
       self.postMessage({ op: 'followed', bytes: follow(message.path, new Int32Array(message.control)) } satisfies HashWorkerReply)
+    } else if (message.op === 'catch-up') {
+      self.postMessage({ op: 'caught-up', bytes: catchUp(message.paths) } satisfies HashWorkerReply)
     } else {
       self.postMessage({ op: 'digest', digest: hash.copy().digest('hex') } satisfies HashWorkerReply)
     }

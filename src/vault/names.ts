@@ -1,11 +1,15 @@
 // What a vault file may be called. Names are display text only (never used on disk), but they end up in
 // Content-Disposition headers, download dialogs and other people's file systems, so they are kept sane.
 
+import { cleanText } from '../text/clean'
+
 export const MAX_NAME_BYTES = 255
 
 /** The normalised name, or a reason it cannot be used. */
 export function checkFileName(raw: string): { ok: true; name: string } | { ok: false; reason: string } {
-  const name = raw.normalize('NFC').trim()
+  const cleaned = cleanText(raw.trim(), 'a file name')
+  if (!cleaned.ok) return { ok: false, reason: cleaned.reason }
+  const name = cleaned.text.trim()
   if (name === '') return { ok: false, reason: 'a file name cannot be empty' }
   if (name === '.' || name === '..') return { ok: false, reason: 'a file name cannot be "." or ".."' }
   if (/[/\\]/.test(name)) return { ok: false, reason: 'a file name cannot contain "/" or "\\"' }

@@ -28,8 +28,11 @@ export class VaultError extends Error {
 export interface VaultLimits {
   quotaBytes: number
   maxFileBytes: number
-  /** Uploads one user may have open at once. */
+  /** Unfinished uploads one user, and the whole server, may have open at once. */
   maxOpenUploads: number
+  maxOpenUploadsTotal: number
+  /** An upload that never received a byte is discarded after this long. */
+  unusedUploadMs: number
   /** An upload nobody touched for this long is discarded. */
   uploadIdleMs: number
 }
@@ -83,9 +86,12 @@ export class UploadManager {
     if (length > this.limits.maxFileBytes) {
       throw new VaultError(413, 'file_too_large', `a file may be at most ${this.limits.maxFileBytes} bytes`)
     }
-    const open = [...this.uploads.values()].filter((u) => u.ownerId === ownerId && !u.file).length
-    if (open >= this.limits.maxOpenUploads) {
+    const unfinished = [...this.uploads.values()].filter((u) => !u.file)
+    if (unfinished.filter((u) => u.ownerId === ownerId).length >= this.limits.maxOpenUploads) {
       throw new VaultError(429, 'too_many_uploads', `at most ${this.limits.maxOpenUploads} uploads may be open at once`)
+    }
+    if (unfinished.length >= this.limits.maxOpenUploadsTotal) {
+      throw new VaultError(503, 'uploads_busy', 'the server has as many uploads open as it takes; try again in a few minutes')
     }
     const used = this.files.usage(ownerId).bytes + this.reserved(ownerId)
     if (used + length > this.limits.quotaBytes) {
@@ -156,7 +162,7 @@ export class UploadManager {
     if (declaredLength === 0 || (declaredLength === undefined && !request.body)) return
     const path = segmentPath(upload, upload.segments.length)
     writeFileSync(path, '')
-    const following = upload.hasher.follow(path)
+    const following = upload.hasher.follow(path, upload.segments)
     let refused: VaultError | undefined
     let source: Request | Response = request
     if (declaredLength === undefined) {
@@ -224,7 +230,7 @@ export class UploadManager {
 
   private async complete(upload: Upload): Promise<void> {
     try {
-      const sha256 = await upload.hasher.digest()
+      const sha256 = await upload.hasher.digest(upload.segments)
       if (upload.segments.length === 0) writeFileSync(upload.tempPath, '')
       await this.blobs.publish(await this.assemble(upload), upload.key)
       const at = new Date(this.now())
@@ -260,11 +266,12 @@ export class UploadManager {
     else await this.discard(upload)
   }
 
-  /** Forgets finished uploads and discards abandoned ones. */
+  /** Forgets finished uploads and discards abandoned ones: soon when they never received a byte. */
   async sweep(): Promise<void> {
-    const cutoff = this.now() - this.limits.uploadIdleMs
+    const now = this.now()
     for (const upload of [...this.uploads.values()]) {
-      if (upload.busy || upload.touchedAt > cutoff) continue
+      const idleFor = upload.offset === 0 && !upload.file ? this.limits.unusedUploadMs : this.limits.uploadIdleMs
+      if (upload.busy || upload.touchedAt > now - idleFor) continue
       if (upload.file) this.uploads.delete(upload.id)
       else await this.discard(upload)
     }

@@ -135,6 +135,7 @@ test(`the WebSocket protocol survives ${SECONDS} s of fuzzing (seed ${SEED}); a 
       'message_too_long', 'invalid_emoji', 'unknown_message', 'rate_limited', 'not_a_call', 'room_full', 'already_joined',
       'unknown_member', 'self_signal', 'invalid_sdp', 'invalid_candidate', 'member_reconnecting', 'not_sfu', 'unknown_transport',
       'unknown_producer', 'unknown_consumer', 'invalid_capabilities', 'invalid_dtls', 'invalid_rtp_parameters', 'wrong_transport',
+      'invalid_text', 'too_many_rooms', 'too_many_devices',
     ]).toContain(code)
   }
 

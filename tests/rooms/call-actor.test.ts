@@ -12,7 +12,7 @@ afterEach(() => env.dispose())
 
 const media = { camera: true, mic: true, screen: false }
 const callDeps = (maxMembers = 50): CallDeps => ({
-  limits: { maxMembers, reconnectGraceMs: 30, signalBurst: 1000, signalsPerSecond: 1000 },
+  limits: { maxMembers, maxMembersPerUser: 2, reconnectGraceMs: 30, signalBurst: 1000, signalsPerSecond: 1000 },
   iceServers: () => [{ urls: ['stun:127.0.0.1:3478'] }],
 })
 

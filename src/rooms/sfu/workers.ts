@@ -41,13 +41,29 @@ export class WorkerPool {
   ) {}
 
   static async start(config: WorkerPoolConfig, events: PoolEvents): Promise<WorkerPool> {
-    const pool = new WorkerPool(config, events)
-    for (let i = 0; i < config.workers; i++) pool.slots.push(await pool.startSlot(i))
+    const pool = WorkerPool.create(config, events)
+    await pool.started()
     return pool
   }
 
+  /** A pool whose workers start with `started()`; `close()` may come at any moment, even while they start. */
+  static create(config: WorkerPoolConfig, events: PoolEvents): WorkerPool {
+    return new WorkerPool(config, events)
+  }
+
+  /** Starts every worker; rejects if one cannot start, or if the pool was closed meanwhile. */
+  async started(): Promise<void> {
+    for (let i = 0; i < this.config.workers; i++) this.slots.push(await this.startSlot(i))
+  }
+
   private async startSlot(index: number): Promise<Slot> {
+    if (this.closed) throw new Error('the worker pool was closed')
     const worker = await mediasoup.createWorker({ workerBin: this.config.workerBin, logLevel: this.config.logLevel ?? 'error' })
+    // Closed while this worker started (a stop during start-up): it goes at once instead of lingering.
+    if (this.closed) {
+      worker.close()
+      throw new Error('the worker pool was closed')
+    }
     let server: types.WebRtcServer
     try {
       const port = this.config.basePort === 0 ? undefined : this.config.basePort + index

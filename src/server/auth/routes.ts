@@ -7,11 +7,13 @@ import { ApiError } from '../errors'
 import { readJsonBody } from '../body'
 import { clientAddress } from '../client-address'
 import { authentication, publicUser, type SessionDeps } from './session'
-import { passwordProblem, type PasswordHasher } from './passwords'
+import { PASSWORD_MAX_BYTES, passwordProblem, type PasswordHasher } from './passwords'
 import { AttemptThrottle } from './throttle'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 const MAX_AUTH_BODY_BYTES = 4096
+/** Failed logins for one username from all addresses together, as a multiple of the per-address limit. */
+const USER_FAILURES_FACTOR = 10
 
 export interface AuthDeps extends SessionDeps {
   users: UserStore
@@ -40,7 +42,8 @@ function tooMany(retryAfterSeconds: number): ApiError {
 
 export const authRoutes = (deps: AuthDeps) => {
   const minute = 60_000
-  const loginByUser = new AttemptThrottle(deps.loginLimitPerUser, minute)
+  const loginFailuresByPair = new AttemptThrottle(deps.loginLimitPerUser, minute)
+  const loginFailuresByUser = new AttemptThrottle(deps.loginLimitPerUser * USER_FAILURES_FACTOR, minute)
   const loginByAddress = new AttemptThrottle(deps.loginLimitPerAddress, minute)
   const registerByAddress = new AttemptThrottle(deps.registerLimitPerAddress, minute)
 
@@ -75,20 +78,31 @@ export const authRoutes = (deps: AuthDeps) => {
       async ({ body, request, server, startSession }) => {
         const address = clientAddress(request, server, deps.trustProxy)
         const userKey = body.username.toLowerCase()
+        const pairKey = `${userKey}\n${address}`
+        // The attacker is slowed, not the account's owner: failures count per (username, address) and per address;
+        // failures for a username from everywhere only hold back addresses that have failed for it themselves. A
+        // right password from an address with no failures is never refused.
         const byAddress = loginByAddress.hit(address)
-        const byUser = loginByUser.hit(userKey)
-        if (!byAddress.allowed || !byUser.allowed) {
+        const byPair = loginFailuresByPair.check(pairKey)
+        const pairFailed = loginFailuresByPair.count(pairKey) > 0
+        const byUser = pairFailed ? loginFailuresByUser.check(userKey) : { allowed: true, retryAfterSeconds: 0 }
+        const refused = [byAddress, byPair, byUser].filter((v) => !v.allowed)
+        if (refused.length > 0) {
           deps.log.warn({ event: 'auth.throttled', username: body.username, address }, 'login throttled')
-          throw tooMany(Math.max(byAddress.allowed ? 0 : byAddress.retryAfterSeconds, byUser.allowed ? 0 : byUser.retryAfterSeconds))
+          throw tooMany(Math.max(...refused.map((v) => v.retryAfterSeconds)))
         }
         const user = deps.users.byUsername(body.username)
-        // Unknown users are verified against a dummy hash: same answer, same time.
-        const ok = await deps.passwords.verify(body.password, user?.passwordHash)
+        // Unknown users and passwords bcrypt cannot take whole (over 72 bytes, refused at registration too) are
+        // verified against a dummy hash: the same answer in the same time as a wrong password.
+        const tooLong = Buffer.byteLength(body.password, 'utf8') > PASSWORD_MAX_BYTES
+        const ok = await deps.passwords.verify(tooLong ? '' : body.password, tooLong ? undefined : user?.passwordHash)
         if (!ok || !user) {
+          loginFailuresByPair.add(pairKey)
+          loginFailuresByUser.add(userKey)
           deps.log.info({ event: 'auth.login_failed', username: body.username, address }, 'login failed')
           throw new ApiError(401, 'invalid_credentials', 'wrong username or password')
         }
-        loginByUser.reset(userKey)
+        loginFailuresByPair.reset(pairKey)
         const session = await startSession(user)
         deps.log.info({ event: 'auth.login', userId: user.id, username: user.username, address }, 'user logged in')
         return { user: publicUser(user), token: session.token, expiresAt: session.expiresAt }

@@ -243,7 +243,13 @@ export const vaultRoutes = (deps: VaultDeps) => {
           set.headers['tus-resumable'] = TUS_VERSION
           // creation-with-upload: the first bytes may ride along.
           if (request.headers.get('content-type') === 'application/offset+octet-stream' && length > 0) {
-            await uploads.append(user.id, upload.id, 0, request, integerHeader(request, 'content-length'))
+            try {
+              await uploads.append(user.id, upload.id, 0, request, integerHeader(request, 'content-length'))
+            } catch (error) {
+              // A refused first body (too long, no space) leaves no upload behind: the client never learnt its URL.
+              await uploads.terminate(user.id, upload.id).catch(() => {})
+              throw error
+            }
           }
           set.headers['upload-offset'] = String(upload.offset)
           if (upload.file) set.headers['vault-file-id'] = upload.file.id

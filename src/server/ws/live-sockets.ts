@@ -9,27 +9,40 @@ interface Closable {
 
 export class LiveSockets {
   private readonly bySession = new Map<string, Set<Closable>>()
+  private readonly byUser = new Map<number, number>()
+  private readonly userOf = new Map<Closable, number>()
   private timer: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly sessions: SessionStore) {}
 
-  add(sessionId: string, socket: Closable): void {
+  add(sessionId: string, userId: number, socket: Closable): void {
     let set = this.bySession.get(sessionId)
     if (!set) this.bySession.set(sessionId, (set = new Set()))
     set.add(socket)
+    this.userOf.set(socket, userId)
+    this.byUser.set(userId, (this.byUser.get(userId) ?? 0) + 1)
   }
 
   remove(sessionId: string, socket: Closable): void {
     const set = this.bySession.get(sessionId)
     set?.delete(socket)
     if (set?.size === 0) this.bySession.delete(sessionId)
+    const userId = this.userOf.get(socket)
+    if (userId === undefined) return
+    this.userOf.delete(socket)
+    const left = (this.byUser.get(userId) ?? 1) - 1
+    if (left > 0) this.byUser.set(userId, left)
+    else this.byUser.delete(userId)
   }
 
-  /** Open sockets, for metrics. */
+  /** Open sockets (for the server-wide cap and metrics). */
   count(): number {
-    let n = 0
-    for (const set of this.bySession.values()) n += set.size
-    return n
+    return this.userOf.size
+  }
+
+  /** Open sockets of one user. */
+  countFor(userId: number): number {
+    return this.byUser.get(userId) ?? 0
   }
 
   /** Closes every socket of a session that just ended. */

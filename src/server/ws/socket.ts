@@ -15,6 +15,7 @@ import type { Connection } from '../../rooms/connection'
 import type { RoomRegistry } from '../../rooms/registry'
 import { TokenBucket } from '../../rooms/token-bucket'
 import { authentication, type SessionDeps } from '../auth/session'
+import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import type { LiveSockets } from './live-sockets'
 
@@ -81,7 +82,15 @@ export interface SocketDeps extends SessionDeps {
   liveSockets: LiveSockets
   /** Frames per socket per second, in bursts of twice that; beyond it frames are dropped with an error frame. */
   framesPerSecond: number
+  /** Open sockets one user may have, and the server as a whole. */
+  maxSocketsPerUser: number
+  maxSockets: number
 }
+
+/** A socket whose unsent bytes pass this gets no more frames until it reads; one that stays over it for
+ * LAGGING_CLOSE_MS is cut off (it reconnects and catches up from the database, like after any drop). */
+export const SEND_BUFFER_LIMIT = 1024 * 1024
+const LAGGING_CLOSE_MS = 10_000
 
 export const socketRoute = (deps: SocketDeps) => {
   const states = new WeakMap<object, SocketState>()
@@ -100,7 +109,9 @@ export const socketRoute = (deps: SocketDeps) => {
     }
     const room = deps.rooms.find(message.room)
     if (!room) {
-      return conn.send({ type: 'error', code: 'unknown_room', message: `there is no room "${message.room}"`, room: message.room, about: message.type, ...('req' in message ? { ref: message.req } : {}) })
+      // A room that is not open answers like an open one that this socket is not in: nobody learns from the
+      // answer which rooms exist.
+      return conn.send({ type: 'error', code: 'not_joined', message: `join the call in room "${message.room}" first`, room: message.room, about: message.type, ...('req' in message ? { ref: message.req } : {}) })
     }
     switch (message.type) {
       case 'chat.join':
@@ -130,13 +141,36 @@ export const socketRoute = (deps: SocketDeps) => {
 
   return new Elysia().use(authentication(deps)).ws('/ws', {
     auth: true,
+    // Refused before the upgrade, with a status a client can read.
+    beforeHandle({ user }) {
+      if (deps.liveSockets.countFor(user.id) >= deps.maxSocketsPerUser) {
+        throw new ApiError(429, 'too_many_connections', `at most ${deps.maxSocketsPerUser} connections per user; close a tab or device first`)
+      }
+      if (deps.liveSockets.count() >= deps.maxSockets) {
+        throw new ApiError(503, 'server_full', 'the server holds as many connections as it can; try again later', { 'retry-after': '30' })
+      }
+    },
     open(ws) {
       const { user, sessionId } = ws.data
       const raw = ws.raw
+      // Bun's socket has it (bun-types declares it on Bun's own ServerWebSocket, not on the one Elysia passes).
+      const buffered = () => (raw as unknown as { getBufferedAmount(): number }).getBufferedAmount()
+      let laggingSince = 0
       const conn: Connection = {
         id: randomUUID(),
         user: { id: user.id, username: user.username },
-        send: (frame: ServerMessage) => void raw.send(JSON.stringify(frame)),
+        send: (frame: ServerMessage) => {
+          if (raw.readyState !== 1) return
+          if (buffered() > SEND_BUFFER_LIMIT) {
+            // The client is not reading: what it misses it fetches when it reconnects.
+            const now = Date.now()
+            if (laggingSince === 0) laggingSince = now
+            else if (now - laggingSince > LAGGING_CLOSE_MS) raw.terminate()
+            return
+          }
+          laggingSince = 0
+          raw.send(JSON.stringify(frame))
+        },
         subscribe: (topic) => raw.subscribe(topic),
         unsubscribe: (topic) => {
           // Unsubscribing a socket that is already closing throws in Bun; it is unsubscribed anyway.
@@ -152,7 +186,7 @@ export const socketRoute = (deps: SocketDeps) => {
         lastThrottleNotice: 0,
       }
       states.set(raw, state)
-      deps.liveSockets.add(sessionId, raw)
+      deps.liveSockets.add(sessionId, user.id, raw)
       conn.send({
         type: 'hello',
         protocol: PROTOCOL_VERSION,
