@@ -1,8 +1,46 @@
 // Debian's Chromium driven by Playwright, with the flags this project's machines need (see README).
 import { chromium, type Browser } from 'playwright-core'
-import { existsSync } from 'node:fs'
+import { existsSync, renameSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** The fake camera's picture. Chromium's built-in fake camera sends 640x480; five pages that each encode three
+ * simulcast layers of it (and decode four others) overload two cores, and Chromium then lowers resolutions and
+ * paints late, which is load, not what a test checks. A 320x240 clip at 10 frames a second costs an eighth of that. */
+export const FAKE_CAMERA = { width: 320, height: 240, fps: 10 }
+
+/** A 2-second YUV4MPEG2 clip (I420) with a bar sweeping across a gradient, so every frame differs and the encoder
+ * has motion to code. Written once per machine into the temp directory. */
+function fakeCameraClip(): string {
+  const { width, height, fps } = FAKE_CAMERA
+  const path = join(tmpdir(), `partyroom-fake-camera-${width}x${height}-${fps}.y4m`)
+  if (existsSync(path)) return path
+  const frames = fps * 2
+  const luma = width * height
+  const chroma = (width / 2) * (height / 2)
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`)
+  const frameHeader = Buffer.from('FRAME\n')
+  const out = Buffer.alloc(header.length + frames * (frameHeader.length + luma + 2 * chroma))
+  let at = header.copy(out, 0)
+  for (let f = 0; f < frames; f++) {
+    at += frameHeader.copy(out, at)
+    const bar = Math.floor((f / frames) * width)
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) out[at + y * width + x] = Math.abs(x - bar) < 12 ? 235 : 16 + ((x + y + f * 4) % 200)
+    }
+    at += luma
+    out.fill(128 + ((f * 3) % 60), at, at + chroma)
+    at += chroma
+    out.fill(128 - ((f * 2) % 60), at, at + chroma)
+    at += chroma
+  }
+  const partial = `${path}.${process.pid}`
+  writeFileSync(partial, out)
+  renameSync(partial, path)
+  return path
+}
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: run "npm test", which installs it`)
@@ -19,6 +57,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${fakeCameraClip()}`,
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],

@@ -1,4 +1,7 @@
 import { createEffect, createSignal, For, on, Show } from 'solid-js'
+import Smile from 'lucide-solid/icons/face-slightly-smiling'
+import SmilePlus from 'lucide-solid/icons/face-slightly-smiling-plus'
+import SendHorizontal from 'lucide-solid/icons/send-horizontal'
 import { useGlobalChat } from './context'
 import { EmojiPicker } from './EmojiPicker'
 import { user } from '../auth/session'
@@ -133,7 +136,7 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
                         )}
                       </For>
                       <button class="reaction add" title="Add a reaction" aria-label="Add a reaction" onClick={() => setPicker({ for: 'reaction', message })}>
-                        ☺︎+
+                        <SmilePlus aria-hidden="true" />
                       </button>
                     </div>
                   </article>
@@ -159,8 +162,8 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
         </div>
         <p class="typing muted" aria-live="polite">{typingLine()}</p>
         <form class="composer" onSubmit={submit}>
-          <button type="button" class="secondary" aria-label="Insert emoji" onClick={() => setPicker(picker() ? undefined : { for: 'composer' })}>
-            😀
+          <button type="button" class="secondary icon" aria-label="Insert emoji" title="Insert emoji" onClick={() => setPicker(picker() ? undefined : { for: 'composer' })}>
+            <Smile aria-hidden="true" />
           </button>
           <textarea
             ref={input}
@@ -177,7 +180,8 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
             }}
           />
           <button type="submit" disabled={!draft().trim() || length() > limits().maxMessageLength}>
-            Send
+            <SendHorizontal aria-hidden="true" />
+            <span>Send</span>
           </button>
         </form>
         <Show when={length() > limits().maxMessageLength * 0.9}>

@@ -1,6 +1,15 @@
 // The call view: a responsive grid of tiles (ourselves first), controls for microphone, camera, screen share and
 // devices, the room's chat beside it, and leave.
 import { useNavigate, useParams } from '@solidjs/router'
+import Mic from 'lucide-solid/icons/mic'
+import MicOff from 'lucide-solid/icons/mic-off'
+import Video from 'lucide-solid/icons/video'
+import VideoOff from 'lucide-solid/icons/video-off'
+import MonitorUp from 'lucide-solid/icons/monitor-up'
+import MonitorOff from 'lucide-solid/icons/monitor-off'
+import Settings from 'lucide-solid/icons/settings'
+import MessageSquare from 'lucide-solid/icons/message-square'
+import PhoneOff from 'lucide-solid/icons/phone-off'
 import { createSignal, For, onCleanup, onMount, Show } from 'solid-js'
 import { user } from '../auth/session'
 import { ChatView } from '../chat/ChatPage'
@@ -182,7 +191,8 @@ function Call(props: { name: string; onLeft: () => void }) {
 
       <footer class="call-controls">
         <button classList={{ off: !local.state().mic }} aria-pressed={!local.state().mic} onClick={() => local.toggleMic()} data-testid="toggle-mic">
-          {local.state().mic ? '🎙️ Mute' : '🔇 Unmute'}
+          {local.state().mic ? <Mic aria-hidden="true" /> : <MicOff aria-hidden="true" />}
+          <span>{local.state().mic ? 'Mute' : 'Unmute'}</span>
         </button>
         <button
           classList={{ off: !local.state().camera }}
@@ -190,21 +200,26 @@ function Call(props: { name: string; onLeft: () => void }) {
           onClick={() => void local.toggleCamera()}
           data-testid="toggle-camera"
         >
-          {local.state().camera ? '📷 Stop video' : '📷 Start video'}
+          {local.state().camera ? <Video aria-hidden="true" /> : <VideoOff aria-hidden="true" />}
+          <span>{local.state().camera ? 'Stop video' : 'Start video'}</span>
         </button>
         <Show when={'getDisplayMedia' in navigator.mediaDevices}>
           <button classList={{ on: local.state().screen }} onClick={() => void local.toggleScreen()} data-testid="toggle-screen">
-            {local.state().screen ? '🖥️ Stop sharing' : '🖥️ Share screen'}
+            {local.state().screen ? <MonitorOff aria-hidden="true" /> : <MonitorUp aria-hidden="true" />}
+            <span>{local.state().screen ? 'Stop sharing' : 'Share screen'}</span>
           </button>
         </Show>
         <button class="secondary" onClick={() => setSettingsOpen(!settingsOpen())} aria-expanded={settingsOpen()}>
-          ⚙️ Devices
+          <Settings aria-hidden="true" />
+          <span>Devices</span>
         </button>
         <button class="secondary" onClick={() => setChatOpen(!chatOpen())} aria-expanded={chatOpen()}>
-          💬 Chat
+          <MessageSquare aria-hidden="true" />
+          <span>Chat</span>
         </button>
         <button class="danger" onClick={leave} data-testid="leave">
-          Leave
+          <PhoneOff aria-hidden="true" />
+          <span>Leave</span>
         </button>
         <Show when={settingsOpen()}>
           <div class="device-settings card">

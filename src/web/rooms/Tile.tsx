@@ -9,6 +9,7 @@
 // data-frames-shown counts the frames this tile presented (requestVideoFrameCallback), data-frames-decoded and
 // data-audio-packets are what getStats reports for the path shown: the numbers tests and the stats tooltip use.
 import { createEffect, createSignal, onCleanup, onMount, Show } from 'solid-js'
+import MicOff from 'lucide-solid/icons/mic-off'
 import type { MediaMode } from '../../rooms/protocol'
 
 export interface TileProps {
@@ -198,8 +199,8 @@ export function Tile(props: TileProps) {
       </Show>
       <figcaption>
         <Show when={props.kind === 'camera' && !props.micOn}>
-          <span class="mic-off" title="microphone off" aria-label="microphone off">
-            🔇
+          <span class="mic-off" title="microphone off" role="img" aria-label="microphone off">
+            <MicOff aria-hidden="true" />
           </span>
         </Show>
         {props.kind === 'screen' ? `${props.name} (screen)` : props.self ? `${props.name} (you)` : props.name}

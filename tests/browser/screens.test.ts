@@ -1,0 +1,177 @@
+// Every page as a person sees it, on a desktop (1280x800) and a phone (390x844): a screenshot of each goes into
+// .test-output/screenshots/ (the path is printed) to be looked at, and each page is checked for what a role-based
+// locator never notices: a button whose label cannot be read against its background, a control cut off or pushed
+// off screen, an icon button without a name, a page wider than the screen.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { startServer, type TestServer } from '../support/server'
+import { registerAndLogin, uniqueName } from '../support/http'
+import { launchBrowser, openPageAs } from '../support/browser'
+import { TusClient } from '../support/tus'
+
+const OUT = join(import.meta.dir, '../../.test-output/screenshots')
+const SIZES = [
+  { label: 'desktop', width: 1280, height: 800 },
+  { label: 'phone', width: 390, height: 844 },
+] as const
+
+let server: TestServer
+let browser: Browser
+beforeAll(async () => {
+  mkdirSync(OUT, { recursive: true })
+  ;[server, browser] = await Promise.all([
+    startServer({ STUN_URLS: '', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' }),
+    launchBrowser(),
+  ])
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.dispose()
+})
+
+/** What is wrong on the page as drawn: each visible button must be named, readable (contrast of its text against
+ * the background behind it), not cut off (its middle is the button itself, not whatever covers or clips it) and
+ * on screen; and the page must not scroll sideways. */
+function problemsOnPage(): string[] {
+  const problems: string[] = []
+  const rgba = (value: string) => {
+    const parts = value.match(/[\d.]+/g)?.map(Number) ?? [0, 0, 0, 0]
+    return { r: parts[0]!, g: parts[1]!, b: parts[2]!, a: parts.length > 3 ? parts[3]! : 1 }
+  }
+  const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+    const channel = (c: number) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+  }
+  /** The colour drawn behind an element: the first ancestor background that is not transparent. */
+  const backgroundOf = (el: Element | null) => {
+    for (let node = el; node; node = node.parentElement) {
+      const color = rgba(getComputedStyle(node).backgroundColor)
+      if (color.a > 0.5) return color
+    }
+    return rgba(getComputedStyle(document.body).backgroundColor)
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+    problems.push(`the page is ${document.documentElement.scrollWidth}px wide on a ${window.innerWidth}px screen`)
+  }
+  // With a modal dialog open, what is behind it is meant to be covered: only the dialog's buttons count.
+  const scope = document.querySelector('[aria-modal="true"]') ?? document
+  for (const button of scope.querySelectorAll<HTMLElement>('button, a.button')) {
+    const style = getComputedStyle(button)
+    const box = button.getBoundingClientRect()
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden' || Number(style.opacity) === 0) continue
+    const name = (button.getAttribute('aria-label') || button.textContent || button.getAttribute('title') || '').trim()
+    const label = `button "${name || button.outerHTML.slice(0, 80)}"`
+    if (!name) problems.push(`${label} has no name`)
+    if (box.right > window.innerWidth + 1 || box.left < -1) problems.push(`${label} is off screen (${Math.round(box.left)}..${Math.round(box.right)})`)
+    const x = Math.min(window.innerWidth - 1, Math.max(0, box.left + box.width / 2))
+    const y = Math.min(window.innerHeight - 1, Math.max(0, box.top + box.height / 2))
+    if (box.top >= 0 && box.bottom <= window.innerHeight) {
+      const hit = document.elementFromPoint(x, y)
+      if (hit && hit !== button && !button.contains(hit)) problems.push(`${label} is covered or cut off (its middle shows ${hit.tagName.toLowerCase()}.${hit.className})`)
+    }
+    if (button.textContent?.trim()) {
+      const fg = luminance(rgba(style.color))
+      const bg = luminance(backgroundOf(button))
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)
+      if (ratio < 3) problems.push(`${label} text contrast is ${ratio.toFixed(2)}:1 (${style.color} on its background)`)
+    }
+  }
+  return problems
+}
+
+const shots: string[] = []
+
+/** Screenshots the page at both sizes and checks it at each. */
+async function look(page: Page, name: string, ready?: (page: Page) => Promise<unknown>) {
+  const original = page.viewportSize()
+  for (const size of SIZES) {
+    await page.setViewportSize({ width: size.width, height: size.height })
+    await ready?.(page)
+    // Let layout and pictures settle after the resize.
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+    const file = join(OUT, `${name}-${size.label}.png`)
+    await page.screenshot({ path: file })
+    shots.push(file)
+    const problems = await page.evaluate(problemsOnPage)
+    expect({ page: name, size: size.label, problems }).toEqual({ page: name, size: size.label, problems: [] })
+  }
+  if (original) await page.setViewportSize(original)
+}
+
+/** Every remote tile on the page has presented frames: what the screenshot shows is video, not black. */
+const tilesShowVideo = (count: number) => (page: Page) =>
+  page.waitForFunction(
+    (n) => {
+      const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')]
+      return tiles.length === n && tiles.every((t) => Number(t.dataset.framesShown) > 0)
+    },
+    count,
+    { timeout: 30_000, polling: 200 },
+  )
+
+test(
+  'every page, at desktop and phone size: readable, nothing cut off, screenshots saved',
+  async () => {
+    // Logged out: the login page.
+    const context = await browser.newContext()
+    const loginPage = await context.newPage()
+    await loginPage.goto(server.url + '/login')
+    await loginPage.getByRole('heading', { name: 'Log in' }).waitFor()
+    await look(loginPage, 'login')
+    await context.close()
+
+    const accounts = await Promise.all(['amy', 'bo', 'cy', 'di', 'ed'].map((n) => registerAndLogin(server.url, uniqueName(n))))
+    const amy = accounts[0]!
+
+    // Home, chat (with a message and a reaction), rooms, and the vault with a file and its delete confirmation.
+    const home = await openPageAs(browser, server.url, amy, '/')
+    await home.page.getByRole('link', { name: 'Chat' }).first().waitFor()
+    await look(home.page, 'home')
+    await home.page.goto(server.url + '/chat')
+    await home.page.getByLabel('Message').fill('Hello everyone — the slides are in the vault 📎')
+    await home.page.getByLabel('Message').press('Enter')
+    await home.page.locator('article:not(.pending) .text', { hasText: 'slides are in the vault' }).waitFor()
+    await look(home.page, 'chat')
+    await home.page.goto(server.url + '/rooms')
+    await home.page.getByRole('heading', { name: /rooms/i }).first().waitFor()
+    await look(home.page, 'rooms')
+    await new TusClient(server.url, amy.token).upload('quarterly report with a long name.pdf', new Uint8Array(2048), 'application/pdf')
+    await home.page.goto(server.url + '/vault')
+    await home.page.getByText('quarterly report with a long name.pdf').waitFor()
+    await look(home.page, 'vault')
+    await home.page.getByRole('button', { name: 'Delete' }).first().click()
+    await look(home.page, 'vault-delete')
+    await home.context.close()
+
+    // A call of 2 with the room chat open, then of 5 (on the SFU).
+    const room = uniqueName('look').replace(/_/g, '-')
+    const pages = []
+    try {
+      for (const account of accounts.slice(0, 2)) {
+        const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+        await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
+        pages.push(opened)
+      }
+      const viewer = pages[0]!.page
+      // The room chat is open beside the call from the start.
+      await viewer.getByTestId('room-chat').getByLabel('Message').fill('can everyone hear me?')
+      await viewer.getByTestId('room-chat').getByLabel('Message').press('Enter')
+      await viewer.getByTestId('room-chat').locator('article:not(.pending) .text', { hasText: 'can everyone hear me?' }).waitFor()
+      await look(viewer, 'call-2', tilesShowVideo(1))
+      for (const account of accounts.slice(2)) {
+        const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+        await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
+        pages.push(opened)
+      }
+      await viewer.locator('[data-testid=call][data-mode=sfu]').waitFor({ timeout: 20_000 })
+      await look(viewer, 'call-5', tilesShowVideo(4))
+      expect(pages.flatMap((p) => p.errors)).toEqual([])
+    } finally {
+      for (const p of pages) await p.context.close().catch(() => {})
+    }
+    console.log(`screenshots (${shots.length}) in ${OUT}`)
+  },
+  180_000,
+)
