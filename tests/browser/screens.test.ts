@@ -89,8 +89,8 @@ async function look(page: Page, name: string, ready?: (page: Page) => Promise<un
   for (const size of SIZES) {
     await page.setViewportSize({ width: size.width, height: size.height })
     await ready?.(page)
-    // Let layout and pictures settle after the resize.
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+    // Let layout, fonts (the emoji font loads the part it needs on demand) and pictures settle after the resize.
+    await page.evaluate(() => document.fonts.ready.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))))
     const file = join(OUT, `${name}-${size.label}.png`)
     await page.screenshot({ path: file })
     shots.push(file)
@@ -102,14 +102,21 @@ async function look(page: Page, name: string, ready?: (page: Page) => Promise<un
 
 /** Every remote tile on the page has presented frames: what the screenshot shows is video, not black. */
 const tilesShowVideo = (count: number) => (page: Page) =>
-  page.waitForFunction(
-    (n) => {
-      const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')]
-      return tiles.length === n && tiles.every((t) => Number(t.dataset.framesShown) > 0)
-    },
-    count,
-    { timeout: 30_000, polling: 200 },
-  )
+  page
+    .waitForFunction(
+      (n) => {
+        const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')]
+        return tiles.length === n && tiles.every((t) => Number(t.dataset.framesShown) > 0)
+      },
+      count,
+      { timeout: 30_000, polling: 200 },
+    )
+    .catch(async (error) => {
+      const tiles = await page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile]')].map((t) => `${t.dataset.name} ${t.dataset.member} shown=${t.dataset.framesShown} decoded=${t.dataset.framesDecoded} path=${t.dataset.path} layer=${t.dataset.layer}`),
+      )
+      throw new Error(`${(error as Error).message}\n${tiles.join('\n')}`)
+    })
 
 test(
   'every page, at desktop and phone size: readable, nothing cut off, screenshots saved',

@@ -60,13 +60,24 @@ export async function launchBrowser(): Promise<Browser> {
       `--use-file-for-fake-video-capture=${fakeCameraClip()}`,
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // Chromium sends fewer simulcast layers for small pictures (one at 320x240); the fake camera is small to
+      // save CPU, so this keeps the three layers a real 640x480 or larger camera gets.
+      '--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/',
     ],
   })
 }
 
 /** Keeps every ICE pair on 127.0.0.1: each page ignores remote candidates for any other address, so media between
- * pages never uses the machine's other interfaces. */
+ * pages never uses the machine's other interfaces. Also keeps the page's peer connections where tests can read
+ * their stats. */
 export const LOOPBACK_ONLY_ICE = `(() => {
+  // Tests read what a page sends (outbound-rtp per simulcast layer) from its peer connections.
+  const connections = (window.__testPeerConnections = new Set())
+  const setLocal = RTCPeerConnection.prototype.setLocalDescription
+  RTCPeerConnection.prototype.setLocalDescription = function (...args) {
+    connections.add(this)
+    return setLocal.apply(this, args)
+  }
   const add = RTCPeerConnection.prototype.addIceCandidate
   RTCPeerConnection.prototype.addIceCandidate = function (candidate, ...rest) {
     const line = candidate && (candidate.candidate ?? '')
@@ -87,4 +98,18 @@ export async function openPageAs(browser: Browser, baseUrl: string, account: { c
   page.on('pageerror', (error) => errors.push(error.message))
   await page.goto(baseUrl + path)
   return { page, context, errors }
+}
+
+/** The camera layers a page is sending now, by simulcast rid: "WxH" of each layer that has encoded frames. */
+export async function sentLayers(page: import('playwright-core').Page): Promise<Record<string, string>> {
+  return page.evaluate(async () => {
+    const layers: Record<string, string> = {}
+    for (const pc of (window as unknown as { __testPeerConnections: Set<RTCPeerConnection> }).__testPeerConnections) {
+      if (pc.connectionState === 'closed') continue
+      ;(await pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid && s.frameWidth) layers[s.rid] = `${s.frameWidth}x${s.frameHeight}`
+      })
+    }
+    return layers
+  })
 }
