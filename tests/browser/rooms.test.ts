@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { launchBrowser, openPageAs } from '../support/browser'
+import { FAKE_CAMERA, launchBrowser, openPageAs } from '../support/browser'
 import { startTcpProxy } from '../support/tcp-proxy'
 
 let server: TestServer
@@ -51,9 +51,10 @@ async function seesAndHears(page: Page, name: string, timeout = 15_000) {
     )
   await decodedAtLeast(0)
   const first = await tileNumbers(page, name)
-  // Growing, not just started: ten more frames decoded, and more audio packets received. Each is waited for on
-  // its own (a busy machine can hold audio back for a moment while video goes on, and the other way round).
-  await decodedAtLeast(first.frames + 10)
+  // Growing, not just started: half a second of frames more decoded, and more audio packets received. Each is
+  // waited for on its own (a busy machine can hold audio back for a moment while video goes on, and the other way
+  // round).
+  await decodedAtLeast(first.frames + FAKE_CAMERA.fps / 2)
   await page.waitForFunction(
     ([n, m]) => Number(document.querySelector<HTMLElement>(`[data-testid=call-tile][data-kind=camera][data-name="${n}"]`)?.dataset.audioPackets) > (m as number),
     [name, first.audio] as const,

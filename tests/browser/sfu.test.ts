@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { launchBrowser, openPageAs, sentLayers } from '../support/browser'
+import { FAKE_CAMERA, launchBrowser, openPageAs, sentLayers } from '../support/browser'
 import { startTcpProxy } from '../support/tcp-proxy'
 
 let server: TestServer
@@ -29,6 +29,9 @@ async function framesShown(page: Page, name: string): Promise<number> {
   return Number(await page.locator(tileSelector(name)).getAttribute('data-frames-shown'))
 }
 
+/** Frames the fake camera makes in half a second: "keeps coming" means that many more, twice. */
+const HALF_A_SECOND = FAKE_CAMERA.fps / 2
+
 /** `page` shows frames of `name` that keep coming (over `path` when given). */
 async function keepsShowing(page: Page, name: string, path?: 'mesh' | 'sfu', timeout = 30_000) {
   const selector = tileSelector(name) + (path ? `[data-path=${path}]` : '')
@@ -37,7 +40,7 @@ async function keepsShowing(page: Page, name: string, path?: 'mesh' | 'sfu', tim
     const start = await framesShown(page, name)
     await page.waitForFunction(
       ([s, min]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.framesShown ?? 0) > (min as number),
-      [selector, start + 10] as const,
+      [selector, start + HALF_A_SECOND] as const,
       { timeout, polling: 100 },
     )
   }
@@ -138,17 +141,19 @@ async function growAndShrink(room: string, pages: Opened[], all: Opened[]) {
     }
 
     // Simulcast: in a 5-tile grid each tile is small, asks for the middle layer and gets the pictures its sender
-    // encodes for that layer (Chromium scales its layers down when the machine is busy, so the size is read from
-    // the sender, not assumed); made large, it asks for the top layer. (Whether the full size then arrives depends
-    // on Chromium's encoders having the CPU for three layers: the benchmark covers delivery.)
+    // encodes for that layer; made large, it asks for the top layer. What a sender encodes is read from its own
+    // stats, not assumed: on a busy machine Chromium scales its layers down, or stops encoding the upper ones
+    // (its bandwidth estimate falls when packets queue behind a busy CPU), and the SFU then forwards the best layer
+    // there is below the one asked for. (Whether the full size arrives when asked for depends on the same: the
+    // benchmark covers delivery.)
     const viewer = pages[0]!.page
     const other = tileSelector(pages[1]!.name)
     let seen = { layer: '', resolution: '', sent: {} as Record<string, string> }
     for (const deadline = Date.now() + 20_000; ; await Bun.sleep(250)) {
       const tile = viewer.locator(other)
       seen = { layer: (await tile.getAttribute('data-layer')) ?? '', resolution: (await tile.getAttribute('data-resolution')) ?? '', sent: await sentLayers(pages[1]!.page) }
-      const middle = seen.sent.r1
-      if (seen.layer === '1' && middle && seen.resolution === middle && middle !== seen.sent.r0) break
+      const best = seen.sent.r1 ?? seen.sent.r0
+      if (seen.layer === '1' && best && seen.resolution === best) break
       if (Date.now() > deadline) throw new Error(`the small tile did not get the middle layer: ${JSON.stringify(seen)}`)
     }
     await viewer.setViewportSize({ width: 1900, height: 1000 })
