@@ -399,8 +399,11 @@ describe('bad input', () => {
       expect(error.code).toBe(code)
       expect(error.message.length).toBeGreaterThan(5)
     }
-    // The longest allowed message, in emoji (two UTF-16 units each), is accepted.
-    const { ack } = await say(socket, '😀'.repeat(4000))
+    // In emoji (two UTF-16 units and four bytes each) the byte bound comes first: 3,000 of them (12,000 bytes) are
+    // the longest message, one more is refused.
+    socket.send({ type: 'chat.send', room: 'global', clientId: 'e9', text: '😀'.repeat(3001) })
+    expect(await socket.next((f) => f.type === 'error' && f.ref === 'e9')).toMatchObject({ code: 'message_too_long' })
+    const { ack } = await say(socket, '😀'.repeat(3000))
     expect(ack.type).toBe('ack')
     expect(rows(server, "select count(*) as n from messages where text = ''")).toEqual([{ n: 0 }])
     socket.close()

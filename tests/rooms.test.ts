@@ -263,7 +263,7 @@ describe('video rooms', () => {
     a.socket.send({ type: 'chat.join', room: name })
     await a.socket.next((f) => f.type === 'chat.joined')
     a.socket.send({ type: 'chat.send', room: name, clientId: 'board-1', text: 'the budget is 40k' })
-    await a.socket.next((f) => f.type === 'chat.messages')
+    await a.socket.next((f) => f.type === 'chat.message' && f.clientId === 'board-1')
     // While the room is open, a socket outside its call is told to join the call...
     const outsider = await connect(bob)
     outsider.send({ type: 'chat.join', room: name })
