@@ -19,9 +19,6 @@ const wanted = location.pathname.split('/')[1]
 if (wanted === 'chat') void pages.chat.preload()
 else if (wanted === 'rooms' && location.pathname.split('/')[2]) void pages.call.preload()
 else if (wanted === 'vault') void pages.vault.preload()
-// Emoji drawn the same everywhere, also where the system has no emoji font (self-hosted; a browser fetches only
-// the parts of the font for the emoji on screen).
-import '@fontsource/noto-color-emoji'
 import './styles.css'
 
 function Root(props: ParentProps) {
