@@ -298,8 +298,25 @@ export function createCall(room: string, me: () => UserRef | null) {
     send({ type: 'room.media', room, media })
   })
 
+  // The audio energy each stream had at the last poll: a level is the average over the time since (the RMS of
+  // the samples, as WebRTC's stats define it), so a short sound between two polls still counts; the instantaneous
+  // `audioLevel` would only catch what sounds at the moment of the poll.
+  const energies = new Map<string, { energy: number; duration: number; polled: number }>()
+  let pollCount = 0
+  const averageLevel = (key: string, s: { totalAudioEnergy?: number; totalSamplesDuration?: number; audioLevel?: number }) => {
+    if (s.totalAudioEnergy === undefined || s.totalSamplesDuration === undefined) return s.audioLevel ?? 0
+    const last = energies.get(key)
+    energies.set(key, { energy: s.totalAudioEnergy, duration: s.totalSamplesDuration, polled: pollCount })
+    const duration = s.totalSamplesDuration - (last?.duration ?? 0)
+    const energy = s.totalAudioEnergy - (last?.energy ?? 0)
+    return last && duration > 0 && energy >= 0 ? Math.sqrt(energy / duration) : (s.audioLevel ?? 0)
+  }
+
   // Stats twice a second: what each tile decodes and hears, and who is speaking.
   const poll = setInterval(async () => {
+    pollCount++
+    // Streams that went away are forgotten.
+    for (const [key, entry] of energies) if (entry.polled < pollCount - 2) energies.delete(key)
     for (const member of state.members) {
       const id = member.id
       const peer = peers.get(id)
@@ -311,7 +328,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         if (s.type !== 'inbound-rtp') return
         if (s.kind === 'audio') {
           stats.audioPackets += s.packetsReceived ?? 0
-          stats.audioLevel = Math.max(stats.audioLevel, s.audioLevel ?? 0)
+          stats.audioLevel = Math.max(stats.audioLevel, averageLevel(`${id}:${s.id}`, s))
         } else if (s.kind === 'video' && (s.trackIdentifier === cameraTrackId || cameraTrackId === undefined)) {
           stats.framesDecoded += s.framesDecoded ?? 0
           stats.width = s.frameWidth ?? stats.width
@@ -325,7 +342,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     const own = sfu ? await sfu.audioLevel().catch(() => undefined) : await peers.values().next().value?.pc.getStats().catch(() => undefined)
     let level = 0
     own?.forEach((s) => {
-      if (s.type === 'media-source' && s.kind === 'audio') level = s.audioLevel ?? 0
+      if (s.type === 'media-source' && s.kind === 'audio') level = averageLevel(`self:${s.id}`, s)
     })
     setSelfLevel(local.micOn() ? level : 0)
   }, 500)
