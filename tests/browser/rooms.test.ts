@@ -110,17 +110,24 @@ test(
     expect(await tile(a.page, bob!.username).evaluate((el) => el.classList.contains('speaking'))).toBe(false)
     await b.page.getByTestId('toggle-mic').click()
 
-    // Alice shares her screen: the others get a second tile from her that plays video; stopping removes it.
+    // Alice shares her screen: the others get a second tile from her that plays video; stopping removes it. (The
+    // deadline covers starting a screen capture and renegotiating two peer connections on a busy machine.)
     await a.page.getByTestId('toggle-screen').click()
     for (const p of [b.page, c.page]) {
-      await tile(p, alice!.username, 'screen').waitFor({ timeout: 10_000 })
+      await tile(p, alice!.username, 'screen')
+        .waitFor({ timeout: 20_000 })
+        .catch(async (error) => {
+          const tiles = await p.evaluate(() => [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile]')].map((t) => `${t.dataset.name}:${t.dataset.kind}`))
+          const sharing = await a.page.getByTestId('toggle-screen').textContent()
+          throw new Error(`${(error as Error).message}\ntiles: ${tiles.join(', ')}; Alice's button: ${sharing}`)
+        })
       await p.waitForFunction(
         (n) => {
           const video = document.querySelector<HTMLVideoElement>(`[data-testid=call-tile][data-kind=screen][data-name="${n}"] video`)
           return !!video && video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 5
         },
         alice!.username,
-        { timeout: 10_000, polling: 100 },
+        { timeout: 20_000, polling: 100 },
       )
     }
     await a.page.getByTestId('toggle-screen').click()
