@@ -14,8 +14,13 @@ const INVISIBLE = /^[\p{Cf}\p{Z}\s\u115F\u1160\u3164\uFFA0\u2800\uFE00-\uFE0F\u0
 
 export type Checked = { ok: true; text: string } | { ok: false; code: 'invalid_text'; reason: string }
 
+/** Printable ASCII (with tabs and line breaks): already NFC, and none of what is refused below can be in it. */
+const PLAIN_ASCII = /^[\x20-\x7E\t\n\r]*$/
+
 /** The NFC form of `raw`, or why it is refused. `what` names the text in the reason ("a message", "a file name"). */
 export function cleanText(raw: string, what: string): Checked {
+  // Most chat is plain ASCII: one pass decides it (only whitespace alone is refused, as invisible).
+  if (PLAIN_ASCII.test(raw) && (raw.length === 0 || /\S/.test(raw))) return { ok: true, text: raw }
   const text = raw.normalize('NFC')
   if (text.includes('\u0000')) return { ok: false, code: 'invalid_text', reason: `${what} cannot contain NUL characters` }
   if (BIDI_CONTROL.test(text)) {
