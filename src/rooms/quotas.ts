@@ -48,10 +48,6 @@ export class UserQuotas {
     if (set?.size === 0) this.rooms.delete(userId)
   }
 
-  roomsOf(userId: number): number {
-    return this.rooms.get(userId)?.size ?? 0
-  }
-
   get maxRoomsPerUser(): number {
     return this.limits.maxRoomsPerUser
   }

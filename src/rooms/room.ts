@@ -111,23 +111,29 @@ const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
 const notInCall = (room: string) => `join the call in room "${room}" first`
 
 /**
- * A page of stored messages cut to `limit` rows and to MAX_PAGE_BYTES of text, so no frame (and no socket's send
- * buffer) grows with the size of the messages. `rows` holds one row more than `limit` when there are more; `keep`
- * says which end of it the page keeps: the oldest (catching up forward) or the newest (the latest, paging back).
- * At least one message always fits. Returns the page and whether more remain beyond it.
+ * How many of `items`, from `from` on, go into one frame: at most `limit`, and no more than MAX_PAGE_BYTES of text
+ * (each message counted with room for its other fields), so no frame (and no socket's send buffer) grows with the
+ * size of the messages. At least one always fits.
+ */
+function fitting<T>(items: readonly T[], from: number, textOf: (item: T) => string, limit = Infinity): number {
+  let bytes = 0
+  let n = 0
+  for (let i = from; i < items.length && n < limit; i++, n++) {
+    bytes += Buffer.byteLength(textOf(items[i]!), 'utf8') + 200
+    if (n > 0 && bytes > MAX_PAGE_BYTES) break
+  }
+  return n
+}
+
+/**
+ * A page of stored messages cut to `limit` rows and to a frame's bytes. `rows` holds one row more than `limit` when
+ * there are more; `keep` says which end of it the page keeps: the oldest (catching up forward) or the newest (the
+ * latest, paging back). Returns the page and whether more remain beyond it.
  */
 function fitPage(rows: StoredMessage[], limit: number, keep: 'oldest' | 'newest'): [StoredMessage[], boolean] {
   const ordered = keep === 'oldest' ? rows : [...rows].reverse()
-  const page: StoredMessage[] = []
-  let bytes = 0
-  for (const row of ordered) {
-    if (page.length === limit) break
-    bytes += Buffer.byteLength(row.text, 'utf8') + 200
-    if (page.length > 0 && bytes > MAX_PAGE_BYTES) break
-    page.push(row)
-  }
-  const more = page.length < rows.length
-  return [keep === 'oldest' ? page : page.reverse(), more]
+  const page = ordered.slice(0, fitting(ordered, 0, (row) => row.text, limit))
+  return [keep === 'oldest' ? page : page.reverse(), page.length < rows.length]
 }
 
 export class Room extends Actor<RoomCommand> {
@@ -461,13 +467,9 @@ export class Room extends Actor<RoomCommand> {
       else live.push({ id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId })
     })
     // A batch of many long messages goes out in several frames, each bounded like a page of history.
-    for (let start = 0; start < live.length; ) {
-      let end = start
-      for (let bytes = 0; end < live.length && (end === start || bytes + live[end]!.text.length * 3 <= MAX_PAGE_BYTES); end++) {
-        bytes += live[end]!.text.length * 3
-      }
-      this.publish({ type: 'chat.messages', room: this.name, messages: live.slice(start, end) })
-      start = end
+    for (let start = 0, n = 0; start < live.length; start += n) {
+      n = fitting(live, start, (message) => message.text)
+      this.publish({ type: 'chat.messages', room: this.name, messages: live.slice(start, start + n) })
     }
     this.deps.onStored?.(live.length)
   }

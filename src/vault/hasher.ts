@@ -15,10 +15,6 @@ export const HASHER_LINGER_MS = 5_000
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex')
 
-/** Threads alive right now, over all uploads (tests and metrics). */
-let liveThreads = 0
-export const hashingThreads = () => liveThreads
-
 export class UploadHasher {
   private worker: Worker | undefined
   private readonly control = new SharedArrayBuffer(16)
@@ -30,7 +26,6 @@ export class UploadHasher {
     this.linger = undefined
     if (this.worker) return this.worker
     const worker = new Worker(WORKER)
-    liveThreads++
     worker.onmessage = (event: MessageEvent<HashWorkerReply>) => {
       const resolve = this.pending
       this.pending = undefined
@@ -112,7 +107,6 @@ export class UploadHasher {
     if (!this.worker) return
     this.worker.terminate()
     this.worker = undefined
-    liveThreads--
     const resolve = this.pending
     this.pending = undefined
     resolve?.({ op: 'failed', message: 'hashing stopped' })
