@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { Database } from 'bun:sqlite'
 import { hash } from '@node-rs/bcrypt'
-import { openDatabase } from '../src/db/database'
+import { openSqlite } from '../src/db/database'
 import { UserStore } from '../src/db/users'
 import { SessionStore } from '../src/db/sessions'
 import { startServer } from '../tests/support/server'
@@ -68,21 +68,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { clients: CLIENTS, rooms: ROOMS, seconds: SECONDS, processes: PROCESSES, interval: INTERVAL, globalShare: GLOBAL_SHARE } = options
   const dataDir = mkdtempSync(join(tmpdir(), 'partyroom-load-'))
   // Seed accounts and sessions.
-  const seedDb = openDatabase(join(dataDir, 'partyroom.sqlite'))
-  const users = new UserStore(seedDb.db)
-  const sessions = new SessionStore(seedDb.db)
+  const seedDb = openSqlite(join(dataDir, "partyroom.sqlite"))
+  const users = new UserStore(seedDb)
+  const sessions = new SessionStore(seedDb)
   const passwordHash = await hash(randomUUID(), { cost: 10 })
   const key = new TextEncoder().encode(SECRET)
   const exp = Math.floor(Date.now() / 1000) + 3600
   const specs: Array<{ token: string; room: string }> = []
   for (let i = 0; i < CLIENTS; i++) {
-    const user = users.create(`load${i}`, passwordHash)
+    const user = await users.create(`load${i}`, passwordHash)
     const sessionId = randomUUID()
-    sessions.create(sessionId, user.id, new Date(), new Date(exp * 1000))
+    await sessions.create(sessionId, user.id, new Date(), new Date(exp * 1000))
     const token = await new SignJWT({ sub: String(user.id), jti: sessionId, name: user.username }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(key)
     specs.push({ token, room: `load-room-${i % ROOMS}` })
   }
-  seedDb.close()
+  await seedDb.close()
   console.error(`load: ${CLIENTS} accounts seeded`)
 
   const server = await startServer(

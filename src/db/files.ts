@@ -1,95 +1,114 @@
 // Vault file metadata. Every query is scoped by owner: there is no way to ask this store for someone else's file.
 import { and, asc, desc, eq, sql } from 'drizzle-orm'
-import type { Db } from './database'
-import { files, type FileRow } from './schema'
+import type { Database } from './database'
+import { isUniqueViolation } from './errors'
+import type { FileRow } from './schema'
 
 export type FileSort = 'name' | 'created' | 'size'
 
 export class FileNameTakenError extends Error {}
 
 export class FileStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly database: Database) {}
 
-  insert(row: FileRow): FileRow {
+  private get files() {
+    return this.database.tables.files
+  }
+
+  /** The owner already has a file of this name: SQLite names the columns, PostgreSQL the index. */
+  private nameClash(error: unknown): boolean {
+    return isUniqueViolation(error, this.database.dialect === 'sqlite' ? 'files.owner_id, files.name' : 'files_owner_name')
+  }
+
+  async insert(row: FileRow): Promise<FileRow> {
     try {
-      return this.db.insert(files).values(row).returning().get()
+      const [inserted] = await this.database.db.insert(this.files).values(row).returning()
+      return inserted!
     } catch (error) {
-      if (error instanceof Error && /UNIQUE constraint failed: files\.owner_id, files\.name/.test(error.message)) {
-        throw new FileNameTakenError(row.name)
-      }
+      if (this.nameClash(error)) throw new FileNameTakenError(row.name)
       throw error
     }
   }
 
-  get(ownerId: number, id: string): FileRow | undefined {
-    return this.db
+  async get(ownerId: number, id: string): Promise<FileRow | undefined> {
+    const { files } = this
+    const [row] = await this.database.db
       .select()
       .from(files)
       .where(and(eq(files.ownerId, ownerId), eq(files.id, id)))
-      .get()
+      .limit(1)
+    return row
   }
 
-  list(ownerId: number, sort: FileSort, order: 'asc' | 'desc', offset: number, limit: number): FileRow[] {
-    const column = sort === 'name' ? sql`${files.name} collate nocase` : sort === 'size' ? files.size : files.createdAt
+  async list(ownerId: number, sort: FileSort, order: 'asc' | 'desc', offset: number, limit: number): Promise<FileRow[]> {
+    const { files } = this
+    const byName = this.database.dialect === 'sqlite' ? sql`${files.name} collate nocase` : sql`lower(${files.name})`
+    const column = sort === 'name' ? byName : sort === 'size' ? files.size : files.createdAt
     const direction = order === 'asc' ? asc : desc
-    return this.db
+    return this.database.db
       .select()
       .from(files)
       .where(eq(files.ownerId, ownerId))
       .orderBy(direction(column), direction(files.id))
       .limit(limit)
       .offset(offset)
-      .all()
   }
 
   /** How many files and bytes the owner has. */
-  usage(ownerId: number): { files: number; bytes: number } {
-    const row = this.db
-      .select({ files: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${files.size}), 0)` })
+  async usage(ownerId: number): Promise<{ files: number; bytes: number }> {
+    const { files } = this
+    const [row] = await this.database.db
+      .select({ files: sql<number>`count(*)`.mapWith(Number), bytes: sql<number>`coalesce(sum(${files.size}), 0)`.mapWith(Number) })
       .from(files)
       .where(eq(files.ownerId, ownerId))
-      .get()
     return row ?? { files: 0, bytes: 0 }
   }
 
-  nameTaken(ownerId: number, name: string): boolean {
-    return !!this.db
+  async nameTaken(ownerId: number, name: string): Promise<boolean> {
+    const { files } = this
+    const [row] = await this.database.db
       .select({ id: files.id })
       .from(files)
       .where(and(eq(files.ownerId, ownerId), eq(files.name, name)))
-      .get()
+      .limit(1)
+    return !!row
   }
 
-  rename(ownerId: number, id: string, name: string, now: Date): FileRow | undefined {
+  async rename(ownerId: number, id: string, name: string, now: Date): Promise<FileRow | undefined> {
+    const { files } = this
     try {
-      return this.db
+      const [row] = await this.database.db
         .update(files)
         .set({ name, updatedAt: now })
         .where(and(eq(files.ownerId, ownerId), eq(files.id, id)))
         .returning()
-        .get()
+      return row
     } catch (error) {
-      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) throw new FileNameTakenError(name)
+      if (this.nameClash(error)) throw new FileNameTakenError(name)
       throw error
     }
   }
 
   /** Removes the row and returns it (for its storage key), or undefined when the owner has no such file. */
-  delete(ownerId: number, id: string): FileRow | undefined {
-    return this.db
+  async delete(ownerId: number, id: string): Promise<FileRow | undefined> {
+    const { files } = this
+    const [row] = await this.database.db
       .delete(files)
       .where(and(eq(files.ownerId, ownerId), eq(files.id, id)))
       .returning()
-      .get()
+    return row
   }
 
-  storageKeys(): Set<string> {
-    return new Set(
-      this.db
-        .select({ key: files.storageKey })
-        .from(files)
-        .all()
-        .map((r) => r.key),
-    )
+  /** Whether a row refers to this storage key (the orphan sweep asks before deleting a blob). */
+  async hasStorageKey(key: string): Promise<boolean> {
+    const { files } = this
+    const [row] = await this.database.db.select({ id: files.id }).from(files).where(eq(files.storageKey, key)).limit(1)
+    return !!row
+  }
+
+  async storageKeys(): Promise<Set<string>> {
+    const { files } = this
+    const rows = await this.database.db.select({ key: files.storageKey }).from(files)
+    return new Set(rows.map((r) => r.key))
   }
 }

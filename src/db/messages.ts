@@ -1,8 +1,7 @@
 // Chat messages and their reactions, for every room. Writes come in batches (one transaction per flush); reads are
 // pages by id, which is the only order the chat knows.
-import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm'
-import type { Db } from './database'
-import { messages, reactions, users } from './schema'
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
+import type { Database } from './database'
 
 export interface NewMessage {
   room: string
@@ -34,83 +33,143 @@ export interface ReactionCount {
   userIds: number[]
 }
 
-const messageColumns = {
-  id: messages.id,
-  room: messages.room,
-  authorId: messages.authorId,
-  authorName: users.username,
-  text: messages.text,
-  createdAt: messages.createdAt,
-}
+/** Inserts of one room are serialised under this advisory lock (with the room's hash as the second key). */
+const ROOM_LOCK = 0x4348_4154 // "CHAT"
 
 export class MessageStore {
-  private readonly insertMessage
-  private readonly findByClientId
-  private readonly insertBatch
+  private readonly insertBatch: (batch: NewMessage[]) => Promise<Inserted[]>
 
-  constructor(private readonly db: Db) {
-    // The chat's write path runs for every message, so it uses bun:sqlite's prepared statements directly: Drizzle's
-    // query layer costs more than the insert itself here (see BENCHMARKS.md, chat fan-out).
-    const sqlite = db.$client
-    this.insertMessage = sqlite.prepare<unknown, [string, number, string, number, string]>(
+  constructor(private readonly database: Database) {
+    this.insertBatch = database.sqlite ? this.sqliteWriter(database) : (batch) => this.postgresInsert(batch)
+  }
+
+  /**
+   * The chat's write path on SQLite runs for every message, so it uses bun:sqlite's prepared statements directly:
+   * Drizzle's query layer costs more than the insert itself here (see BENCHMARKS.md, chat fan-out). SQLite has one
+   * writer at a time, so ids commit in the order they are handed out.
+   */
+  private sqliteWriter(database: Database): (batch: NewMessage[]) => Promise<Inserted[]> {
+    const sqlite = database.sqlite!
+    const insertMessage = sqlite.prepare<unknown, [string, number, string, number, string]>(
       'insert into messages (room, author_id, text, created_at, client_id) values (?, ?, ?, ?, ?) on conflict do nothing',
     )
-    this.findByClientId = sqlite.prepare<{ id: number; created_at: number }, [number, string]>(
+    const findByClientId = sqlite.prepare<{ id: number; created_at: number }, [number, string]>(
       'select id, created_at from messages where author_id = ? and client_id = ?',
     )
-    this.insertBatch = sqlite.transaction((batch: NewMessage[]): Inserted[] =>
+    const insertAll = sqlite.transaction((batch: NewMessage[]): Inserted[] =>
       batch.map((m) => {
-        const result = this.insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId)
+        const result = insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId)
         if (result.changes === 1) return { id: Number(result.lastInsertRowid), createdAt: m.createdAt, duplicate: false }
-        const existing = this.findByClientId.get(m.authorId, m.clientId)!
+        const existing = findByClientId.get(m.authorId, m.clientId)!
         return { id: existing.id, createdAt: new Date(existing.created_at), duplicate: true }
       }),
     )
+    return async (batch) => insertAll(batch)
+  }
+
+  /**
+   * On PostgreSQL ids come from a sequence shared by every connection and node, and transactions commit in any
+   * order: a message could get id 10, another id 11, and 11 commit first; a client catching up "after 9" in that
+   * instant would read 11, move its cursor past 10 and never see it. So a room's inserts take a transaction-scoped
+   * advisory lock on the room first: the next insert of the room waits until the previous one has committed, and
+   * within a room ids become visible in order. Rooms do not wait for each other.
+   */
+  private async postgresInsert(batch: NewMessage[]): Promise<Inserted[]> {
+    const { messages } = this.database.tables
+    const rooms = [...new Set(batch.map((m) => m.room))].sort()
+    return this.database.db.transaction(async (tx) => {
+      const pg = tx as unknown as { execute(query: SQL): Promise<unknown> }
+      for (const room of rooms) await pg.execute(sql`select pg_advisory_xact_lock(${ROOM_LOCK}, hashtext(${room}))`)
+      const inserted = await tx
+        .insert(messages)
+        .values(batch)
+        .onConflictDoNothing()
+        .returning({ id: messages.id, authorId: messages.authorId, clientId: messages.clientId, createdAt: messages.createdAt })
+      const byClient = new Map(inserted.map((row) => [`${row.authorId}:${row.clientId}`, row]))
+      const missing = batch.filter((m) => !byClient.has(`${m.authorId}:${m.clientId}`))
+      const earlier = new Map<string, { id: number; createdAt: Date }>()
+      if (missing.length > 0) {
+        const rows = await tx
+          .select({ id: messages.id, authorId: messages.authorId, clientId: messages.clientId, createdAt: messages.createdAt })
+          .from(messages)
+          .where(
+            sql`(${messages.authorId}, ${messages.clientId}) in (${sql.join(
+              missing.map((m) => sql`(${m.authorId}, ${m.clientId})`),
+              sql`, `,
+            )})`,
+          )
+        for (const row of rows) earlier.set(`${row.authorId}:${row.clientId}`, row)
+      }
+      // The first of a batch's rows with one client id is the new one; a repeat of it in the same batch (or of an
+      // earlier batch) is a duplicate.
+      const claimed = new Set<string>()
+      return batch.map((m) => {
+        const key = `${m.authorId}:${m.clientId}`
+        const fresh = byClient.get(key)
+        if (fresh && !claimed.has(key)) {
+          claimed.add(key)
+          return { id: fresh.id, createdAt: fresh.createdAt, duplicate: false }
+        }
+        const existing = fresh ?? earlier.get(key)!
+        return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
+      })
+    })
   }
 
   /** Stores the batch in one transaction, all or nothing, and says where each message landed, in batch order. */
-  insertMany(batch: NewMessage[]): Inserted[] {
+  insertMany(batch: NewMessage[]): Promise<Inserted[]> {
     return this.insertBatch(batch)
   }
 
-  /** The newest `limit` messages before `beforeId` (or the newest of all), oldest first. */
-  before(room: string, beforeId: number | undefined, limit: number): StoredMessage[] {
-    return this.db
-      .select(messageColumns)
+  private selectMessages() {
+    const { messages, users } = this.database.tables
+    return this.database.db
+      .select({
+        id: messages.id,
+        room: messages.room,
+        authorId: messages.authorId,
+        authorName: users.username,
+        text: messages.text,
+        createdAt: messages.createdAt,
+      })
       .from(messages)
       .innerJoin(users, eq(users.id, messages.authorId))
+  }
+
+  /** The newest `limit` messages before `beforeId` (or the newest of all), oldest first. */
+  async before(room: string, beforeId: number | undefined, limit: number): Promise<StoredMessage[]> {
+    const { messages } = this.database.tables
+    const rows = await this.selectMessages()
       .where(beforeId === undefined ? eq(messages.room, room) : and(eq(messages.room, room), lt(messages.id, beforeId)))
       .orderBy(desc(messages.id))
       .limit(limit)
-      .all()
-      .reverse()
+    return rows.reverse()
   }
 
   /** The oldest `limit` messages after `afterId`, oldest first: what a reconnecting client missed. */
-  after(room: string, afterId: number, limit: number): StoredMessage[] {
-    return this.db
-      .select(messageColumns)
-      .from(messages)
-      .innerJoin(users, eq(users.id, messages.authorId))
+  async after(room: string, afterId: number, limit: number): Promise<StoredMessage[]> {
+    const { messages } = this.database.tables
+    return this.selectMessages()
       .where(and(eq(messages.room, room), gt(messages.id, afterId)))
       .orderBy(asc(messages.id))
       .limit(limit)
-      .all()
   }
 
-  roomOf(messageId: number): string | undefined {
-    return this.db.select({ room: messages.room }).from(messages).where(eq(messages.id, messageId)).get()?.room
+  async roomOf(messageId: number): Promise<string | undefined> {
+    const { messages } = this.database.tables
+    const [row] = await this.database.db.select({ room: messages.room }).from(messages).where(eq(messages.id, messageId)).limit(1)
+    return row?.room
   }
 
-  reactionsFor(messageIds: number[]): Map<number, ReactionCount[]> {
+  async reactionsFor(messageIds: number[]): Promise<Map<number, ReactionCount[]>> {
+    const { reactions } = this.database.tables
     const result = new Map<number, ReactionCount[]>()
     if (messageIds.length === 0) return result
-    const rows = this.db
+    const rows = await this.database.db
       .select({ messageId: reactions.messageId, emoji: reactions.emoji, userId: reactions.userId })
       .from(reactions)
       .where(inArray(reactions.messageId, messageIds))
-      .orderBy(asc(reactions.createdAt), sql`rowid`)
-      .all()
+      .orderBy(asc(reactions.createdAt), asc(reactions.userId))
     for (const row of rows) {
       const list = result.get(row.messageId) ?? []
       let entry = list.find((r) => r.emoji === row.emoji)
@@ -123,108 +182,102 @@ export class MessageStore {
   }
 
   /** Adds or removes one user's emoji on a message; false when nothing changed. */
-  setReaction(messageId: number, userId: number, emoji: string, on: boolean, now: Date): boolean {
+  async setReaction(messageId: number, userId: number, emoji: string, on: boolean, now: Date): Promise<boolean> {
+    const { db, tables } = this.database
+    const { reactions } = tables
     if (on) {
-      return (
-        this.db
-          .insert(reactions)
-          .values({ messageId, userId, emoji, createdAt: now })
-          .onConflictDoNothing()
-          .returning({ messageId: reactions.messageId })
-          .all().length > 0
-      )
-    }
-    return (
-      this.db
-        .delete(reactions)
-        .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
+      const added = await db
+        .insert(reactions)
+        .values({ messageId, userId, emoji, createdAt: now })
+        .onConflictDoNothing()
         .returning({ messageId: reactions.messageId })
-        .all().length > 0
-    )
+      return added.length > 0
+    }
+    const removed = await db
+      .delete(reactions)
+      .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
+      .returning({ messageId: reactions.messageId })
+    return removed.length > 0
   }
 
   /** Deletes up to `limit` messages older than the cutoff (their reactions cascade); returns how many went. */
-  deleteOlderThan(cutoff: Date, limit: number): number {
-    const boundary = this.firstIdNotOlderThan(cutoff.getTime())
-    return this.db
+  async deleteOlderThan(cutoff: Date, limit: number): Promise<number> {
+    const { messages } = this.database.tables
+    const boundary = await this.firstIdNotOlderThan(cutoff)
+    const removed = await this.database.db
       .delete(messages)
       .where(
         inArray(
           messages.id,
-          this.db.select({ id: messages.id }).from(messages).where(lt(messages.id, boundary)).orderBy(asc(messages.id)).limit(limit),
+          this.database.db.select({ id: messages.id }).from(messages).where(lt(messages.id, boundary)).orderBy(asc(messages.id)).limit(limit),
         ),
       )
       .returning({ id: messages.id })
-      .all().length
+    return removed.length
   }
 
   /** The smallest id whose message is not older than the cutoff: every message below it is. Ids grow with
    * server time, so a binary search over ids (a primary-key probe per step) finds it without a time index. */
-  private firstIdNotOlderThan(cutoffMs: number): number {
-    const sqlite = this.db.$client
-    const bounds = sqlite.query<{ lo: number | null; hi: number | null }, []>('select min(id) as lo, max(id) as hi from messages').get()
+  private async firstIdNotOlderThan(cutoff: Date): Promise<number> {
+    const { db, tables } = this.database
+    const { messages } = tables
+    const [bounds] = await db.select({ lo: sql<number | null>`min(${messages.id})`.mapWith(Number), hi: sql<number | null>`max(${messages.id})`.mapWith(Number) }).from(messages)
     if (!bounds?.lo || !bounds.hi) return 0
-    const next = sqlite.query<{ id: number; created_at: number }, [number]>(
-      'select id, created_at from messages where id >= ? order by id limit 1',
-    )
     let lo = bounds.lo
     let hi = bounds.hi + 1
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2)
-      const row = next.get(mid)
-      if (row && row.created_at < cutoffMs) lo = row.id + 1
+      const [row] = await db.select({ id: messages.id, createdAt: messages.createdAt }).from(messages).where(gte(messages.id, mid)).orderBy(asc(messages.id)).limit(1)
+      if (row && row.createdAt < cutoff) lo = row.id + 1
       else hi = mid
     }
     return lo
   }
 
   /** Deletes up to `limit` of the oldest messages of a room beyond its newest `keep`; returns how many went. */
-  trimRoom(room: string, keep: number, limit: number): number {
-    const boundary = this.db
-      .select({ id: messages.id })
-      .from(messages)
-      .where(eq(messages.room, room))
-      .orderBy(desc(messages.id))
-      .limit(1)
-      .offset(keep)
-      .get()
+  async trimRoom(room: string, keep: number, limit: number): Promise<number> {
+    const { db, tables } = this.database
+    const { messages } = tables
+    const [boundary] = await db.select({ id: messages.id }).from(messages).where(eq(messages.room, room)).orderBy(desc(messages.id)).limit(1).offset(keep)
     if (!boundary) return 0
-    return this.db
+    const removed = await db
       .delete(messages)
       .where(
         inArray(
           messages.id,
-          this.db
+          db
             .select({ id: messages.id })
             .from(messages)
-            .where(and(eq(messages.room, room), sql`${messages.id} <= ${boundary.id}`))
+            .where(and(eq(messages.room, room), lte(messages.id, boundary.id)))
             .orderBy(asc(messages.id))
             .limit(limit),
         ),
       )
       .returning({ id: messages.id })
-      .all().length
+    return removed.length
   }
 
   /** Deletes every message of a room (their reactions cascade); returns how many went. */
-  deleteRoom(room: string): number {
-    return this.db.delete(messages).where(eq(messages.room, room)).returning({ id: messages.id }).all().length
+  async deleteRoom(room: string): Promise<number> {
+    const { messages } = this.database.tables
+    return (await this.database.db.delete(messages).where(eq(messages.room, room)).returning({ id: messages.id })).length
   }
 
   /** Deletes the messages of every room but `keep`; returns how many went. */
-  deleteAllRoomsBut(keep: string): number {
-    return this.db.delete(messages).where(ne(messages.room, keep)).returning({ id: messages.id }).all().length
+  async deleteAllRoomsBut(keep: string): Promise<number> {
+    const { messages } = this.database.tables
+    return (await this.database.db.delete(messages).where(ne(messages.room, keep)).returning({ id: messages.id })).length
   }
 
-  rooms(): string[] {
-    return this.db
-      .selectDistinct({ room: messages.room })
-      .from(messages)
-      .all()
-      .map((row) => row.room)
+  async rooms(): Promise<string[]> {
+    const { messages } = this.database.tables
+    const rows = await this.database.db.selectDistinct({ room: messages.room }).from(messages)
+    return rows.map((row) => row.room)
   }
 
-  count(room: string): number {
-    return this.db.select({ n: sql<number>`count(*)` }).from(messages).where(eq(messages.room, room)).get()?.n ?? 0
+  async count(room: string): Promise<number> {
+    const { messages } = this.database.tables
+    const [row] = await this.database.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(messages).where(eq(messages.room, room))
+    return row?.n ?? 0
   }
 }

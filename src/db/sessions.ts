@@ -1,39 +1,41 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm'
-import type { Db } from './database'
-import { sessions, users, type Session, type User } from './schema'
+import { and, eq, gt, lte } from 'drizzle-orm'
+import type { Database } from './database'
+import type { Session, User } from './schema'
 
-/** Logins that are still valid. A token whose session row is gone is refused, which is how logout revokes it. */
+/** Logins that are still valid. A token whose session row is gone is refused, which is how logout revokes it. Every
+ * node reads the same rows, so a token issued by one is accepted by all, and a logout on one revokes it on all. */
 export class SessionStore {
-  // Every authenticated request and socket runs this lookup, so it is prepared once instead of rebuilt per call.
-  private readonly liveById
+  constructor(private readonly database: Database) {}
 
-  constructor(private readonly db: Db) {
-    this.liveById = db
-      .select({ session: sessions, user: users })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now'))))
-      .prepare()
-  }
-
-  create(id: string, userId: number, now: Date, expiresAt: Date): Session {
-    return this.db.insert(sessions).values({ id, userId, createdAt: now, expiresAt }).returning().get()
+  async create(id: string, userId: number, now: Date, expiresAt: Date): Promise<Session> {
+    const [session] = await this.database.db.insert(this.database.tables.sessions).values({ id, userId, createdAt: now, expiresAt }).returning()
+    return session!
   }
 
   /** The live session and its user, or undefined when it was revoked or has expired. */
-  findLive(id: string, now: Date): { session: Session; user: User } | undefined {
-    return this.liveById.get({ id, now: now.getTime() }) ?? undefined
+  async findLive(id: string, now: Date): Promise<{ session: Session; user: User } | undefined> {
+    const { sessions, users } = this.database.tables
+    const [row] = await this.database.db
+      .select({ session: sessions, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, id), gt(sessions.expiresAt, now)))
+      .limit(1)
+    return row
   }
 
-  extend(id: string, expiresAt: Date): void {
-    this.db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id)).run()
+  async extend(id: string, expiresAt: Date): Promise<void> {
+    const { sessions } = this.database.tables
+    await this.database.db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id))
   }
 
-  revoke(id: string): void {
-    this.db.delete(sessions).where(eq(sessions.id, id)).run()
+  async revoke(id: string): Promise<void> {
+    const { sessions } = this.database.tables
+    await this.database.db.delete(sessions).where(eq(sessions.id, id))
   }
 
-  deleteExpired(now: Date): number {
-    return this.db.delete(sessions).where(lte(sessions.expiresAt, now)).returning({ id: sessions.id }).all().length
+  async deleteExpired(now: Date): Promise<number> {
+    const { sessions } = this.database.tables
+    return (await this.database.db.delete(sessions).where(lte(sessions.expiresAt, now)).returning({ id: sessions.id })).length
   }
 }

@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
-import type { Db } from './database'
-import { users, type User } from './schema'
+import type { Database } from './database'
+import { isUniqueViolation } from './errors'
+import type { User } from './schema'
 
 export class UsernameTakenError extends Error {
   constructor(username: string) {
@@ -10,27 +11,31 @@ export class UsernameTakenError extends Error {
 
 /** Accounts: who exists and how they prove it. */
 export class UserStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly database: Database) {}
 
-  create(username: string, passwordHash: string): User {
+  async create(username: string, passwordHash: string): Promise<User> {
+    const { db, tables } = this.database
     try {
-      return this.db.insert(users).values({ username, passwordHash }).returning().get()
+      const [user] = await db.insert(tables.users).values({ username, passwordHash }).returning()
+      return user!
     } catch (error) {
-      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) throw new UsernameTakenError(username)
+      if (isUniqueViolation(error)) throw new UsernameTakenError(username)
       throw error
     }
   }
 
-  /** Case-insensitive, matching the unique index. */
-  byUsername(username: string): User | undefined {
-    return this.db
-      .select()
-      .from(users)
-      .where(sql`${users.username} = ${username} collate nocase`)
-      .get()
+  /** Case-insensitive, matching the unique index (usernames are ASCII). */
+  async byUsername(username: string): Promise<User | undefined> {
+    const { db, tables, dialect } = this.database
+    const { users } = tables
+    const same = dialect === 'sqlite' ? sql`${users.username} = ${username} collate nocase` : sql`lower(${users.username}) = lower(${username})`
+    const [user] = await db.select().from(users).where(same).limit(1)
+    return user
   }
 
-  byId(id: number): User | undefined {
-    return this.db.select().from(users).where(eq(users.id, id)).get()
+  async byId(id: number): Promise<User | undefined> {
+    const { users } = this.database.tables
+    const [user] = await this.database.db.select().from(users).where(eq(users.id, id)).limit(1)
+    return user
   }
 }

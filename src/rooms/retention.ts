@@ -32,14 +32,14 @@ export class ChatRetention {
     let removed = 0
     if (maxAgeMs > 0) {
       const cutoff = new Date(this.now() - maxAgeMs)
-      for (let n = this.store.deleteOlderThan(cutoff, batchSize); n > 0; n = this.store.deleteOlderThan(cutoff, batchSize)) {
+      for (let n = await this.store.deleteOlderThan(cutoff, batchSize); n > 0; n = await this.store.deleteOlderThan(cutoff, batchSize)) {
         removed += n
         await new Promise((resolve) => setImmediate(resolve))
       }
     }
     if (maxMessagesPerRoom > 0) {
-      for (const room of this.store.rooms()) {
-        for (let n = this.store.trimRoom(room, maxMessagesPerRoom, batchSize); n > 0; n = this.store.trimRoom(room, maxMessagesPerRoom, batchSize)) {
+      for (const room of await this.store.rooms()) {
+        for (let n = await this.store.trimRoom(room, maxMessagesPerRoom, batchSize); n > 0; n = await this.store.trimRoom(room, maxMessagesPerRoom, batchSize)) {
           removed += n
           await new Promise((resolve) => setImmediate(resolve))
         }

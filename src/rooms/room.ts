@@ -19,6 +19,7 @@ import {
   type UserRef,
 } from './protocol'
 import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
+import { isUnavailable } from '../db/errors'
 
 export interface RoomLimits {
   /** Chat messages a user may send in a burst, and per second after it, across all rooms. */
@@ -190,7 +191,11 @@ export class Room extends Actor<RoomCommand> {
   protected failed(command: RoomCommand, error: unknown): void {
     this.deps.onError?.(error, `room ${this.name}: ${command.kind}`)
     if ('conn' in command) {
-      command.conn.send({ type: 'error', code: 'internal', message: 'the room could not handle that request', room: this.name, about: ABOUT[command.kind] })
+      // The database being away is not a bug: say so, and the same request works once it is back.
+      const [code, message] = isUnavailable(error)
+        ? ['unavailable', 'the chat history is unavailable right now; try again in a moment']
+        : ['internal', 'the room could not handle that request']
+      command.conn.send({ type: 'error', code, message, room: this.name, about: ABOUT[command.kind] })
     }
   }
 
@@ -273,9 +278,21 @@ export class Room extends Actor<RoomCommand> {
     this.quotas.exit(userId, this.name)
   }
 
-  private join(conn: Connection, after: number | undefined) {
+  private async join(conn: Connection, after: number | undefined) {
     // A video room's chat belongs to its call: only members of the call read and write it.
     if (this.call && this.call.memberOf(conn) === undefined) return this.refuse(conn, 'not_joined', notInCall(this.name))
+    // Everything committed so far comes from the database; everything after arrives through the topic this
+    // connection subscribes to below. The actor publishes nothing between the two (it finishes this command first),
+    // so nothing falls between them; and a read that fails leaves the room as it was.
+    let messages: StoredMessage[]
+    let hasMoreBefore = false
+    let hasMoreAfter = false
+    if (after !== undefined) {
+      ;[messages, hasMoreAfter] = fitPage(await this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1), this.deps.limits.catchUpPage, 'oldest')
+    } else {
+      ;[messages, hasMoreBefore] = fitPage(await this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1), HISTORY_PAGE, 'newest')
+    }
+    const wire = await this.toWire(messages)
     if (!this.enter(conn)) return
     this.members.set(conn.id, conn)
     conn.subscribe(this.topic)
@@ -295,21 +312,11 @@ export class Room extends Actor<RoomCommand> {
     present.leaveTimer = undefined
     present.connections.add(conn.id)
 
-    // Everything committed so far comes from the database; everything after arrives through the topic this
-    // connection just subscribed to. Both happen inside this one command, so nothing falls between them.
-    let messages: StoredMessage[]
-    let hasMoreBefore = false
-    let hasMoreAfter = false
-    if (after !== undefined) {
-      ;[messages, hasMoreAfter] = fitPage(this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1), this.deps.limits.catchUpPage, 'oldest')
-    } else {
-      ;[messages, hasMoreBefore] = fitPage(this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1), HISTORY_PAGE, 'newest')
-    }
     conn.send({
       type: 'chat.joined',
       room: this.name,
       members: this.presentUsers,
-      messages: this.toWire(messages),
+      messages: wire,
       hasMoreBefore,
       hasMoreAfter,
     })
@@ -359,13 +366,13 @@ export class Room extends Actor<RoomCommand> {
     this.emptyTimer = setTimeout(() => this.tell({ kind: 'emptyCheck' }), this.callOptions.emptyGraceMs)
   }
 
-  private emptyCheck() {
+  private async emptyCheck() {
     this.emptyTimer = undefined
     if (this.call!.size > 0 || this.members.size > 0) return
     this.closed = true
-    this.flush()
+    await this.flush()
     // A video room's chat ends with it: whoever opens a room of the same name later starts with an empty chat.
-    this.deps.store.deleteRoom(this.name)
+    await this.deps.store.deleteRoom(this.name).catch((error) => this.deps.onError?.(error, `room ${this.name}: removing its chat`))
     for (const present of this.presence.values()) {
       clearTimeout(present.leaveTimer)
       this.quotas.exit(present.user.id, this.name)
@@ -394,18 +401,18 @@ export class Room extends Actor<RoomCommand> {
     this.publish({ type: 'chat.presence', room: this.name, event: 'leave', user: present.user })
   }
 
-  private history(conn: Connection, frame: ClientMessageOf<'chat.history'>) {
+  private async history(conn: Connection, frame: ClientMessageOf<'chat.history'>) {
     if (!this.requireMember(conn)) return
     const limit = frame.limit ?? HISTORY_PAGE
     if (frame.before !== undefined && frame.after !== undefined) {
       return this.refuse(conn, 'invalid_message', 'ask for history "before" or "after" an id, not both')
     }
     if (frame.after !== undefined) {
-      const [rows, hasMore] = fitPage(this.deps.store.after(this.name, frame.after, limit + 1), limit, 'oldest')
-      return conn.send({ type: 'chat.history', room: this.name, direction: 'after', messages: this.toWire(rows), hasMore })
+      const [rows, hasMore] = fitPage(await this.deps.store.after(this.name, frame.after, limit + 1), limit, 'oldest')
+      return conn.send({ type: 'chat.history', room: this.name, direction: 'after', messages: await this.toWire(rows), hasMore })
     }
-    const [rows, hasMore] = fitPage(this.deps.store.before(this.name, frame.before, limit + 1), limit, 'newest')
-    conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: this.toWire(rows), hasMore })
+    const [rows, hasMore] = fitPage(await this.deps.store.before(this.name, frame.before, limit + 1), limit, 'newest')
+    conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: await this.toWire(rows), hasMore })
   }
 
   private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
@@ -442,15 +449,16 @@ export class Room extends Actor<RoomCommand> {
   }
 
   /** Stores the pending batch in one transaction, then acknowledges and broadcasts it: an acknowledged message is
-   * always a stored one. */
-  private flush() {
+   * always a stored one. While the write is under way the actor takes no other command; sends that arrive meanwhile
+   * wait in the mailbox and go into the next batch together. */
+  private async flush() {
     this.flushScheduled = false
     const batch = this.pending
     this.pending = []
     if (batch.length === 0) return
     let stored
     try {
-      stored = this.deps.store.insertMany(batch.map((p) => p.row))
+      stored = await this.deps.store.insertMany(batch.map((p) => p.row))
     } catch (error) {
       this.deps.onError?.(error, `room ${this.name}: storing ${batch.length} messages`)
       for (const p of batch) this.refuse(p.conn, 'store_failed', 'the message could not be saved; try again', { ref: p.clientId })
@@ -480,22 +488,22 @@ export class Room extends Actor<RoomCommand> {
     this.publish({ type: 'chat.typing', room: this.name, user: conn.user, typing })
   }
 
-  private react(conn: Connection, frame: ClientMessageOf<'chat.react'>) {
+  private async react(conn: Connection, frame: ClientMessageOf<'chat.react'>) {
     if (!this.requireMember(conn)) return
     if (!SINGLE_EMOJI.test(frame.emoji)) return this.refuse(conn, 'invalid_emoji', 'a reaction is exactly one emoji')
     const verdict = this.presence.get(conn.user.id)!.signalBucket.take()
     if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'you are reacting too fast; wait a moment', { retryAfterMs: verdict.retryAfterMs })
-    if (this.deps.store.roomOf(frame.messageId) !== this.name) {
+    if ((await this.deps.store.roomOf(frame.messageId)) !== this.name) {
       return this.refuse(conn, 'unknown_message', `no message ${frame.messageId} in room "${this.name}"`)
     }
-    const changed = this.deps.store.setReaction(frame.messageId, conn.user.id, frame.emoji, frame.on, new Date(this.now()))
+    const changed = await this.deps.store.setReaction(frame.messageId, conn.user.id, frame.emoji, frame.on, new Date(this.now()))
     if (!changed) return
-    const reactions = this.deps.store.reactionsFor([frame.messageId]).get(frame.messageId) ?? []
+    const reactions = (await this.deps.store.reactionsFor([frame.messageId])).get(frame.messageId) ?? []
     this.publish({ type: 'chat.reactions', room: this.name, messageId: frame.messageId, reactions })
   }
 
-  private toWire(rows: StoredMessage[]): ChatMessage[] {
-    const reactions = this.deps.store.reactionsFor(rows.map((r) => r.id))
+  private async toWire(rows: StoredMessage[]): Promise<ChatMessage[]> {
+    const reactions = await this.deps.store.reactionsFor(rows.map((r) => r.id))
     return rows.map((r) => {
       const message: ChatMessage = { id: r.id, author: { id: r.authorId, username: r.authorName }, text: r.text, at: r.createdAt.getTime() }
       const summary = reactions.get(r.id)

@@ -82,6 +82,20 @@ export interface Config {
     up: number
     down: number
   }
+  /** PostgreSQL instead of the SQLite file (cluster mode). */
+  databaseUrl: string | undefined
+  databasePoolSize: number
+  /** Vault bytes in an S3-compatible bucket instead of DATA_DIR (cluster mode). */
+  s3: S3Config | undefined
+}
+
+export interface S3Config {
+  endpoint: string
+  bucket: string
+  region: string
+  accessKeyId: string
+  secretAccessKey: string
+  forcePathStyle: boolean
 }
 
 /** Documentation of each variable, used by the README table and by error messages. */
@@ -133,6 +147,14 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'METRICS_TOKEN', default: '(none: no metrics route)', meaning: 'bearer token that GET /api/metrics requires (at least 16 characters)' },
   { name: 'TLS_CERT_FILE', default: '(none)', meaning: 'PEM certificate chain to serve HTTPS directly (with TLS_KEY_FILE)' },
   { name: 'TLS_KEY_FILE', default: '(none)', meaning: 'PEM private key for TLS_CERT_FILE' },
+  { name: 'DATABASE_URL', default: '(none: SQLite in DATA_DIR)', meaning: 'postgres://user:password@host:port/database: accounts, sessions, chat and vault metadata in PostgreSQL (cluster mode)' },
+  { name: 'DATABASE_POOL_SIZE', default: '10', meaning: 'connections each node keeps to PostgreSQL' },
+  { name: 'S3_ENDPOINT', default: '(none: vault bytes in DATA_DIR)', meaning: 'URL of an S3-compatible store for vault bytes (cluster mode), e.g. https://s3.eu-west-1.amazonaws.com or http://minio:9000' },
+  { name: 'S3_BUCKET', default: '(none)', meaning: 'bucket for vault bytes; required with S3_ENDPOINT' },
+  { name: 'S3_REGION', default: 'us-east-1', meaning: "the bucket's region" },
+  { name: 'S3_ACCESS_KEY_ID', default: '(none)', meaning: 'access key; required with S3_ENDPOINT' },
+  { name: 'S3_SECRET_ACCESS_KEY', default: '(none)', meaning: 'secret key; required with S3_ENDPOINT' },
+  { name: 'S3_FORCE_PATH_STYLE', default: 'true', meaning: 'address the bucket as ENDPOINT/BUCKET (MinIO, Swift, Ceph) rather than BUCKET.ENDPOINT' },
   { name: 'TURN_CREDENTIAL_TTL_SECONDS', default: '43200', meaning: 'lifetime of the TURN credentials handed to each member' },
 ]
 
@@ -181,7 +203,17 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 export function loadConfig(env: Env = process.env): Config {
   const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters')
+  const databaseUrl = loadDatabaseUrl(env)
+  const s3 = loadS3(env)
+  // Nodes that share data must sign and check tokens with one key: a key generated into one node's DATA_DIR would
+  // make every other node refuse its tokens.
+  if ((databaseUrl || s3) && !jwtSecret) {
+    throw new ConfigError('JWT_SECRET', `must be set when ${databaseUrl ? 'DATABASE_URL' : 'S3_ENDPOINT'} is: every node sharing the data signs tokens with the same key`)
+  }
   return {
+    databaseUrl,
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    s3,
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir: resolve(env.DATA_DIR?.trim() || './data'),
@@ -292,5 +324,48 @@ function loadSfu(env: Env): Config['sfu'] {
     mode: oneOf(env, 'ROOM_MEDIA_MODE', 'auto', ['auto', 'mesh', 'sfu'] as const),
     up,
     down,
+  }
+}
+
+function loadDatabaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL; expected postgres://user:password@host:port/database')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `expected a postgres:// URL, got ${url.protocol}// (without DATABASE_URL the embedded SQLite is used)`)
+  }
+  if (!url.hostname || url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a host and a database: postgres://user:password@host:port/database')
+  return raw
+}
+
+function loadS3(env: Env): S3Config | undefined {
+  const endpoint = env.S3_ENDPOINT?.trim()
+  const others = ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const
+  if (!endpoint) {
+    const stray = others.find((name) => env[name]?.trim())
+    if (stray) throw new ConfigError('S3_ENDPOINT', `is required when ${stray} is set`)
+    return undefined
+  }
+  try {
+    const url = new URL(endpoint)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error()
+  } catch {
+    throw new ConfigError('S3_ENDPOINT', `expected an http:// or https:// URL, got "${endpoint}"`)
+  }
+  for (const name of others) if (!env[name]?.trim()) throw new ConfigError(name, 'is required when S3_ENDPOINT is set')
+  const bucket = env.S3_BUCKET!.trim()
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('S3_BUCKET', `"${bucket}" is not a valid bucket name`)
+  return {
+    endpoint,
+    bucket,
+    region: env.S3_REGION?.trim() || 'us-east-1',
+    accessKeyId: env.S3_ACCESS_KEY_ID!.trim(),
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY!.trim(),
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', true),
   }
 }

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config'
 import { getEmbedded } from './embedded'
 import { createLogger } from './log'
 import { createApp } from './app'
-import { openDatabase } from '../db/database'
+import { openDatabase, type Database } from '../db/database'
 import { UserStore } from '../db/users'
 import { SessionStore } from '../db/sessions'
 import { MessageStore } from '../db/messages'
@@ -51,13 +51,30 @@ async function main() {
   if (embedded && !process.env.WEB_DIR) config = { ...config, webDir: embedded.webDir }
   const log = createLogger(config.logLevel)
   mkdirSync(config.dataDir, { recursive: true })
-  const database = openDatabase(join(config.dataDir, 'partyroom.sqlite'), embedded?.migrationsDir)
-  const sessions = new SessionStore(database.db)
-  sessions.deleteExpired(new Date())
-  const messages = new MessageStore(database.db)
-  // A video room's chat ends with the room, and no room outlives the process that held it.
-  const ended = messages.deleteAllRoomsBut(GLOBAL_ROOM)
-  if (ended > 0) log.info({ event: 'chat.room_chats_ended', removed: ended }, 'chats of video rooms closed by the last stop removed')
+  let database: Database
+  try {
+    database = await openDatabase({
+      url: config.databaseUrl,
+      file: join(config.dataDir, 'partyroom.sqlite'),
+      migrationsDir: embedded?.migrationsDir,
+      poolSize: config.databasePoolSize,
+    })
+  } catch (error) {
+    // A wrong URL, bad credentials, a missing database or an unreachable server: say which, and stop.
+    const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
+    console.error(`partyroom: ${config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR'}: cannot open the database: ${reason}`)
+    process.exit(2)
+  }
+  log.info({ event: 'db.opened', dialect: database.dialect }, database.dialect === 'postgres' ? 'using PostgreSQL' : 'using SQLite')
+  const sessions = new SessionStore(database)
+  await sessions.deleteExpired(new Date())
+  const messages = new MessageStore(database)
+  // A video room's chat ends with the room, and no room outlives the process that held it. With a shared database
+  // other nodes' rooms are open right now: their chats end when those rooms close.
+  if (database.dialect === 'sqlite') {
+    const ended = await messages.deleteAllRoomsBut(GLOBAL_ROOM)
+    if (ended > 0) log.info({ event: 'chat.room_chats_ended', removed: ended }, 'chats of video rooms closed by the last stop removed')
+  }
 
   // The SFU's workers start beside everything else (they take a moment); until they are up, or without a worker
   // binary, or with SFU_WORKERS=0, rooms stay on the mesh.
@@ -142,10 +159,10 @@ async function main() {
   metrics = new Metrics({ rooms, liveSockets, pool: () => pool })
 
   // Uploads do not survive a restart: their temporaries go, and so does any blob whose row was never written.
-  const files = new FileStore(database.db)
+  const files = new FileStore(database)
   const blobs = new LocalBlobStore(join(config.dataDir, 'vault'))
   const leftovers = await blobs.cleanTemporaries()
-  const orphans = await blobs.removeOrphans(files.storageKeys())
+  const orphans = await blobs.removeOrphans(await files.storageKeys())
   if (leftovers + orphans > 0) log.info({ event: 'vault.cleanup', leftovers, orphans }, 'vault cleaned at start')
   const vaultLimits = config.vault
   const uploads = new UploadManager(files, blobs, vaultLimits, Date.now, (bytes) => metrics?.vaultBytesIn(bytes))
@@ -155,7 +172,7 @@ async function main() {
     config,
     log,
     jwtSecret: loadJwtSecret(config.dataDir, config.jwtSecret),
-    users: new UserStore(database.db),
+    users: new UserStore(database),
     sessions,
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
@@ -184,7 +201,7 @@ async function main() {
   )
   log.info({ event: 'server.listening', host: config.host, port: server.port, tls: config.tls !== undefined, dataDir: config.dataDir }, 'listening')
 
-  const sweep = setInterval(() => sessions.deleteExpired(new Date()), 10 * 60_000)
+  const sweep = setInterval(() => void sessions.deleteExpired(new Date()).catch(() => {}), 10 * 60_000)
   sweep.unref()
 
   const shutdown = async (signal: string) => {
@@ -208,7 +225,7 @@ async function main() {
     await Promise.race([poolStarting, Bun.sleep(300)])
     await retention.stop()
     await server.stop(true)
-    database.close()
+    await database.close()
     log.info({ event: 'server.stopped' }, 'stopped')
     process.exit(0)
   }

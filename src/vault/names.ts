@@ -21,9 +21,10 @@ export function checkFileName(raw: string): { ok: true; name: string } | { ok: f
   return { ok: true, name }
 }
 
-/** "report.pdf" -> "report (2).pdf": the next name not taken, as a desktop file manager does. */
-export function nextFreeName(name: string, taken: (candidate: string) => boolean): string {
-  if (!taken(name)) return name
+/** "report.pdf", then "report (2).pdf", "report (3).pdf"…: the names to try in turn, as a desktop file manager
+ * does. */
+export function* candidateNames(name: string): Generator<string> {
+  yield name
   const dot = name.lastIndexOf('.')
   const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, '']
   for (let n = 2; ; n++) {
@@ -31,9 +32,14 @@ export function nextFreeName(name: string, taken: (candidate: string) => boolean
     // Keep within the byte limit by shortening the stem, never the extension.
     let base = stem
     while (Buffer.byteLength(base + suffix + ext, 'utf8') > MAX_NAME_BYTES) base = [...base].slice(0, -1).join('')
-    const candidate = base + suffix + ext
-    if (!taken(candidate)) return candidate
+    yield base + suffix + ext
   }
+}
+
+/** The first of `candidateNames` not taken. */
+export async function nextFreeName(name: string, taken: (candidate: string) => boolean | Promise<boolean>): Promise<string> {
+  for (const candidate of candidateNames(name)) if (!(await taken(candidate))) return candidate
+  throw new Error('unreachable')
 }
 
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
 import { newKey, type LocalBlobStore } from './blob-store'
-import { nextFreeName } from './names'
+import { candidateNames } from './names'
+import { FileNameTakenError } from '../db/files'
 import { UploadHasher } from './hasher'
 
 /** A refusal the client should see as it is: the edge answers with its status, code and message. */
@@ -93,7 +94,7 @@ export class UploadManager {
     if (unfinished.length >= this.limits.maxOpenUploadsTotal) {
       throw new VaultError(503, 'uploads_busy', 'the server has as many uploads open as it takes; try again in a few minutes')
     }
-    const used = this.files.usage(ownerId).bytes + this.reserved(ownerId)
+    const used = (await this.files.usage(ownerId)).bytes + this.reserved(ownerId)
     if (used + length > this.limits.quotaBytes) {
       throw new VaultError(413, 'quota_exceeded', `this upload would exceed your quota of ${this.limits.quotaBytes} bytes`)
     }
@@ -228,6 +229,20 @@ export class UploadManager {
     return upload.tempPath
   }
 
+  /** Writes the file's row under its name, or the next free one ("name (2).ext"); another upload finishing with the
+   * same name at the same moment (on this node or another) makes the insert fail, and the next name is tried. */
+  private async record(row: FileRow): Promise<FileRow> {
+    for (const name of candidateNames(row.name)) {
+      if (await this.files.nameTaken(row.ownerId, name)) continue
+      try {
+        return await this.files.insert({ ...row, name })
+      } catch (error) {
+        if (!(error instanceof FileNameTakenError)) throw error
+      }
+    }
+    throw new Error('unreachable')
+  }
+
   private async complete(upload: Upload): Promise<void> {
     try {
       const sha256 = await upload.hasher.digest(upload.segments)
@@ -235,10 +250,10 @@ export class UploadManager {
       await this.blobs.publish(await this.assemble(upload), upload.key)
       const at = new Date(this.now())
       try {
-        upload.file = this.files.insert({
+        upload.file = await this.record({
           id: randomUUID(),
           ownerId: upload.ownerId,
-          name: nextFreeName(upload.name, (candidate) => this.files.nameTaken(upload.ownerId, candidate)),
+          name: upload.name,
           size: upload.length,
           contentType: upload.contentType,
           sha256,

@@ -3,9 +3,9 @@ import { RoomRegistry } from '../../src/rooms/registry'
 import type { CallDeps } from '../../src/rooms/call'
 import { LocalBroadcaster, RecordingConnection, shuffle, tempDatabase, testLimits } from '../support/rooms'
 
-let env: ReturnType<typeof tempDatabase>
-beforeEach(() => {
-  env = tempDatabase()
+let env: Awaited<ReturnType<typeof tempDatabase>>
+beforeEach(async () => {
+  env = await tempDatabase()
 })
 afterEach(() => env.dispose())
 

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Room } from '../../src/rooms/room'
 import { LocalBroadcaster, RecordingConnection, shuffle, tempDatabase, testLimits } from '../support/rooms'
 
-let env: ReturnType<typeof tempDatabase>
-beforeEach(() => {
-  env = tempDatabase()
+let env: Awaited<ReturnType<typeof tempDatabase>>
+beforeEach(async () => {
+  env = await tempDatabase()
 })
 afterEach(() => env.dispose())
 
@@ -14,8 +14,8 @@ describe('the room actor', () => {
     test(`concurrent joins and leaves in random order converge (seed ${seed})`, async () => {
       const broadcaster = new LocalBroadcaster()
       const room = new Room('global', { store: env.messages, broadcaster, limits: testLimits })
-      const users = Array.from({ length: 6 }, (_, i) => env.users.create(`user${i}`, 'x'))
-      const observerUser = env.users.create('observer', 'x')
+      const users = await Promise.all(Array.from({ length: 6 }, (_, i) => env.users.create(`user${i}`, "x")))
+      const observerUser = await env.users.create('observer', 'x')
       const observer = new RecordingConnection('observer', { id: observerUser.id, username: 'observer' })
       broadcaster.connections.add(observer)
       room.tell({ kind: 'join', conn: observer })
@@ -78,7 +78,7 @@ describe('the room actor', () => {
   test('a message is acknowledged only after it is stored, in one transaction per tick', async () => {
     const broadcaster = new LocalBroadcaster()
     const room = new Room('global', { store: env.messages, broadcaster, limits: testLimits })
-    const user = env.users.create('writer', 'x')
+    const user = await env.users.create('writer', 'x')
     const conn = new RecordingConnection('w', { id: user.id, username: user.username })
     broadcaster.connections.add(conn)
     await room.ask({ kind: 'join', conn })
@@ -96,7 +96,7 @@ describe('the room actor', () => {
     expect(frames).toHaveLength(1)
     const acks = frames[0]!.messages
     expect(acks.map((a) => a.clientId)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
-    for (const ack of acks) expect(env.messages.after('global', ack.id - 1, 1)[0]?.id).toBe(ack.id)
+    for (const ack of acks) expect((await env.messages.after('global', ack.id - 1, 1))[0]?.id).toBe(ack.id)
     expect(batches).toEqual([50])
     await room.close()
   })

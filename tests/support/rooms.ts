@@ -1,4 +1,4 @@
-// Rooms without a network: a real Room actor on a real SQLite file, with connections that record what they are
+// Rooms without a network: a real Room actor on a real database (SQLite, or PostgreSQL in the cluster pass), with connections that record what they are
 // sent and a broadcaster that delivers to subscribed connections the way Bun's pub/sub does.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { openDatabase, type Database } from '../../src/db/database'
 import { MessageStore } from '../../src/db/messages'
 import { UserStore } from '../../src/db/users'
+import { backend, freshPostgres } from './backend'
 import type { Broadcaster, Connection } from '../../src/rooms/connection'
 import type { ServerMessage, UserRef } from '../../src/rooms/protocol'
 import type { RoomLimits } from '../../src/rooms/room'
@@ -44,15 +45,18 @@ export const testLimits: RoomLimits = {
   catchUpPage: 500,
 }
 
-export function tempDatabase(): { database: Database; messages: MessageStore; users: UserStore; dispose(): void } {
+/** A fresh database on the backend under test (SQLite file, or a new PostgreSQL database). */
+export async function tempDatabase(): Promise<{ database: Database; messages: MessageStore; users: UserStore; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'partyroom-rooms-'))
-  const database = openDatabase(join(dir, 'test.sqlite'))
+  const pg = backend === 'cluster' ? await freshPostgres() : undefined
+  const database = await openDatabase({ url: pg?.url, file: join(dir, 'test.sqlite'), poolSize: 4 })
   return {
     database,
-    messages: new MessageStore(database.db),
-    users: new UserStore(database.db),
-    dispose() {
-      database.close()
+    messages: new MessageStore(database),
+    users: new UserStore(database),
+    async dispose() {
+      await database.close()
+      await pg?.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { backend, freshPostgres } from './backend'
 
 const ROOT = join(import.meta.dir, '../..')
 
@@ -31,10 +32,26 @@ export interface StartOptions {
   cwd?: string
   /** https:// URLs (the server serves TLS itself). */
   https?: boolean
+  /** Run on the embedded engines even in the cluster pass (tests of the embedded defaults themselves). */
+  embedded?: boolean
+  /** The cluster pass's resources of a server being restarted (internal). */
+  cluster?: ClusterResources
+}
+
+/** A server's own PostgreSQL database (and later bucket prefix) in the cluster pass. */
+interface ClusterResources {
+  env: Record<string, string>
+  dispose(): Promise<void>
+}
+
+async function clusterResources(): Promise<ClusterResources> {
+  const pg = await freshPostgres()
+  return { env: { DATABASE_URL: pg.url, JWT_SECRET: TEST_JWT_SECRET }, dispose: () => pg.drop() }
 }
 
 export async function startServer(env: Record<string, string> = {}, dataDir?: string, options: StartOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'partyroom-test-'))
+  const cluster = options.cluster ?? (backend === 'cluster' && !options.embedded && !env.DATABASE_URL ? await clusterResources() : undefined)
   const logs: string[] = []
   const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(options.command ?? ['bun', join(ROOT, 'src/server/main.ts')], {
     cwd: options.cwd ?? ROOT,
@@ -48,6 +65,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       SFU_WORKERS: '1',
       SFU_LISTEN_IP: '127.0.0.1',
       SFU_PORT: '0',
+      ...cluster?.env,
       ...env,
     },
     stdin: 'ignore',
@@ -106,10 +124,11 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     },
     async restart() {
       await stop()
-      return startServer(env, dir, options)
+      return startServer(env, dir, { ...options, cluster })
     },
     async dispose() {
       await stop()
+      await cluster?.dispose()
       rmSync(dir, { recursive: true, force: true })
     },
   }

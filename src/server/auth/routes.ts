@@ -58,10 +58,10 @@ export const authRoutes = (deps: AuthDeps) => {
         if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds)
         const problem = passwordProblem(body.password)
         if (problem) throw new ApiError(400, 'invalid_password', problem)
-        if (deps.users.byUsername(body.username)) throw new ApiError(409, 'username_taken', 'that username is already taken')
+        if (await deps.users.byUsername(body.username)) throw new ApiError(409, 'username_taken', 'that username is already taken')
         const hash = await deps.passwords.hash(body.password)
         try {
-          const user = deps.users.create(body.username, hash)
+          const user = await deps.users.create(body.username, hash)
           deps.log.info({ event: 'auth.register', userId: user.id, username: user.username, address }, 'user registered')
           set.status = 201
           return { user: publicUser(user) }
@@ -91,7 +91,7 @@ export const authRoutes = (deps: AuthDeps) => {
           deps.log.warn({ event: 'auth.throttled', username: body.username, address }, 'login throttled')
           throw tooMany(Math.max(...refused.map((v) => v.retryAfterSeconds)))
         }
-        const user = deps.users.byUsername(body.username)
+        const user = await deps.users.byUsername(body.username)
         // Unknown users and passwords bcrypt cannot take whole (over 72 bytes, refused at registration too) are
         // verified against a dummy hash: the same answer in the same time as a wrong password.
         const tooLong = Buffer.byteLength(body.password, 'utf8') > PASSWORD_MAX_BYTES
@@ -111,7 +111,7 @@ export const authRoutes = (deps: AuthDeps) => {
     )
     .post('/logout', async ({ authenticate, endSession, set }) => {
       const found = await authenticate()
-      endSession(found?.sessionId)
+      await endSession(found?.sessionId)
       if (found) {
         deps.onSessionEnded(found.sessionId)
         deps.log.info({ event: 'auth.logout', userId: found.user.id }, 'user logged out')

@@ -79,7 +79,7 @@ function sessionTools(deps: SessionDeps, jwt: Signer, cookie: unknown, request: 
     async startSession(user: User) {
       const sessionId = randomUUID()
       const expiresAt = nowSeconds() + deps.ttlSeconds
-      deps.sessions.create(sessionId, user.id, new Date(), new Date(expiresAt * 1000))
+      await deps.sessions.create(sessionId, user.id, new Date(), new Date(expiresAt * 1000))
       const token = await sign(user, sessionId, expiresAt)
       setCookie(token, expiresAt)
       return { token, expiresAt: new Date(expiresAt * 1000).toISOString() }
@@ -103,19 +103,19 @@ function sessionTools(deps: SessionDeps, jwt: Signer, cookie: unknown, request: 
       if (!claims || typeof claims.jti !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') {
         return undefined
       }
-      const live = deps.sessions.findLive(claims.jti, new Date())
+      const live = await deps.sessions.findLive(claims.jti, new Date())
       if (!live || String(live.user.id) !== claims.sub) return undefined
       if (!fromHeader && claims.exp - nowSeconds() < deps.ttlSeconds / 2) {
         const expiresAt = nowSeconds() + deps.ttlSeconds
-        deps.sessions.extend(claims.jti, new Date(expiresAt * 1000))
+        await deps.sessions.extend(claims.jti, new Date(expiresAt * 1000))
         setCookie(await sign(live.user, claims.jti, expiresAt), expiresAt)
       }
       return { user: live.user, sessionId: claims.jti }
     },
 
     /** Ends the session (if any) and clears the cookie. */
-    endSession(sessionId: string | undefined) {
-      if (sessionId) deps.sessions.revoke(sessionId)
+    async endSession(sessionId: string | undefined) {
+      if (sessionId) await deps.sessions.revoke(sessionId)
       jar[SESSION_COOKIE].set({ ...cookieOptions(), value: '', maxAge: 0 })
     },
   }

@@ -132,22 +132,22 @@ export const vaultRoutes = (deps: VaultDeps) => {
       .use(authentication(deps))
       .get(
         '/usage',
-        ({ user }) => {
-          const usage = files.usage(user.id)
+        async ({ user }) => {
+          const usage = await files.usage(user.id)
           return { files: usage.files, usedBytes: usage.bytes, quotaBytes: limits.quotaBytes, maxFileBytes: limits.maxFileBytes }
         },
         { auth: true },
       )
       .get(
         '/files',
-        ({ user, query }) => {
+        async ({ user, query }) => {
           const sort: FileSort = query.sort ?? 'created'
           const order = query.order ?? (sort === 'name' ? 'asc' : 'desc')
           const offset = query.offset ?? 0
           const limit = query.limit ?? 50
           return {
-            files: files.list(user.id, sort, order, offset, limit).map(publicFile),
-            total: files.usage(user.id).files,
+            files: (await files.list(user.id, sort, order, offset, limit)).map(publicFile),
+            total: (await files.usage(user.id)).files,
             offset,
             limit,
           }
@@ -164,8 +164,8 @@ export const vaultRoutes = (deps: VaultDeps) => {
       )
       .get(
         '/files/:id',
-        ({ user, params }) => {
-          const row = UUID.test(params.id) ? files.get(user.id, params.id) : undefined
+        async ({ user, params }) => {
+          const row = UUID.test(params.id) ? await files.get(user.id, params.id) : undefined
           if (!row) throw notFound()
           return { file: publicFile(row) }
         },
@@ -173,8 +173,8 @@ export const vaultRoutes = (deps: VaultDeps) => {
       )
       .get(
         '/files/:id/content',
-        ({ user, params, request }) => {
-          const row = UUID.test(params.id) ? files.get(user.id, params.id) : undefined
+        async ({ user, params, request }) => {
+          const row = UUID.test(params.id) ? await files.get(user.id, params.id) : undefined
           if (!row) throw notFound()
           return download(row, request)
         },
@@ -188,9 +188,9 @@ export const vaultRoutes = (deps: VaultDeps) => {
             throw new ApiError(400, 'invalid_request', 'send { "name": "new name" }')
           }
           const name = validName(body.name)
-          if (!UUID.test(params.id) || !files.get(user.id, params.id)) throw notFound()
+          if (!UUID.test(params.id) || !(await files.get(user.id, params.id))) throw notFound()
           try {
-            const row = files.rename(user.id, params.id, name, new Date())
+            const row = await files.rename(user.id, params.id, name, new Date())
             if (!row) throw notFound()
             return { file: publicFile(row) }
           } catch (error) {
@@ -203,7 +203,7 @@ export const vaultRoutes = (deps: VaultDeps) => {
       .delete(
         '/files/:id',
         async ({ user, params, set }) => {
-          const row = UUID.test(params.id) ? files.delete(user.id, params.id) : undefined
+          const row = UUID.test(params.id) ? await files.delete(user.id, params.id) : undefined
           if (!row) throw notFound()
           // The row is gone first, so the file vanishes at once; a blob left by a failed unlink is an orphan that the
           // next start removes.

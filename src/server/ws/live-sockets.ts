@@ -54,14 +54,15 @@ export class LiveSockets {
   }
 
   /** Closes sockets whose session expired or was revoked elsewhere. */
-  sweep(now = new Date()): void {
+  async sweep(now = new Date()): Promise<void> {
     for (const sessionId of [...this.bySession.keys()]) {
-      if (!this.sessions.findLive(sessionId, now)) this.endSession(sessionId, 'session expired')
+      if (!(await this.sessions.findLive(sessionId, now))) this.endSession(sessionId, 'session expired')
     }
   }
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => this.sweep(), intervalMs)
+    // A sweep that cannot reach the database leaves every socket as it is and tries again next time.
+    this.timer = setInterval(() => void this.sweep().catch(() => {}), intervalMs)
     this.timer.unref()
   }
 

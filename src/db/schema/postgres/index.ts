@@ -1,0 +1,3 @@
+export { users, sessions } from './users'
+export * from './chat'
+export * from './vault'
