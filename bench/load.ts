@@ -4,6 +4,7 @@
 //
 //   bun bench/load.ts                                    # 2,000 clients, 200 rooms, 5 minutes
 //   bun bench/load.ts --clients 200 --rooms 20 --seconds 20 --processes 2   # the short form CI runs
+//   ... --postgres postgres://…/emptydb                  # the server on PostgreSQL instead of SQLite
 //   ... --json                                           # also one JSON line with the figures, last
 //
 // Accounts and sessions are seeded through the app's own stores before the server starts (2,000 bcrypt logins
@@ -14,9 +15,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
-import { Database } from 'bun:sqlite'
 import { hash } from '@node-rs/bcrypt'
-import { openSqlite } from '../src/db/database'
+import { openDatabase } from '../src/db/database'
 import { UserStore } from '../src/db/users'
 import { SessionStore } from '../src/db/sessions'
 import { startServer } from '../tests/support/server'
@@ -34,6 +34,8 @@ export interface LoadOptions {
   interval: number
   /** Share of messages sent to the global chat. */
   globalShare: number
+  /** Run the server on this (empty) PostgreSQL database instead of SQLite. */
+  databaseUrl?: string
 }
 
 export const optionsFromArgs = (): LoadOptions => ({
@@ -43,6 +45,7 @@ export const optionsFromArgs = (): LoadOptions => ({
   processes: arg('processes', 4),
   interval: arg('interval', 20),
   globalShare: arg('global', 0.05),
+  databaseUrl: process.argv.includes('--postgres') ? process.argv[process.argv.indexOf('--postgres') + 1] : undefined,
 })
 
 const SECRET = 'load-test-secret-0123456789abcdef0123456789'
@@ -68,7 +71,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { clients: CLIENTS, rooms: ROOMS, seconds: SECONDS, processes: PROCESSES, interval: INTERVAL, globalShare: GLOBAL_SHARE } = options
   const dataDir = mkdtempSync(join(tmpdir(), 'partyroom-load-'))
   // Seed accounts and sessions.
-  const seedDb = openSqlite(join(dataDir, "partyroom.sqlite"))
+  const seedDb = await openDatabase({ url: options.databaseUrl, file: join(dataDir, 'partyroom.sqlite') })
   const users = new UserStore(seedDb)
   const sessions = new SessionStore(seedDb)
   const passwordHash = await hash(randomUUID(), { cost: 10 })
@@ -93,6 +96,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ROOM_MEDIA_MODE: 'mesh',
       ROOM_MAX_MEMBERS: String(Math.ceil(CLIENTS / ROOMS) + 1),
       PRESENCE_GRACE_MS: '60000',
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     },
     dataDir,
   )
@@ -142,9 +146,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   // And every acknowledged message is in the database.
   await server.stop()
-  const db = new Database(join(dataDir, 'partyroom.sqlite'), { readonly: true })
-  const stored = new Set(db.query<{ client_id: string }, []>('select client_id from messages').all().map((r) => r.client_id))
-  db.close()
+  const stored = new Set((await server.query<{ client_id: string }>('select client_id from messages')).map((r) => r.client_id))
   const notStored = acked.filter((a) => !stored.has(a.clientId)).length
   rmSync(dataDir, { recursive: true, force: true })
 

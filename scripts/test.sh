@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Installs everything (Bun, dependencies, Debian's Chromium) and runs the whole test suite with real servers, real
-# SQLite files and a real browser. Ends with the line "N passed, N failed".
+# Installs everything (Bun, dependencies, Debian's Chromium, PostgreSQL, Redis and an S3 server) and runs the whole
+# test suite with real servers, real databases and a real browser, in two passes:
+#   embedded: every test, on SQLite and the vault on local disk (the defaults);
+#   cluster:  the API, chat, vault, database and reliability tests again on PostgreSQL and S3, plus the multi-node
+#             tests (tests/cluster).
+# Ends with the line "N passed, N failed" over both passes. PARTYROOM_TEST_BACKEND=embedded|cluster runs one pass;
+# file arguments narrow it (`npm test -- tests/chat.test.ts`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
@@ -13,9 +18,31 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+EMBEDDED_TESTS=(tests/*.test.ts tests/browser tests/reliability tests/rooms tests/db)
+CLUSTER_TESTS=(tests/auth.test.ts tests/chat.test.ts tests/vault.test.ts tests/server.test.ts tests/socket.test.ts tests/ops.test.ts
+  tests/rooms/room-actor.test.ts tests/rooms/retention.test.ts tests/reliability tests/db tests/cluster)
+passes=(embedded cluster)
+[ -n "${PARTYROOM_TEST_BACKEND:-}" ] && passes=("$PARTYROOM_TEST_BACKEND")
+
+export SERVICES_DIR="${SERVICES_DIR:-/tmp/partyroom-services}"
+if [[ " ${passes[*]} " == *" cluster "* ]]; then
+  echo "» starting PostgreSQL, Redis and the S3 server (Debian packages, loopback only)"
+  trap 'bash scripts/services/all.sh stop >/dev/null 2>&1 || true' EXIT
+  bash scripts/services/all.sh start >/dev/null
+  set -a
+  source "$SERVICES_DIR/env"
+  set +a
+fi
+
 mkdir -p .test-output
-rm -f .test-output/junit.xml
+rm -f .test-output/junit*.xml
 status=0
-bun test --timeout 60000 --reporter=junit --reporter-outfile=.test-output/junit.xml "$@" || status=$?
-bun scripts/test-summary.ts .test-output/junit.xml || status=1
+reports=()
+for pass in "${passes[@]}"; do
+  if [ $# -gt 0 ]; then files=("$@"); elif [ "$pass" = cluster ]; then files=("${CLUSTER_TESTS[@]}"); else files=("${EMBEDDED_TESTS[@]}"); fi
+  echo "» $pass pass: ${files[*]}"
+  PARTYROOM_TEST_BACKEND=$pass bun test --timeout 60000 --reporter=junit --reporter-outfile=".test-output/junit-$pass.xml" "${files[@]}" || status=$?
+  reports+=(".test-output/junit-$pass.xml")
+done
+bun scripts/test-summary.ts "${reports[@]}" || status=1
 exit $status

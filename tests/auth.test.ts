@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Database } from 'bun:sqlite'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { SignJWT, decodeJwt } from 'jose'
@@ -51,11 +50,9 @@ describe('register', () => {
     expect(response.body.user).toEqual({ id: expect.any(Number), username, createdAt: expect.any(String) })
     expect(JSON.stringify(response.body)).not.toContain('hash')
 
-    const db = new Database(join(server.dataDir, 'partyroom.sqlite'), { readonly: true })
-    const row = db.query('select password_hash from users where username = ?').get(username) as { password_hash: string }
-    db.close()
-    expect(row.password_hash).toMatch(/^\$2[aby]\$12\$/)
-    expect(row.password_hash).not.toContain(password)
+    const [row] = await server.query<{ password_hash: string }>('select password_hash from users where username = ?', username)
+    expect(row!.password_hash).toMatch(/^\$2[aby]\$12\$/)
+    expect(row!.password_hash).not.toContain(password)
   })
 
   test('refuses a duplicate username, regardless of case (409)', async () => {
@@ -334,7 +331,7 @@ describe('rate limiting', () => {
 
 describe('persistence and configuration', () => {
   test('a restart keeps users and their sessions; the generated secret is kept private in DATA_DIR', async () => {
-    const own = await startServer()
+    const own = await startServer({}, undefined, { embedded: true })
     try {
       const account = await registerAndLogin(own.url)
       const mode = statSync(join(own.dataDir, 'jwt-secret')).mode & 0o777
@@ -352,13 +349,14 @@ describe('persistence and configuration', () => {
     }
   })
 
-  test('the database runs in WAL mode with the migrations applied', async () => {
-    const db = new Database(join(server.dataDir, 'partyroom.sqlite'), { readonly: true })
-    const mode = db.query('pragma journal_mode').get() as { journal_mode: string }
-    const migrations = db.query('select count(*) as n from __drizzle_migrations').get() as { n: number }
-    db.close()
-    expect(mode.journal_mode).toBe('wal')
-    expect(migrations.n).toBeGreaterThanOrEqual(1)
+  test('the database has the migrations applied (SQLite: in WAL mode)', async () => {
+    if (server.dialect === 'sqlite') {
+      const [mode] = await server.query<{ journal_mode: string }>('pragma journal_mode')
+      expect(mode!.journal_mode).toBe('wal')
+    }
+    const table = server.dialect === 'sqlite' ? '__drizzle_migrations' : 'drizzle.__drizzle_migrations'
+    const [migrations] = await server.query<{ n: number }>(`select cast(count(*) as integer) as n from ${table}`)
+    expect(migrations!.n).toBeGreaterThanOrEqual(1)
   })
 
   test('no password or token ever reaches the logs', async () => {

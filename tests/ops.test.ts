@@ -2,7 +2,6 @@
 // without secrets, HTTPS served directly from configured certificate files, and a SIGTERM during chat that loses
 // no acknowledged message and ends within its bound.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -182,9 +181,7 @@ test('SIGTERM during active chat: every acknowledged message is stored, and the 
     }
   }
   expect(acked.size).toBeGreaterThan(0)
-  const db = new Database(join(server.dataDir, 'partyroom.sqlite'), { readonly: true })
-  const stored = new Set(db.query<{ client_id: string }, []>('SELECT client_id FROM messages').all().map((r) => r.client_id))
-  db.close()
+  const stored = new Set((await server.query<{ client_id: string }>('SELECT client_id FROM messages')).map((r) => r.client_id))
   const lost = [...acked].filter((id) => !stored.has(id))
   expect(lost).toEqual([])
   await server.dispose()

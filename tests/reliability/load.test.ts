@@ -3,9 +3,11 @@
 // `bun run check:reliability` runs the full 2,000 clients for 5 minutes.
 import { expect, test } from 'bun:test'
 import { runLoad } from '../../bench/load'
+import { backend, freshPostgres } from '../support/backend'
 
 test('200 clients in 20 rooms and the global chat: nothing acknowledged is lost or undelivered', async () => {
-  const r = await runLoad({ clients: 200, rooms: 20, seconds: 15, processes: 2, interval: 5, globalShare: 0.05 })
+  const pg = backend === 'cluster' ? await freshPostgres() : undefined
+  const r = await runLoad({ clients: 200, rooms: 20, seconds: 15, processes: 2, interval: 5, globalShare: 0.05, databaseUrl: pg?.url }).finally(() => pg?.drop())
   expect(r.acked).toBeGreaterThan(200)
   expect(r.sent).toBe(r.acked)
   expect(r.deliveriesMissing).toBe(0)

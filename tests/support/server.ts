@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Subprocess } from 'bun'
+import { SQL, type Subprocess } from 'bun'
+import { Database } from 'bun:sqlite'
 import { backend, freshPostgres } from './backend'
 
 const ROOT = join(import.meta.dir, '../..')
@@ -22,6 +23,10 @@ export interface TestServer {
   restart(): Promise<TestServer>
   /** Removes the DATA_DIR after stopping. */
   dispose(): Promise<void>
+  /** Which engine holds its data. */
+  dialect: 'sqlite' | 'postgres'
+  /** Runs SQL against the server's database (`?` placeholders, portable SQL), as an operator's client would. */
+  query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>
 }
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789abcdef0123456789abcdef'
@@ -125,6 +130,25 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     async restart() {
       await stop()
       return startServer(env, dir, { ...options, cluster })
+    },
+    dialect: cluster ? 'postgres' : 'sqlite',
+    async query<T>(text: string, ...params: unknown[]): Promise<T[]> {
+      const url = cluster?.env.DATABASE_URL ?? env.DATABASE_URL
+      if (url) {
+        const client = new SQL({ url, max: 1 })
+        try {
+          let n = 0
+          return (await client.unsafe(text.replace(/\?/g, () => `$${++n}`), params as never[])) as T[]
+        } finally {
+          await client.close()
+        }
+      }
+      const db = new Database(join(dir, 'partyroom.sqlite'))
+      try {
+        return db.query(text).all(...(params as never[])) as T[]
+      } finally {
+        db.close()
+      }
     },
     async dispose() {
       await stop()

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // The PostgreSQL twin of ../sqlite/users.ts: same tables, columns and indexes (tests/db/schema.test.ts compares them).
 export const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts (or stops) every engine cluster mode uses, from Debian's packages, on loopback: PostgreSQL, Redis and an
+# S3 server. `start` writes the variables to reach them (TEST_POSTGRES_URL, TEST_REDIS_URL, TEST_S3_*) into
+# $SERVICES_DIR/env, which scripts/test.sh reads.
+set -euo pipefail
+cd "$(dirname "$0")"
+SERVICES_DIR="${SERVICES_DIR:-/tmp/partyroom-services}"
+export SERVICES_DIR
+case "${1:-start}" in
+  start)
+    mkdir -p "$SERVICES_DIR"
+    # Prefixed with TEST_: a server started by a test takes these only when the test hands them over.
+    {
+      echo "TEST_POSTGRES_URL=$(bash postgres.sh start)"
+      bash redis.sh start | sed 's/^/TEST_/'
+      bash s3.sh start | sed 's/^/TEST_/'
+    } >"$SERVICES_DIR/env.new"
+    mv "$SERVICES_DIR/env.new" "$SERVICES_DIR/env"
+    cat "$SERVICES_DIR/env"
+    ;;
+  stop)
+    bash s3.sh stop || true
+    bash redis.sh stop || true
+    bash postgres.sh stop || true
+    rm -f "$SERVICES_DIR/env"
+    ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
