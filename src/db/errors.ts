@@ -1,4 +1,4 @@
-// What a database error means, whichever engine raised it. Drizzle wraps driver errors (DrizzleQueryError with the
+// What a storage error means, whichever engine raised it (SQLite, PostgreSQL, S3). Drizzle wraps driver errors (DrizzleQueryError with the
 // driver's error as its cause), so every check walks the chain.
 
 function* chain(error: unknown): Generator<Record<string, unknown>> {
@@ -23,7 +23,7 @@ export function isUniqueViolation(error: unknown, index?: string): boolean {
  * may succeed later, so the edge answers 503, not 500. */
 export function isUnavailable(error: unknown): boolean {
   for (const e of chain(error)) {
-    if (e instanceof DatabaseUnavailableError) return true
+    if (e instanceof DatabaseUnavailableError || e instanceof StorageUnavailableError) return true
     const code = typeof e.code === 'string' ? e.code : ''
     const errno = typeof e.errno === 'string' ? e.errno : ''
     if (/^ERR_POSTGRES_(CONNECTION|.*TIMEOUT|IDLE|LIFETIME|TLS|AUTHENTICATION)/.test(code)) return true
@@ -36,3 +36,6 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 export class DatabaseUnavailableError extends Error {}
+
+/** The object store (S3) failed in a way that may pass: unreachable, timing out, or answering 5xx. */
+export class StorageUnavailableError extends Error {}

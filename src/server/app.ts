@@ -14,7 +14,7 @@ import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
 import type { LiveSockets } from './ws/live-sockets'
 import type { FileStore } from '../db/files'
-import type { LocalBlobStore } from '../vault/blob-store'
+import type { BlobStore } from '../vault/blob-store'
 import type { UploadManager, VaultLimits } from '../vault/uploads'
 import { vaultRoutes } from './vault/routes'
 import { metricsRoute, type Metrics } from './metrics'
@@ -29,7 +29,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
-  vault: { files: FileStore; blobs: LocalBlobStore; uploads: UploadManager; limits: VaultLimits }
+  vault: { files: FileStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits }
   metrics: Metrics
 }
 

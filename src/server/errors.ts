@@ -1,5 +1,6 @@
 // Every failure leaves the server as { error: { code, message } } with a fitting status, never a stack trace.
 import { Elysia, ValidationError } from 'elysia'
+import { isUnavailable } from '../db/errors'
 import type { Logger } from './log'
 
 export class ApiError extends Error {
@@ -61,6 +62,12 @@ export const errorHandling = (log: Logger) =>
     const status = (error as { status?: unknown }).status
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return json(status, 'bad_request', (error as Error).message || 'bad request')
+    }
+    // The database or the object store is away (restarting, unreachable): a moment's outage, not a bug. The same
+    // request works once it is back; nothing is half-written (each store's writes are transactions).
+    if (isUnavailable(error)) {
+      log.warn({ event: 'engine.unavailable', err: error, method: request.method, url: new URL(request.url).pathname }, 'storage unavailable')
+      return json(503, 'unavailable', 'the service is briefly unavailable; try again in a moment', { 'retry-after': '5' })
     }
     log.error({ err: error, method: request.method, url: new URL(request.url).pathname }, 'unhandled error')
     return json(500, 'internal', 'internal server error')

@@ -2,6 +2,7 @@
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { ConfigError, loadConfig } from './config'
 import { getEmbedded } from './embedded'
 import { createLogger } from './log'
@@ -22,7 +23,10 @@ import { UserQuotas } from '../rooms/quotas'
 import { BunBroadcaster } from './ws/broadcaster'
 import { LiveSockets } from './ws/live-sockets'
 import { FileStore } from '../db/files'
-import { LocalBlobStore } from '../vault/blob-store'
+import type { BlobStore } from '../vault/blob-store'
+import { LocalBlobStore } from '../vault/local-store'
+import { S3BlobStore, describeS3Failure } from '../vault/s3-store'
+import { UploadStore } from '../db/uploads'
 import { UploadManager } from '../vault/uploads'
 import { Metrics } from './metrics'
 
@@ -158,14 +162,35 @@ async function main() {
   const liveSockets = new LiveSockets(sessions)
   metrics = new Metrics({ rooms, liveSockets, pool: () => pool })
 
-  // Uploads do not survive a restart: their temporaries go, and so does any blob whose row was never written.
+  // Vault bytes on local disk, or in the bucket (cluster mode); unfinished uploads are rows and survive restarts.
   const files = new FileStore(database)
-  const blobs = new LocalBlobStore(join(config.dataDir, 'vault'))
-  const leftovers = await blobs.cleanTemporaries()
-  const orphans = await blobs.removeOrphans(await files.storageKeys())
-  if (leftovers + orphans > 0) log.info({ event: 'vault.cleanup', leftovers, orphans }, 'vault cleaned at start')
+  const blobs: BlobStore = config.s3 ? new S3BlobStore(config.s3) : new LocalBlobStore(join(config.dataDir, 'vault'))
+  if (config.s3) {
+    try {
+      await blobs.verify()
+    } catch (error) {
+      console.error(`partyroom: ${describeS3Failure(error, config.s3)}`)
+      process.exit(2)
+    }
+    log.info({ event: 'vault.store', store: 's3', endpoint: config.s3.endpoint, bucket: config.s3.bucket }, 'vault bytes in S3')
+  }
   const vaultLimits = config.vault
-  const uploads = new UploadManager(files, blobs, vaultLimits, Date.now, (bytes) => metrics?.vaultBytesIn(bytes))
+  const uploads = new UploadManager(
+    files,
+    new UploadStore(database),
+    blobs,
+    vaultLimits,
+    Date.now,
+    (bytes) => metrics?.vaultBytesIn(bytes),
+    `${hostname()}:${config.dataDir}`,
+  )
+  await uploads.releaseStaleLeases()
+  // Bytes no row refers to (a crash between storing and recording): one node on its own disk has nothing under
+  // way at start; a bucket shared by nodes is swept with a grace period, in the background.
+  const cleaning = blobs.kind === 'local' ? uploads.removeOrphans(0) : Promise.resolve(0)
+  const orphans = await cleaning.catch((error) => (log.warn({ err: error }, 'vault cleanup failed'), 0))
+  if (orphans > 0) log.info({ event: 'vault.cleanup', orphans }, 'vault cleaned at start')
+  if (blobs.kind === 's3') void uploads.removeOrphans().catch((error) => log.warn({ err: error }, 'vault cleanup failed'))
   uploads.start(Math.min(60_000, vaultLimits.unusedUploadMs / 2))
 
   const app = await createApp({

@@ -1,88 +1,66 @@
-// Where vault bytes live: DATA_DIR/vault/blobs/<2 hex>/<32 hex>, names the server chose, and DATA_DIR/vault/tmp for
-// uploads in progress. A user's file name never reaches a path here. An S3-backed store would implement the same
-// operations (publish = complete a multipart upload).
-import { mkdirSync } from 'node:fs'
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+// Where vault bytes live, behind one interface with two implementations: local disk (local-store.ts, the default)
+// and an S3-compatible bucket (s3-store.ts, cluster mode). An upload in progress is the store's business too: on
+// disk it is numbered segment files, on S3 one multipart upload; either way its durable state is the upload's row
+// (src/db/uploads.ts), so any node can resume it. The same tests run against both (tests/vault.test.ts).
 import { randomBytes } from 'node:crypto'
+import type { UploadProgress, UploadRow } from '../db/uploads'
+import type { VaultError } from './errors'
 
 const KEY = /^[0-9a-f]{32}$/
 
+/** A storage key: a name the server chose; a user's file name never reaches a path or an object key. */
 export function newKey(): string {
   return randomBytes(16).toString('hex')
 }
 
-export class LocalBlobStore {
-  readonly tmpDir: string
-  readonly blobsDir: string
+export function checkKey(key: string): string {
+  if (!KEY.test(key)) throw new Error(`not a storage key: ${JSON.stringify(key)}`)
+  return key
+}
 
-  constructor(root: string) {
-    this.tmpDir = join(root, 'tmp')
-    this.blobsDir = join(root, 'blobs')
-    mkdirSync(this.tmpDir, { recursive: true })
-    mkdirSync(this.blobsDir, { recursive: true })
-  }
+export interface AppendContext {
+  /** The upload as claimed: its durable state. */
+  upload: UploadRow
+  request: Request
+  /** Content-Length, when the client sent one. */
+  declaredLength?: number
+  /** Writes durable progress into the upload's row; throws when this writer lost its lease. */
+  record(change: UploadProgress): Promise<void>
+  /** Counts bytes received (metrics). */
+  bytesIn(bytes: number): void
+}
 
-  /** The path of a blob; throws for anything that is not a key this store made, so no request can steer a path. */
-  path(key: string): string {
-    if (!KEY.test(key)) throw new Error(`not a storage key: ${JSON.stringify(key)}`)
-    return join(this.blobsDir, key.slice(0, 2), key)
-  }
+export interface AppendOutcome {
+  /** Bytes of the upload stored for good, this request's included. */
+  received: number
+  /** Why the body was not taken whole (too long, no space); what arrived before it is kept. */
+  refused?: VaultError
+}
 
-  tempPath(key: string): string {
-    if (!KEY.test(key)) throw new Error(`not an upload key: ${JSON.stringify(key)}`)
-    return join(this.tmpDir, `${key}.part`)
-  }
+export interface ByteRange {
+  start: number
+  /** Inclusive. */
+  end: number
+}
 
-  /** Makes a finished temporary file a blob: flushed to disk, then renamed into place, then the directory entry
-   * flushed, so after a crash the blob is either whole or absent. */
-  async publish(tempPath: string, key: string): Promise<void> {
-    const target = this.path(key)
-    const dir = join(this.blobsDir, key.slice(0, 2))
-    const file = await open(tempPath, 'r+')
-    try {
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await mkdir(dir, { recursive: true })
-    await rename(tempPath, target)
-    const handle = await open(dir, 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  }
-
-  async remove(key: string): Promise<void> {
-    await unlink(this.path(key)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error
-    })
-  }
-
-  async removeTemp(path: string): Promise<void> {
-    await rm(path, { force: true })
-  }
-
-  /** Deletes every leftover temporary (uploads do not survive a restart); returns how many. */
-  async cleanTemporaries(): Promise<number> {
-    const entries = await readdir(this.tmpDir)
-    await Promise.all(entries.map((name) => rm(join(this.tmpDir, name), { force: true, recursive: true })))
-    return entries.length
-  }
-
-  /** Deletes blobs no metadata row refers to (a crash between publishing and recording); returns how many. */
-  async removeOrphans(known: Set<string>): Promise<number> {
-    let removed = 0
-    for (const shard of await readdir(this.blobsDir)) {
-      for (const name of await readdir(join(this.blobsDir, shard))) {
-        if (!known.has(name)) {
-          await rm(join(this.blobsDir, shard, name), { force: true, recursive: true })
-          removed++
-        }
-      }
-    }
-    return removed
-  }
+export interface BlobStore {
+  readonly kind: 'local' | 's3'
+  /** Checks that the store can be used (the bucket exists, the credentials work); throws naming what is wrong. */
+  verify(): Promise<void>
+  /** Prepares a new upload's place; S3 opens a multipart upload (none for an empty file). */
+  beginUpload(key: string, size: number): Promise<{ multipartId: string | null }>
+  /** Appends one request body at the upload's end, recording progress as it becomes durable. */
+  append(context: AppendContext): Promise<AppendOutcome>
+  /** Makes a fully received upload the blob under its key and returns its SHA-256 (the caller records the file).
+   * Safe to repeat after a crash between this and the record. */
+  completeUpload(upload: UploadRow): Promise<string>
+  /** Deletes what an unfinished upload stored. */
+  abortUpload(upload: UploadRow): Promise<void>
+  /** A stored blob's bytes, or a range of them, streamed. */
+  body(key: string, size: number, range?: ByteRange): BodyInit
+  remove(key: string): Promise<void>
+  /** Deletes bytes no row refers to: blobs without a file, leftovers of uploads without a row; only what is older
+   * than `graceMs`, so work under way on another node is never touched. Returns how many went. */
+  sweep(fileKeys: Set<string>, uploads: UploadRow[], graceMs: number): Promise<number>
+  close(): void
 }

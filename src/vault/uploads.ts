@@ -1,30 +1,19 @@
 // Resumable uploads (the tus model): an upload is created with its total length, receives bytes at its current
-// offset in one or more requests, and becomes a vault file only when complete: flushed, hashed, renamed into
-// place, and recorded. Each request body is written by Bun straight into a segment file of its own (natively, as
-// fast as a bare Bun.write), while the upload's worker follows the file and hashes what lands, so hashing overlaps
-// the transfer and covers exactly the stored bytes. A one-request upload's segment becomes the file as it is;
-// several segments are joined at the end. Uploads live in memory and in DATA_DIR/vault/tmp; a restart discards
-// them (the temporaries are removed at start).
-import { rmSync, statSync, writeFileSync } from 'node:fs'
-import { randomUUID } from 'node:crypto'
+// offset in one or more requests, and becomes a vault file only when complete: whole in the blob store, hashed,
+// and recorded. Its state is a row (src/db/uploads.ts), so it survives a restart, and in cluster mode any node
+// continues it; the bytes are the blob store's (local disk or S3). A request writing to an upload holds a short
+// lease on the row, renewed while bytes arrive: a second writer, on this node or another, gets 423.
+import { createHash, randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
-import { newKey, type LocalBlobStore } from './blob-store'
+import type { UploadProgress, UploadRow, UploadStore } from '../db/uploads'
+import { isUniqueViolation } from '../db/errors'
+import { newKey, type BlobStore } from './blob-store'
 import { candidateNames } from './names'
-import { FileNameTakenError } from '../db/files'
-import { UploadHasher } from './hasher'
+import { VaultError } from './errors'
 
-/** A refusal the client should see as it is: the edge answers with its status, code and message. */
-export class VaultError extends Error {
-  readonly expose = true
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { VaultError }
 
 export interface VaultLimits {
   quotaBytes: number
@@ -38,269 +27,253 @@ export interface VaultLimits {
   uploadIdleMs: number
 }
 
-interface Upload {
+/** What the routes see of an upload. */
+export interface Upload {
   id: string
-  ownerId: number
-  name: string
-  contentType: string
-  length: number
   offset: number
-  key: string
-  tempPath: string
-  busy: boolean
-  touchedAt: number
-  /** The bodies received so far, in order; their sizes add up to `offset`. */
-  segments: string[]
-  /** SHA-256 of bytes [0, offset), kept by the upload's own worker. */
-  hasher: UploadHasher
+  length: number
   /** Set once complete: the file it became. */
   file?: FileRow
 }
 
+/** A writer's lease on an upload: long enough to ride out a slow moment, short enough that an upload whose node
+ * died is free again soon after. Renewed every third of it while bytes arrive. */
+export const LEASE_MS = 15_000
 
-/** Where the `index`-th request body of an upload is written. */
-function segmentPath(upload: Upload, index: number): string {
-  return `${upload.tempPath}.${index}`
-}
+/** Bytes no row refers to are removed once they are this old (work under way on another node is younger). */
+const ORPHAN_GRACE_MS = 60 * 60_000
+
 
 export class UploadManager {
-  private readonly uploads = new Map<string, Upload>()
+  /** Uploads this node finished recently: a client that lost the last answer asks again and learns the file. */
+  private readonly finished = new Map<string, { ownerId: number; upload: Upload; at: number }>()
   private sweeper: ReturnType<typeof setInterval> | undefined
+  private orphanSweeper: ReturnType<typeof setInterval> | undefined
+
+  /** Names this node in lease holders: stable across its restarts (host and data directory), unlike the process. */
+  private readonly node: string
 
   constructor(
     private readonly files: FileStore,
-    private readonly blobs: LocalBlobStore,
+    private readonly uploads: UploadStore,
+    private readonly blobs: BlobStore,
     private readonly limits: VaultLimits,
     private readonly now: () => number = Date.now,
     /** Counts the bytes that arrive (metrics). */
     private readonly bytesIn: (bytes: number) => void = () => {},
-  ) {}
+    nodeIdentity = `${hostname()}`,
+  ) {
+    this.node = createHash('sha256').update(nodeIdentity).digest('hex').slice(0, 12)
+  }
 
-  /** Bytes promised to this owner's unfinished uploads, counted against the quota before they arrive. */
-  private reserved(ownerId: number): number {
-    let bytes = 0
-    for (const upload of this.uploads.values()) if (upload.ownerId === ownerId && !upload.file) bytes += upload.length
-    return bytes
+  /** At start: leases this node's previous process held (it died mid-request) are free again at once, instead of
+   * after LEASE_MS, so its clients resume right away. */
+  async releaseStaleLeases(): Promise<number> {
+    return this.uploads.releaseAll(`${this.node}:`)
+  }
+
+  private view(row: UploadRow, file?: FileRow): Upload {
+    return { id: row.id, offset: file ? row.size : row.received, length: row.size, file }
   }
 
   async create(ownerId: number, name: string, contentType: string, length: number): Promise<Upload> {
     if (length > this.limits.maxFileBytes) {
       throw new VaultError(413, 'file_too_large', `a file may be at most ${this.limits.maxFileBytes} bytes`)
     }
-    const unfinished = [...this.uploads.values()].filter((u) => !u.file)
-    if (unfinished.filter((u) => u.ownerId === ownerId).length >= this.limits.maxOpenUploads) {
-      throw new VaultError(429, 'too_many_uploads', `at most ${this.limits.maxOpenUploads} uploads may be open at once`)
-    }
-    if (unfinished.length >= this.limits.maxOpenUploadsTotal) {
-      throw new VaultError(503, 'uploads_busy', 'the server has as many uploads open as it takes; try again in a few minutes')
-    }
-    const used = (await this.files.usage(ownerId)).bytes + this.reserved(ownerId)
-    if (used + length > this.limits.quotaBytes) {
-      throw new VaultError(413, 'quota_exceeded', `this upload would exceed your quota of ${this.limits.quotaBytes} bytes`)
-    }
-    const key = newKey()
-    const upload: Upload = {
+    const at = new Date(this.now())
+    const row: UploadRow = {
       id: randomUUID(),
       ownerId,
       name,
       contentType,
-      length,
-      offset: 0,
-      key,
-      tempPath: this.blobs.tempPath(key),
-      busy: false,
-      touchedAt: this.now(),
-      segments: [],
-      hasher: new UploadHasher(),
+      size: length,
+      received: 0,
+      storageKey: newKey(),
+      segments: 0,
+      multipartId: null,
+      parts: '[]',
+      tailSize: 0,
+      hashState: null,
+      leaseOwner: null,
+      leaseUntil: null,
+      createdAt: at,
+      touchedAt: at,
     }
-    // Reserved before the first await, so two uploads created at once cannot both fit into the same free space.
-    this.uploads.set(upload.id, upload)
-    if (length === 0) await this.complete(upload)
-    return upload
+    const created = await this.uploads.create(row, this.limits)
+    if (created === 'too_many_uploads') {
+      throw new VaultError(429, 'too_many_uploads', `at most ${this.limits.maxOpenUploads} uploads may be open at once`)
+    }
+    if (created === 'uploads_busy') {
+      throw new VaultError(503, 'uploads_busy', 'the server has as many uploads open as it takes; try again in a few minutes')
+    }
+    if (created === 'quota_exceeded') {
+      throw new VaultError(413, 'quota_exceeded', `this upload would exceed your quota of ${this.limits.quotaBytes} bytes`)
+    }
+    try {
+      const { multipartId } = await this.blobs.beginUpload(row.storageKey, length)
+      if (multipartId) {
+        await this.uploads.attach(row.id, multipartId)
+        row.multipartId = multipartId
+      }
+    } catch (error) {
+      await this.uploads.delete(row.id).catch(() => {})
+      throw error
+    }
+    if (length === 0) return this.view(row, await this.complete(row))
+    return this.view(row)
   }
 
-  /** The owner's upload; someone else's id is as unknown as a made-up one. */
-  get(ownerId: number, id: string): Upload {
-    const upload = this.uploads.get(id)
-    if (!upload || upload.ownerId !== ownerId) throw new VaultError(404, 'upload_not_found', 'no such upload')
-    return upload
+  /** The owner's upload (or the file it recently became); someone else's id is as unknown as a made-up one. */
+  async get(ownerId: number, id: string): Promise<Upload> {
+    const done = this.finished.get(id)
+    if (done && done.ownerId === ownerId) return done.upload
+    const row = await this.uploads.get(ownerId, id)
+    if (!row) throw new VaultError(404, 'upload_not_found', 'no such upload')
+    // Every byte arrived but a crash came before the file was recorded: finish it now.
+    if (row.received === row.size && row.size > 0) return this.view(row, await this.withLease(row, () => this.complete(row)))
+    return this.view(row)
+  }
+
+  /** Runs `work` holding the upload's lease (renewed meanwhile); 423 when another writer holds it. */
+  private async withLease<T>(row: UploadRow, work: (claimed: UploadRow, record: (change: UploadProgress) => Promise<void>) => Promise<T>): Promise<T> {
+    const holder = `${this.node}:${process.pid}:${randomUUID()}`
+    const claimed = await this.uploads.claim(row.ownerId, row.id, holder, new Date(this.now()), new Date(this.now() + LEASE_MS))
+    if (!claimed) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
+    let lost = false
+    const renewal = setInterval(() => {
+      void this.uploads.renew(row.id, holder, new Date(this.now() + LEASE_MS)).then(
+        (held) => (lost ||= !held),
+        () => {},
+      )
+    }, LEASE_MS / 3)
+    const record = async (change: UploadProgress) => {
+      if (lost || !(await this.uploads.progress(row.id, holder, { ...change, touchedAt: new Date(this.now()) }))) {
+        lost = true
+        throw new VaultError(423, 'upload_busy', 'another request took over this upload')
+      }
+      Object.assign(claimed, change)
+    }
+    try {
+      return await work(claimed, record)
+    } finally {
+      clearInterval(renewal)
+      await this.uploads.release(row.id, holder, new Date(this.now())).catch(() => {})
+    }
   }
 
   /**
-   * Appends a request body at `offset`. Returns the new offset. A body that ends early (a dropped connection) keeps
-   * every byte that arrived, so the client can ask for the offset and continue from there.
+   * Appends a request body at `offset`. Returns the upload as it now stands. A body that ends early (a dropped
+   * connection) keeps every byte that was stored, so the client can ask for the offset and continue from there.
    */
   async append(ownerId: number, id: string, offset: number, request: Request, declaredLength?: number): Promise<Upload> {
-    const upload = this.get(ownerId, id)
-    if (upload.file) throw new VaultError(409, 'upload_complete', 'this upload is already complete')
-    if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
-    if (offset !== upload.offset) {
-      throw new VaultError(409, 'offset_mismatch', `the upload is at offset ${upload.offset}, not ${offset}`)
+    if (this.finished.get(id)?.ownerId === ownerId) throw new VaultError(409, 'upload_complete', 'this upload is already complete')
+    const row = await this.uploads.get(ownerId, id)
+    if (!row) throw new VaultError(404, 'upload_not_found', 'no such upload')
+    if (offset !== row.received) {
+      throw new VaultError(409, 'offset_mismatch', `the upload is at offset ${row.received}, not ${offset}`)
     }
-    if (declaredLength !== undefined && upload.offset + declaredLength > upload.length) {
-      throw new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; this body would go past its end`)
+    if (declaredLength !== undefined && row.received + declaredLength > row.size) {
+      throw new VaultError(413, 'beyond_length', `the upload is ${row.size} bytes; this body would go past its end`)
     }
-    upload.busy = true
-    upload.touchedAt = this.now()
-    try {
-      await this.receive(upload, request, declaredLength)
-    } finally {
-      upload.busy = false
-      upload.touchedAt = this.now()
-    }
-    if (upload.offset === upload.length) await this.complete(upload)
-    return upload
-  }
-
-  /**
-   * Writes one request body into a new segment file. With a Content-Length Bun streams the request into it
-   * natively; without one, a counting stream in between refuses the first chunk past the declared length. A body cut
-   * short keeps every byte that landed. The offset moves only after the hash has covered the segment.
-   */
-  private async receive(upload: Upload, request: Request, declaredLength?: number): Promise<void> {
-    // `request.body` is not touched on the fast path: reading it turns Bun's native body into a JavaScript
-    // stream, and Bun.write then copies through it at about half the speed.
-    if (declaredLength === 0 || (declaredLength === undefined && !request.body)) return
-    const path = segmentPath(upload, upload.segments.length)
-    writeFileSync(path, '')
-    const following = upload.hasher.follow(path, upload.segments)
-    let refused: VaultError | undefined
-    let source: Request | Response = request
-    if (declaredLength === undefined) {
-      let received = upload.offset
-      source = new Response(
-        request.body!.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              received += chunk.byteLength
-              if (received > upload.length) {
-                refused = new VaultError(413, 'beyond_length', `the upload is ${upload.length} bytes; the body went past its end`)
-                controller.error(refused)
-              } else controller.enqueue(chunk)
-            },
-          }),
-        ),
-      )
-    }
-    try {
-      await Bun.write(path, source)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (!refused && (code === 'ENOSPC' || code === 'EDQUOT')) {
-        refused = new VaultError(507, 'storage_full', 'the server has no space left for this upload')
-      }
-      // Anything else is the client going away mid-body: what arrived stays, and it can resume from there.
-    }
-    const size = statSync(path).size
-    const hashed = await following.finish(size).catch(() => -1)
-    if (hashed !== size || upload.offset + size > upload.length) {
-      // The hash and the bytes no longer agree: this upload cannot be trusted or resumed.
-      await this.discard(upload)
-      throw new VaultError(500, 'upload_broken', 'the upload could not be verified; start it again')
-    }
-    if (size > 0) upload.segments.push(path)
-    else rmSync(path, { force: true })
-    upload.offset += size
-    this.bytesIn(size)
-    if (refused) throw refused
-  }
-
-  /** Forgets an upload and deletes everything it wrote. */
-  private async discard(upload: Upload): Promise<void> {
-    this.uploads.delete(upload.id)
-    upload.hasher.close()
-    // One past the recorded segments: the one a failed request may have left.
-    for (let i = 0; i <= upload.segments.length; i++) await this.blobs.removeTemp(segmentPath(upload, i))
-    await this.blobs.removeTemp(upload.tempPath)
-  }
-
-  /** The complete file as one temporary: the only segment as it is, or the segments joined. */
-  private async assemble(upload: Upload): Promise<string> {
-    if (upload.segments.length === 1) return upload.segments[0]!
-    const writer = Bun.file(upload.tempPath).writer()
-    for (const segment of upload.segments) {
-      for await (const chunk of Bun.file(segment).stream()) {
-        writer.write(chunk)
-        await writer.flush()
-      }
-    }
-    await writer.end()
-    for (const segment of upload.segments) rmSync(segment, { force: true })
-    return upload.tempPath
-  }
-
-  /** Writes the file's row under its name, or the next free one ("name (2).ext"); another upload finishing with the
-   * same name at the same moment (on this node or another) makes the insert fail, and the next name is tried. */
-  private async record(row: FileRow): Promise<FileRow> {
-    for (const name of candidateNames(row.name)) {
-      if (await this.files.nameTaken(row.ownerId, name)) continue
+    return this.withLease(row, async (claimed, record) => {
+      if (claimed.received !== offset) throw new VaultError(409, 'offset_mismatch', `the upload is at offset ${claimed.received}, not ${offset}`)
+      let outcome
       try {
-        return await this.files.insert({ ...row, name })
+        outcome = await this.blobs.append({ upload: claimed, request, declaredLength, record, bytesIn: this.bytesIn })
       } catch (error) {
-        if (!(error instanceof FileNameTakenError)) throw error
-      }
-    }
-    throw new Error('unreachable')
-  }
-
-  private async complete(upload: Upload): Promise<void> {
-    try {
-      const sha256 = await upload.hasher.digest(upload.segments)
-      if (upload.segments.length === 0) writeFileSync(upload.tempPath, '')
-      await this.blobs.publish(await this.assemble(upload), upload.key)
-      const at = new Date(this.now())
-      try {
-        upload.file = await this.record({
-          id: randomUUID(),
-          ownerId: upload.ownerId,
-          name: upload.name,
-          size: upload.length,
-          contentType: upload.contentType,
-          sha256,
-          storageKey: upload.key,
-          createdAt: at,
-          updatedAt: at,
-        })
-      } catch (error) {
-        await this.blobs.remove(upload.key)
+        if (error instanceof VaultError && error.code === 'upload_broken') await this.discard(claimed)
         throw error
       }
-      upload.hasher.close()
+      if (outcome.received === claimed.size) return this.view(claimed, await this.complete(claimed))
+      if (outcome.refused) throw outcome.refused
+      return this.view(claimed)
+    })
+  }
+
+  /** The upload becomes a file: the blob made whole, then its row written in place of the upload's, under its
+   * name or the next free one ("name (2).ext") when another file took it meanwhile. */
+  private async complete(row: UploadRow): Promise<FileRow> {
+    try {
+      const sha256 = await this.blobs.completeUpload(row)
+      const at = new Date(this.now())
+      for (const name of candidateNames(row.name)) {
+        if (await this.files.nameTaken(row.ownerId, name)) continue
+        try {
+          const file = await this.uploads.finish(row.id, {
+            id: randomUUID(),
+            ownerId: row.ownerId,
+            name,
+            size: row.size,
+            contentType: row.contentType,
+            sha256,
+            storageKey: row.storageKey,
+            createdAt: at,
+            updatedAt: at,
+          })
+          this.finished.set(row.id, { ownerId: row.ownerId, upload: this.view(row, file), at: this.now() })
+          return file
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error
+        }
+      }
+      throw new Error('unreachable')
     } catch (error) {
+      if (error instanceof VaultError && error.code !== 'upload_broken') throw error
       // A complete upload that cannot become a file cannot be resumed either: nothing of it is kept.
-      await this.discard(upload)
+      await this.blobs.remove(row.storageKey).catch(() => {})
+      await this.discard(row)
       throw error
     }
   }
 
-  /** Cancels an upload and deletes what it received. */
-  async terminate(ownerId: number, id: string): Promise<void> {
-    const upload = this.get(ownerId, id)
-    if (upload.busy) throw new VaultError(423, 'upload_busy', 'another request is writing to this upload')
-    if (upload.file) this.uploads.delete(id)
-    else await this.discard(upload)
+  /** Forgets an upload and deletes everything it stored. */
+  private async discard(row: UploadRow): Promise<void> {
+    await this.blobs.abortUpload(row).catch(() => {})
+    await this.uploads.delete(row.id)
   }
 
-  /** Forgets finished uploads and discards abandoned ones: soon when they never received a byte. */
+  /** Cancels an upload and deletes what it received. */
+  async terminate(ownerId: number, id: string): Promise<void> {
+    const done = this.finished.get(id)
+    if (done && done.ownerId === ownerId) {
+      this.finished.delete(id)
+      return
+    }
+    const row = await this.uploads.get(ownerId, id)
+    if (!row) throw new VaultError(404, 'upload_not_found', 'no such upload')
+    await this.withLease(row, async (claimed) => {
+      await this.blobs.abortUpload(claimed)
+      await this.uploads.delete(claimed.id)
+    })
+  }
+
+  /** Discards abandoned uploads (soon when they never received a byte) and forgets finished ones. */
   async sweep(): Promise<void> {
     const now = this.now()
-    for (const upload of [...this.uploads.values()]) {
-      const idleFor = upload.offset === 0 && !upload.file ? this.limits.unusedUploadMs : this.limits.uploadIdleMs
-      if (upload.busy || upload.touchedAt > now - idleFor) continue
-      if (upload.file) this.uploads.delete(upload.id)
-      else await this.discard(upload)
+    for (const [id, done] of this.finished) if (done.at < now - this.limits.uploadIdleMs) this.finished.delete(id)
+    const before = new Date(now - Math.min(this.limits.unusedUploadMs, this.limits.uploadIdleMs))
+    for (const row of await this.uploads.idle(before, new Date(now), 500)) {
+      const idleFor = row.received === 0 ? this.limits.unusedUploadMs : this.limits.uploadIdleMs
+      if (row.touchedAt.getTime() > now - idleFor) continue
+      await this.discard(row).catch(() => {})
     }
   }
 
+  /** Removes bytes no row refers to; `graceMs` 0 at the start of a single node, which has nothing under way. */
+  async removeOrphans(graceMs = ORPHAN_GRACE_MS): Promise<number> {
+    return this.blobs.sweep(await this.files.storageKeys(), await this.uploads.all(), graceMs)
+  }
+
   start(intervalMs: number): void {
-    this.sweeper = setInterval(() => void this.sweep(), intervalMs)
+    this.sweeper = setInterval(() => void this.sweep().catch(() => {}), intervalMs)
     this.sweeper.unref()
+    this.orphanSweeper = setInterval(() => void this.removeOrphans().catch(() => {}), 6 * 60 * 60_000)
+    this.orphanSweeper.unref()
   }
 
   stop(): void {
     clearInterval(this.sweeper)
-    for (const upload of this.uploads.values()) upload.hasher.close()
+    clearInterval(this.orphanSweeper)
+    this.blobs.close()
   }
 }
-
-export type { Upload }

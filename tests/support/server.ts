@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL, type Subprocess } from 'bun'
 import { Database } from 'bun:sqlite'
-import { backend, freshPostgres } from './backend'
+import { backend, freshBucket, freshPostgres } from './backend'
 
 const ROOT = join(import.meta.dir, '../..')
 
@@ -25,6 +25,8 @@ export interface TestServer {
   dispose(): Promise<void>
   /** Which engine holds its data. */
   dialect: 'sqlite' | 'postgres'
+  /** In the cluster pass: its database and bucket. */
+  cluster?: ClusterResources
   /** Runs SQL against the server's database (`?` placeholders, portable SQL), as an operator's client would. */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>
 }
@@ -43,15 +45,28 @@ export interface StartOptions {
   cluster?: ClusterResources
 }
 
-/** A server's own PostgreSQL database (and later bucket prefix) in the cluster pass. */
-interface ClusterResources {
+/** A server's own PostgreSQL database and S3 bucket in the cluster pass. */
+export interface ClusterResources {
   env: Record<string, string>
+  /** The bucket's object keys and unfinished multipart uploads. */
+  bucketKeys(): Promise<string[]>
+  multipartUploads(): Promise<string[]>
   dispose(): Promise<void>
 }
 
-async function clusterResources(): Promise<ClusterResources> {
-  const pg = await freshPostgres()
-  return { env: { DATABASE_URL: pg.url, JWT_SECRET: TEST_JWT_SECRET }, dispose: () => pg.drop() }
+export async function clusterResources(): Promise<ClusterResources> {
+  const [pg, bucket] = await Promise.all([freshPostgres(), freshBucket()])
+  let dropped: Promise<void> | undefined
+  return {
+    env: { DATABASE_URL: pg.url, ...bucket.env, JWT_SECRET: TEST_JWT_SECRET },
+    bucketKeys: bucket.keys,
+    multipartUploads: bucket.multipartUploads,
+    // A restarted server shares them with the one it replaced: whichever is disposed first drops them, once.
+    dispose: async () => {
+      dropped ??= Promise.all([pg.drop(), bucket.drop()]).then(() => {})
+      await dropped
+    },
+  }
 }
 
 export async function startServer(env: Record<string, string> = {}, dataDir?: string, options: StartOptions = {}): Promise<TestServer> {
@@ -131,7 +146,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       await stop()
       return startServer(env, dir, { ...options, cluster })
     },
-    dialect: cluster ? 'postgres' : 'sqlite',
+    dialect: cluster || env.DATABASE_URL ? 'postgres' : 'sqlite',
+    cluster,
     async query<T>(text: string, ...params: unknown[]): Promise<T[]> {
       const url = cluster?.env.DATABASE_URL ?? env.DATABASE_URL
       if (url) {

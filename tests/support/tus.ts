@@ -18,9 +18,10 @@ export class TusClient {
     })
   }
 
-  async patch(location: string, offset: number, body: BodyInit, extra: Record<string, string> = {}): Promise<Response> {
+  async patch(location: string, offset: number, body: BodyInit, extra: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
     return fetch(this.base + location, {
       method: 'PATCH',
+      signal,
       headers: this.headers({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', ...extra }),
       body,
     })

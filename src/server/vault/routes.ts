@@ -7,7 +7,7 @@ import * as rangeParser from 'range-parser'
 import type { FileStore, FileSort } from '../../db/files'
 import { FileNameTakenError } from '../../db/files'
 import type { FileRow } from '../../db/schema'
-import type { LocalBlobStore } from '../../vault/blob-store'
+import type { BlobStore } from '../../vault/blob-store'
 import { checkFileName, cleanContentType } from '../../vault/names'
 import type { UploadManager, VaultLimits } from '../../vault/uploads'
 import { authentication, type SessionDeps } from '../auth/session'
@@ -17,7 +17,7 @@ import type { Logger } from '../log'
 
 export interface VaultDeps extends SessionDeps {
   files: FileStore
-  blobs: LocalBlobStore
+  blobs: BlobStore
   uploads: UploadManager
   limits: VaultLimits
   log: Logger
@@ -102,7 +102,6 @@ export const vaultRoutes = (deps: VaultDeps) => {
     if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
       return new Response(null, { status: 304, headers })
     }
-    const file = Bun.file(blobs.path(row.storageKey))
     const range = request.headers.get('range')
     const ifRange = request.headers.get('if-range')
     // A Range with an If-Range naming another version gets the whole current file.
@@ -115,14 +114,14 @@ export const vaultRoutes = (deps: VaultDeps) => {
       if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
         const { start, end } = parsed.ranges[0]!
         deps.bytesOut?.(end - start + 1)
-        return new Response(file.slice(start, end + 1), {
+        return new Response(blobs.body(row.storageKey, row.size, { start, end }), {
           status: 206,
           headers: { ...headers, 'content-range': `bytes ${start}-${end}/${row.size}`, 'content-length': String(end - start + 1) },
         })
       }
     }
     deps.bytesOut?.(row.size)
-    return new Response(file, { headers: { ...headers, 'content-length': String(row.size) } })
+    return new Response(blobs.body(row.storageKey, row.size), { headers: { ...headers, 'content-length': String(row.size) } })
   }
 
   const fileId = t.Object({ id: t.String() })
@@ -207,7 +206,7 @@ export const vaultRoutes = (deps: VaultDeps) => {
           if (!row) throw notFound()
           // The row is gone first, so the file vanishes at once; a blob left by a failed unlink is an orphan that the
           // next start removes.
-          await blobs.remove(row.storageKey).catch((error) => deps.log.warn({ err: error, key: row.storageKey }, 'blob removal failed'))
+          await blobs.remove(row.storageKey).catch((error: unknown) => deps.log.warn({ err: error, key: row.storageKey }, 'blob removal failed'))
           deps.log.info({ event: 'vault.delete', userId: user.id, fileId: row.id }, 'file deleted')
           set.status = 204
         },
@@ -237,14 +236,14 @@ export const vaultRoutes = (deps: VaultDeps) => {
           if (metadata.filename === undefined) throw new ApiError(400, 'invalid_name', 'Upload-Metadata must include filename')
           const name = validName(metadata.filename)
           const contentType = cleanContentType(metadata.filetype)
-          const upload = await uploads.create(user.id, name, contentType, length)
+          let upload = await uploads.create(user.id, name, contentType, length)
           set.status = 201
           set.headers['location'] = `/api/vault/uploads/${upload.id}`
           set.headers['tus-resumable'] = TUS_VERSION
           // creation-with-upload: the first bytes may ride along.
           if (request.headers.get('content-type') === 'application/offset+octet-stream' && length > 0) {
             try {
-              await uploads.append(user.id, upload.id, 0, request, integerHeader(request, 'content-length'))
+              upload = await uploads.append(user.id, upload.id, 0, request, integerHeader(request, 'content-length'))
             } catch (error) {
               // A refused first body (too long, no space) leaves no upload behind: the client never learnt its URL.
               await uploads.terminate(user.id, upload.id).catch(() => {})
@@ -260,8 +259,8 @@ export const vaultRoutes = (deps: VaultDeps) => {
       )
       .head(
         '/uploads/:id',
-        ({ user, params, set }) => {
-          const upload = uploads.get(user.id, params.id)
+        async ({ user, params, set }) => {
+          const upload = await uploads.get(user.id, params.id)
           set.headers['tus-resumable'] = TUS_VERSION
           set.headers['upload-offset'] = String(upload.offset)
           set.headers['upload-length'] = String(upload.length)

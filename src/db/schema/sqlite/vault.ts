@@ -27,3 +27,39 @@ export const files = sqliteTable(
 )
 
 export type FileRow = typeof files.$inferSelect
+
+// An upload in progress (tus): what it will become, how far it got, and what it takes to resume it on any node
+// after a restart. Local disk keeps the bytes in numbered segment files; S3 keeps them in the parts of one
+// multipart upload plus a tail object below the 5 MiB part minimum, with the SHA-256 state covering exactly them.
+// A node writing to it holds a short lease, so a second writer (another node) is refused with 423.
+export const uploads = sqliteTable(
+  'uploads',
+  {
+    id: text('id').primaryKey(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    received: integer('received').notNull(),
+    storageKey: text('storage_key').notNull(),
+    segments: integer('segments').notNull(),
+    multipartId: text('multipart_id'),
+    /** JSON: [{ n, etag, size }] of the multipart upload's parts, in order. */
+    parts: text('parts').notNull(),
+    tailSize: integer('tail_size').notNull(),
+    hashState: text('hash_state'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    touchedAt: integer('touched_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [
+    index('uploads_owner').on(table.ownerId),
+    index('uploads_touched').on(table.touchedAt),
+    uniqueIndex('uploads_storage_key').on(table.storageKey),
+  ],
+)
+
+export type UploadRow = typeof uploads.$inferSelect

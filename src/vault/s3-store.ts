@@ -1,0 +1,347 @@
+// Vault bytes in an S3-compatible bucket (cluster mode): files under blobs/<key>. A tus upload is one S3 multipart
+// upload, as tusd's S3 store does it: bytes are cut into parts (at least 5 MiB, the minimum S3 takes for all but
+// the last), a few uploaded at once while the next arrive; what is left below a part at the end of a request is
+// kept as a tail object (tails/<key>) until the next request or the end. Each part is hashed (SHA-256, resumable)
+// before it goes out, and the row records the parts, the tail and the hash state only once they are stored, so
+// any node can continue the upload where the last stored byte left it. Downloads stream from the bucket through
+// the server (Range included), in bounded memory.
+//
+// Bun's S3 client reads and deletes; multipart calls (UploadPart, Complete, Abort, List) come from the AWS SDK,
+// which Bun's client does not offer.
+import { S3Client as BunS3Client } from 'bun'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import type { S3Config } from '../server/config'
+import type { UploadPart, UploadRow } from '../db/uploads'
+import { StorageUnavailableError } from '../db/errors'
+import { checkKey, type AppendContext, type AppendOutcome, type BlobStore, type ByteRange } from './blob-store'
+import { uploadBroken, VaultError } from './errors'
+import { ResumableHasher } from './resumable-hasher'
+
+const MiB = 1024 * 1024
+/** Parts in flight per upload: the next part is read while earlier ones travel, in bounded memory. */
+const PARTS_IN_FLIGHT = 3
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+
+/** 8 MiB parts (S3's minimum is 5), larger for files that would need more than 9,000 of them (S3 allows 10,000). */
+export function partSizeFor(size: number): number {
+  return Math.max(8 * MiB, Math.ceil(size / 9000 / MiB) * MiB)
+}
+
+const blobKey = (key: string) => `blobs/${checkKey(key)}`
+const tailKey = (key: string) => `tails/${checkKey(key)}`
+
+/** What a failed S3 call means: the store being away (network, timeouts, 5xx) may pass, and says so. */
+function storageError(error: unknown): unknown {
+  const e = error as { $metadata?: { httpStatusCode?: number }; name?: string; code?: string; message?: string }
+  const status = e.$metadata?.httpStatusCode
+  if (status === undefined || status >= 500 || e.name === 'TimeoutError' || /ECONN|ETIMEDOUT|socket|network/i.test(`${e.code} ${e.message}`)) {
+    return new StorageUnavailableError(`object store unavailable: ${e.message ?? e.name ?? String(error)}`, { cause: error })
+  }
+  return error
+}
+
+const notFound = (error: unknown) => {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } }
+  return e.name === 'NoSuchUpload' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
+}
+
+export class S3BlobStore implements BlobStore {
+  readonly kind = 's3' as const
+  private readonly sdk: S3Client
+  private readonly bun: BunS3Client
+
+  constructor(private readonly config: S3Config) {
+    this.sdk = new S3Client({
+      endpoint: config.endpoint,
+      region: config.region,
+      forcePathStyle: config.forcePathStyle,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      // Plain SigV4 over a known length: some S3 servers (Swift among them) refuse aws-chunked streaming bodies.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 2,
+    })
+    this.bun = new BunS3Client({
+      endpoint: config.endpoint,
+      region: config.region,
+      bucket: config.bucket,
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      virtualHostedStyle: !config.forcePathStyle,
+    })
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      throw storageError(error)
+    }
+  }
+
+  async verify(): Promise<void> {
+    await this.sdk.send(new HeadBucketCommand({ Bucket: this.config.bucket }))
+  }
+
+  async beginUpload(key: string, size: number): Promise<{ multipartId: string | null }> {
+    if (size === 0) return { multipartId: null }
+    const created = await this.call(() => this.sdk.send(new CreateMultipartUploadCommand({ Bucket: this.config.bucket, Key: blobKey(key) })))
+    return { multipartId: created.UploadId! }
+  }
+
+  private uploadPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
+    return this.call(async () => {
+      const result = await this.sdk.send(
+        new UploadPartCommand({
+          Bucket: this.config.bucket,
+          Key: blobKey(upload.storageKey),
+          UploadId: upload.multipartId!,
+          PartNumber: n,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+        }),
+      )
+      return { n, etag: result.ETag!, size: bytes.byteLength }
+    })
+  }
+
+  async append({ upload, request, declaredLength, record, bytesIn }: AppendContext): Promise<AppendOutcome> {
+    if (!upload.multipartId) throw uploadBroken()
+    const partSize = partSizeFor(upload.size)
+    const parts: UploadPart[] = JSON.parse(upload.parts)
+    let stored = parts.reduce((sum, p) => sum + p.size, 0)
+    if (stored + upload.tailSize !== upload.received) throw uploadBroken()
+    const hasher = await ResumableHasher.resume(upload.hashState)
+    try {
+      // Bytes waiting to become a part; the first `hashed` of them (the tail of an earlier request) are hashed.
+      const waiting: Uint8Array[] = []
+      let waitingBytes = 0
+      let hashed = 0
+      if (upload.tailSize > 0) {
+        const tail = await this.call(() => this.bun.file(tailKey(upload.storageKey)).bytes())
+        if (tail.byteLength !== upload.tailSize) throw uploadBroken()
+        waiting.push(tail)
+        waitingBytes = hashed = tail.byteLength
+      }
+      const take = (size: number): Uint8Array => {
+        const out = new Uint8Array(size)
+        let filled = 0
+        while (filled < size) {
+          const chunk = waiting[0]!
+          const n = Math.min(chunk.byteLength, size - filled)
+          out.set(chunk.subarray(0, n), filled)
+          filled += n
+          if (n === chunk.byteLength) waiting.shift()
+          else waiting[0] = chunk.subarray(n)
+        }
+        waitingBytes -= size
+        return out
+      }
+      const hashNew = (bytes: Uint8Array) => {
+        const from = Math.min(hashed, bytes.byteLength)
+        hashed -= from
+        if (from < bytes.byteLength) hasher.update(bytes.subarray(from))
+      }
+
+      // Parts travel a few at a time; each is recorded, in order, once it and every part before it are stored.
+      const inFlight: Array<{ sending: Promise<UploadPart>; state: string }> = []
+      let failure: unknown
+      const settleOldest = async () => {
+        const next = inFlight.shift()!
+        const part = await next.sending
+        parts.push(part)
+        stored += part.size
+        await record({ parts: JSON.stringify(parts), received: stored, tailSize: 0, hashState: next.state })
+        bytesIn(part.size)
+      }
+      const send = async (bytes: Uint8Array) => {
+        hashNew(bytes)
+        const state = await hasher.save()
+        const sending = this.uploadPart(upload, parts.length + inFlight.length + 1, bytes)
+        sending.catch(() => {}) // awaited in order by settleOldest; a failure surfaces there
+        inFlight.push({ sending, state })
+        while (inFlight.length >= PARTS_IN_FLIGHT) await settleOldest()
+      }
+
+      let refused: VaultError | undefined
+      let arrived = upload.received
+      if (declaredLength !== undefined && upload.received + declaredLength > upload.size) {
+        throw new VaultError(413, 'beyond_length', `the upload is ${upload.size} bytes; this body would go past its end`)
+      }
+      if (request.body && declaredLength !== 0) {
+        const reader = request.body.getReader()
+        for (;;) {
+          let next: Awaited<ReturnType<typeof reader.read>>
+          try {
+            next = await reader.read()
+          } catch {
+            break // the client went away mid-body: what is stored stays, and what arrived is kept below
+          }
+          if (next.done) break
+          const chunk = next.value
+          if (arrived + chunk.byteLength > upload.size) {
+            refused = new VaultError(413, 'beyond_length', `the upload is ${upload.size} bytes; the body went past its end`)
+            await reader.cancel().catch(() => {})
+            break
+          }
+          arrived += chunk.byteLength
+          waiting.push(chunk)
+          waitingBytes += chunk.byteLength
+          try {
+            while (waitingBytes >= partSize) await send(take(partSize))
+          } catch (error) {
+            failure = error
+            await reader.cancel().catch(() => {})
+            break
+          }
+        }
+      }
+      try {
+        while (inFlight.length > 0) await settleOldest()
+      } catch (error) {
+        failure ??= error
+      }
+      if (failure) throw failure
+
+      if (stored + waitingBytes === upload.size && waitingBytes > 0) {
+        // The end: the rest is the last part, which may be small.
+        await send(take(waitingBytes))
+        while (inFlight.length > 0) await settleOldest()
+      } else if (waitingBytes > 0) {
+        // Below a part: kept as the tail until more arrives. Hashed first; recorded only once it is stored.
+        const tail = take(waitingBytes)
+        hashNew(tail)
+        const state = await hasher.save()
+        await this.call(() => this.sdk.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey), Body: tail, ContentLength: tail.byteLength })))
+        await record({ parts: JSON.stringify(parts), received: stored + tail.byteLength, tailSize: tail.byteLength, hashState: state })
+        bytesIn(Math.max(0, tail.byteLength - upload.tailSize))
+        return { received: stored + tail.byteLength, refused }
+      }
+      return { received: stored, refused }
+    } finally {
+      hasher.close()
+    }
+  }
+
+  async completeUpload(upload: UploadRow): Promise<string> {
+    if (upload.size === 0) {
+      await this.call(() => this.sdk.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: blobKey(upload.storageKey), Body: new Uint8Array(0), ContentLength: 0 })))
+      return EMPTY_SHA256
+    }
+    const parts: UploadPart[] = JSON.parse(upload.parts)
+    if (upload.tailSize !== 0 || parts.reduce((sum, p) => sum + p.size, 0) !== upload.size) throw uploadBroken()
+    try {
+      await this.call(() =>
+        this.sdk.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.config.bucket,
+            Key: blobKey(upload.storageKey),
+            UploadId: upload.multipartId!,
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
+          }),
+        ),
+      )
+    } catch (error) {
+      // Completed once already, and a crash came before the row: the object is whole if its size says so.
+      if (!notFound(error)) throw error
+      const head = await this.call(() => this.sdk.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: blobKey(upload.storageKey) })))
+      if (head.ContentLength !== upload.size) throw uploadBroken()
+    }
+    await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey) }))).catch(() => {})
+    const hasher = await ResumableHasher.resume(upload.hashState)
+    try {
+      return await hasher.digest()
+    } finally {
+      hasher.close()
+    }
+  }
+
+  async abortUpload(upload: UploadRow): Promise<void> {
+    if (upload.multipartId) {
+      await this.call(() =>
+        this.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: blobKey(upload.storageKey), UploadId: upload.multipartId! })),
+      ).catch((error) => {
+        if (!notFound(error)) throw error
+      })
+    }
+    await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey) })))
+  }
+
+  body(key: string, size: number, range?: ByteRange): BodyInit {
+    const file = this.bun.file(blobKey(key))
+    if (size === 0) return new Uint8Array(0)
+    return (range ? file.slice(range.start, range.end + 1) : file).stream()
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: blobKey(key) })))
+  }
+
+  async sweep(fileKeys: Set<string>, uploads: UploadRow[], graceMs: number): Promise<number> {
+    const cutoff = Date.now() - graceMs
+    const uploadKeys = new Set(uploads.map((u) => u.storageKey))
+    const multipartIds = new Set(uploads.map((u) => u.multipartId).filter(Boolean))
+    let removed = 0
+    // Multipart uploads no row knows (a node died between creating one and its row, or the row was swept).
+    for (let keyMarker: string | undefined, idMarker: string | undefined, more = true; more; ) {
+      const page = await this.call(() =>
+        this.sdk.send(new ListMultipartUploadsCommand({ Bucket: this.config.bucket, Prefix: 'blobs/', KeyMarker: keyMarker, UploadIdMarker: idMarker })),
+      )
+      for (const u of page.Uploads ?? []) {
+        if (multipartIds.has(u.UploadId!) || (u.Initiated?.getTime() ?? 0) > cutoff) continue
+        await this.call(() => this.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: u.Key!, UploadId: u.UploadId! }))).catch(() => {})
+        removed++
+      }
+      more = !!page.IsTruncated
+      keyMarker = page.NextKeyMarker
+      idMarker = page.NextUploadIdMarker
+    }
+    // Objects no row refers to: blobs without a file (a crash between completing and recording), tails without an
+    // upload.
+    for (const prefix of ['blobs/', 'tails/']) {
+      for (let token: string | undefined, more = true; more; ) {
+        const page = await this.call(() =>
+          this.sdk.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token })),
+        )
+        for (const object of page.Contents ?? []) {
+          const key = object.Key!.slice(prefix.length)
+          const known = prefix === 'blobs/' ? fileKeys.has(key) || uploadKeys.has(key) : uploadKeys.has(key)
+          if (known || (object.LastModified?.getTime() ?? 0) > cutoff) continue
+          await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: object.Key! })))
+          removed++
+        }
+        more = !!page.IsTruncated
+        token = page.NextContinuationToken
+      }
+    }
+    return removed
+  }
+
+  close(): void {
+    this.sdk.destroy()
+  }
+}
+
+/** Why the store could not be used at start, naming the variable to fix. */
+export function describeS3Failure(error: unknown, config: S3Config): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+  const status = e.$metadata?.httpStatusCode
+  if (status === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket') return `S3_BUCKET: there is no bucket "${config.bucket}" at ${config.endpoint}; create it first`
+  if (status === 403 || status === 401 || /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Forbidden/.test(`${e.name}`)) {
+    return `S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY: the store refused these credentials for bucket "${config.bucket}" (HTTP ${status ?? '?'})`
+  }
+  if (status === undefined) return `S3_ENDPOINT: cannot reach ${config.endpoint}: ${e.message ?? e.name}`
+  return `S3_ENDPOINT: ${config.endpoint} answered HTTP ${status} (${e.name}: ${e.message})`
+}
