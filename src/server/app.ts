@@ -19,6 +19,7 @@ import type { UploadManager, VaultLimits } from '../vault/uploads'
 import { vaultRoutes } from './vault/routes'
 import { metricsRoute, type Metrics } from './metrics'
 import { requestLog } from './request-log'
+import type { Counters } from './auth/throttle'
 
 export interface AppDeps {
   config: Config
@@ -31,6 +32,8 @@ export interface AppDeps {
   liveSockets: LiveSockets
   vault: { files: FileStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits }
   metrics: Metrics
+  /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
+  counters?: Counters
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -70,6 +73,7 @@ export function createApi(deps: AppDeps) {
         loginLimitPerAddress: config.loginLimitPerAddress,
         registerLimitPerAddress: config.registerLimitPerAddress,
         onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
+        counters: deps.counters,
       }),
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))

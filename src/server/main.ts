@@ -27,6 +27,8 @@ import type { BlobStore } from '../vault/blob-store'
 import { LocalBlobStore } from '../vault/local-store'
 import { S3BlobStore, describeS3Failure } from '../vault/s3-store'
 import { UploadStore } from '../db/uploads'
+import { AttemptStore } from '../db/attempts'
+import { DatabaseCounters } from './auth/throttle'
 import { UploadManager } from '../vault/uploads'
 import { Metrics } from './metrics'
 
@@ -71,6 +73,8 @@ async function main() {
   }
   log.info({ event: 'db.opened', dialect: database.dialect }, database.dialect === 'postgres' ? 'using PostgreSQL' : 'using SQLite')
   const sessions = new SessionStore(database)
+  // Nodes sharing a database count login attempts in it; one node counts them in memory.
+  const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
   const messages = new MessageStore(database)
   // A video room's chat ends with the room, and no room outlives the process that held it. With a shared database
@@ -204,6 +208,7 @@ async function main() {
     liveSockets,
     vault: { files, blobs, uploads, limits: vaultLimits },
     metrics,
+    counters: attempts ? new DatabaseCounters(attempts) : undefined,
   })
   app.listen({
     port: config.port,
@@ -226,7 +231,10 @@ async function main() {
   )
   log.info({ event: 'server.listening', host: config.host, port: server.port, tls: config.tls !== undefined, dataDir: config.dataDir }, 'listening')
 
-  const sweep = setInterval(() => void sessions.deleteExpired(new Date()).catch(() => {}), 10 * 60_000)
+  const sweep = setInterval(() => {
+    void sessions.deleteExpired(new Date()).catch(() => {})
+    void attempts?.deleteExpired(Date.now()).catch(() => {})
+  }, 10 * 60_000)
   sweep.unref()
 
   const shutdown = async (signal: string) => {

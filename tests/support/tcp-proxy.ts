@@ -4,19 +4,25 @@ import type { Socket, TCPSocketListener } from 'bun'
 
 export interface TcpProxy {
   url: string
+  port: number
   /** Drops every connection through the proxy; new ones are accepted again at once. */
   cut(): void
+  /** Drops every connection and refuses new ones until `up()`: the far end is gone, as when its server stops. */
+  down(): void
+  up(): void
   close(): void
 }
 
 export function startTcpProxy(targetPort: number): TcpProxy {
   type Pair = { upstream?: Socket<Pair>; pending: Uint8Array[]; client: Socket<Pair> }
   const open = new Set<Socket<Pair>>()
+  let refusing = false
   const listener: TCPSocketListener<Pair> = Bun.listen<Pair>({
     hostname: '127.0.0.1',
     port: 0,
     socket: {
       open(client) {
+        if (refusing) return void client.terminate()
         const pair: Pair = { pending: [], client }
         client.data = pair
         open.add(client)
@@ -56,9 +62,17 @@ export function startTcpProxy(targetPort: number): TcpProxy {
   })
   return {
     url: `http://127.0.0.1:${listener.port}`,
+    port: listener.port,
     cut() {
       for (const socket of [...open]) socket.terminate()
       open.clear()
+    },
+    down() {
+      refusing = true
+      this.cut()
+    },
+    up() {
+      refusing = false
     },
     close() {
       this.cut()

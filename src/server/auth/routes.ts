@@ -8,7 +8,7 @@ import { readJsonBody } from '../body'
 import { clientAddress } from '../client-address'
 import { authentication, publicUser, type SessionDeps } from './session'
 import { PASSWORD_MAX_BYTES, passwordProblem, type PasswordHasher } from './passwords'
-import { AttemptThrottle } from './throttle'
+import { AttemptThrottle, MemoryCounters, type Counters } from './throttle'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 const MAX_AUTH_BODY_BYTES = 4096
@@ -24,6 +24,8 @@ export interface AuthDeps extends SessionDeps {
   registerLimitPerAddress: number
   /** Told when a session ends by logout, so its open sockets close too. */
   onSessionEnded: (sessionId: string) => void
+  /** Where attempts are counted: in memory on one node, in the database when nodes share it. */
+  counters?: Counters
 }
 
 const Credentials = t.Object({
@@ -42,10 +44,11 @@ function tooMany(retryAfterSeconds: number): ApiError {
 
 export const authRoutes = (deps: AuthDeps) => {
   const minute = 60_000
-  const loginFailuresByPair = new AttemptThrottle(deps.loginLimitPerUser, minute)
-  const loginFailuresByUser = new AttemptThrottle(deps.loginLimitPerUser * USER_FAILURES_FACTOR, minute)
-  const loginByAddress = new AttemptThrottle(deps.loginLimitPerAddress, minute)
-  const registerByAddress = new AttemptThrottle(deps.registerLimitPerAddress, minute)
+  const counters = deps.counters ?? new MemoryCounters()
+  const loginFailuresByPair = new AttemptThrottle('login-pair', counters, deps.loginLimitPerUser, minute)
+  const loginFailuresByUser = new AttemptThrottle('login-user', counters, deps.loginLimitPerUser * USER_FAILURES_FACTOR, minute)
+  const loginByAddress = new AttemptThrottle('login-address', counters, deps.loginLimitPerAddress, minute)
+  const registerByAddress = new AttemptThrottle('register-address', counters, deps.registerLimitPerAddress, minute)
 
   return new Elysia({ prefix: '/api/auth' })
     .use(authentication(deps))
@@ -54,7 +57,7 @@ export const authRoutes = (deps: AuthDeps) => {
       '/register',
       async ({ body, request, server, set }) => {
         const address = clientAddress(request, server, deps.trustProxy)
-        const verdict = registerByAddress.hit(address)
+        const verdict = await registerByAddress.hit(address)
         if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds)
         const problem = passwordProblem(body.password)
         if (problem) throw new ApiError(400, 'invalid_password', problem)
@@ -82,10 +85,10 @@ export const authRoutes = (deps: AuthDeps) => {
         // The attacker is slowed, not the account's owner: failures count per (username, address) and per address;
         // failures for a username from everywhere only hold back addresses that have failed for it themselves. A
         // right password from an address with no failures is never refused.
-        const byAddress = loginByAddress.hit(address)
-        const byPair = loginFailuresByPair.check(pairKey)
-        const pairFailed = loginFailuresByPair.count(pairKey) > 0
-        const byUser = pairFailed ? loginFailuresByUser.check(userKey) : { allowed: true, retryAfterSeconds: 0 }
+        const byAddress = await loginByAddress.hit(address)
+        const byPair = await loginFailuresByPair.check(pairKey)
+        const pairFailed = (await loginFailuresByPair.count(pairKey)) > 0
+        const byUser = pairFailed ? await loginFailuresByUser.check(userKey) : { allowed: true, retryAfterSeconds: 0 }
         const refused = [byAddress, byPair, byUser].filter((v) => !v.allowed)
         if (refused.length > 0) {
           deps.log.warn({ event: 'auth.throttled', username: body.username, address }, 'login throttled')
@@ -97,12 +100,12 @@ export const authRoutes = (deps: AuthDeps) => {
         const tooLong = Buffer.byteLength(body.password, 'utf8') > PASSWORD_MAX_BYTES
         const ok = await deps.passwords.verify(tooLong ? '' : body.password, tooLong ? undefined : user?.passwordHash)
         if (!ok || !user) {
-          loginFailuresByPair.add(pairKey)
-          loginFailuresByUser.add(userKey)
+          await loginFailuresByPair.add(pairKey)
+          await loginFailuresByUser.add(userKey)
           deps.log.info({ event: 'auth.login_failed', username: body.username, address }, 'login failed')
           throw new ApiError(401, 'invalid_credentials', 'wrong username or password')
         }
-        loginFailuresByPair.reset(pairKey)
+        await loginFailuresByPair.reset(pairKey)
         const session = await startSession(user)
         deps.log.info({ event: 'auth.login', userId: user.id, username: user.username, address }, 'user logged in')
         return { user: publicUser(user), token: session.token, expiresAt: session.expiresAt }

@@ -1,59 +1,93 @@
-// Fixed-window counters keyed by username, client address or both. In-process by design for a single VPS; a Redis
-// INCR/EXPIRE pair would take its place behind the same methods when PartyRoom runs on several nodes.
+// Fixed-window counters keyed by username, client address or both. One node keeps them in memory; nodes that share
+// a database count in it (src/db/attempts.ts), so an attacker spreading guesses over the nodes of a cluster is
+// counted once. Part 2 of cluster mode may move them to Redis behind the same interface.
+import type { AttemptStore, Window } from '../../db/attempts'
 
 export interface ThrottleVerdict {
   allowed: boolean
   retryAfterSeconds: number
 }
 
-export class AttemptThrottle {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>()
+/** Where the windows live. */
+export interface Counters {
+  add(key: string, windowMs: number, now: number): Promise<Window>
+  get(key: string, now: number): Promise<Window | undefined>
+  reset(key: string): Promise<void>
+}
 
+export class MemoryCounters implements Counters {
+  private readonly windows = new Map<string, Window>()
+
+  async add(key: string, windowMs: number, now: number): Promise<Window> {
+    if (this.windows.size > 10_000) for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k)
+    let window = await this.get(key, now)
+    if (!window) this.windows.set(key, (window = { count: 0, resetAt: now + windowMs }))
+    window.count++
+    return window
+  }
+
+  async get(key: string, now: number): Promise<Window | undefined> {
+    const window = this.windows.get(key)
+    return window && window.resetAt > now ? window : undefined
+  }
+
+  async reset(key: string): Promise<void> {
+    this.windows.delete(key)
+  }
+}
+
+export class DatabaseCounters implements Counters {
+  constructor(private readonly store: AttemptStore) {}
+  add(key: string, windowMs: number, now: number) {
+    return this.store.add(key, windowMs, now)
+  }
+  get(key: string, now: number) {
+    return this.store.get(key, now)
+  }
+  reset(key: string) {
+    return this.store.reset(key)
+  }
+}
+
+export class AttemptThrottle {
   constructor(
+    /** Names this throttle's keys among the others sharing the counters. */
+    private readonly name: string,
+    private readonly counters: Counters,
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  private window(key: string, now: number) {
-    const window = this.windows.get(key)
-    return window && window.resetAt > now ? window : undefined
-  }
-
-  /** Counts one attempt for the key and says whether it may proceed. */
-  hit(key: string): ThrottleVerdict {
-    this.add(key)
-    return this.check(key, 0)
-  }
-
-  /** Counts one event (a failure) for the key without deciding anything. */
-  add(key: string): void {
-    const now = this.now()
-    if (this.windows.size > 10_000) this.sweep(now)
-    let window = this.window(key, now)
-    if (!window) this.windows.set(key, (window = { count: 0, resetAt: now + this.windowMs }))
-    window.count++
-  }
-
-  /** Whether the key is still within its limit (`slack` more events allowed on top of what was counted). */
-  check(key: string, slack = 1): ThrottleVerdict {
-    const now = this.now()
-    const window = this.window(key, now)
+  private verdict(window: Window | undefined, slack: number, now: number): ThrottleVerdict {
     if (!window) return { allowed: true, retryAfterSeconds: 0 }
     const retryAfterSeconds = Math.max(1, Math.ceil((window.resetAt - now) / 1000))
     return { allowed: window.count + slack <= this.limit, retryAfterSeconds }
   }
 
+  /** Counts one attempt for the key and says whether it may proceed. */
+  async hit(key: string): Promise<ThrottleVerdict> {
+    const now = this.now()
+    return this.verdict(await this.counters.add(`${this.name}:${key}`, this.windowMs, now), 0, now)
+  }
+
+  /** Counts one event (a failure) for the key without deciding anything. */
+  async add(key: string): Promise<void> {
+    await this.counters.add(`${this.name}:${key}`, this.windowMs, this.now())
+  }
+
+  /** Whether the key is still within its limit (`slack` more events allowed on top of what was counted). */
+  async check(key: string, slack = 1): Promise<ThrottleVerdict> {
+    const now = this.now()
+    return this.verdict(await this.counters.get(`${this.name}:${key}`, now), slack, now)
+  }
+
   /** Events counted for the key in its current window. */
-  count(key: string): number {
-    return this.window(key, this.now())?.count ?? 0
+  async count(key: string): Promise<number> {
+    return (await this.counters.get(`${this.name}:${key}`, this.now()))?.count ?? 0
   }
 
-  reset(key: string): void {
-    this.windows.delete(key)
-  }
-
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key)
+  async reset(key: string): Promise<void> {
+    await this.counters.reset(`${this.name}:${key}`)
   }
 }

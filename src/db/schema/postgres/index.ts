@@ -1,3 +1,3 @@
-export { users, sessions } from './users'
+export { users, sessions, attempts } from './users'
 export * from './chat'
 export * from './vault'

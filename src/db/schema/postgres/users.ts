@@ -31,3 +31,14 @@ export const sessions = pgTable(
 
 export type User = typeof users.$inferSelect
 export type Session = typeof sessions.$inferSelect
+
+// The PostgreSQL twin of attempts in ../sqlite/users.ts.
+export const attempts = pgTable(
+  'attempts',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    resetAt: at('reset_at').notNull(),
+  },
+  (table) => [index('attempts_reset').on(table.resetAt)],
+)

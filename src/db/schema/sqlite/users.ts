@@ -33,3 +33,15 @@ export const sessions = sqliteTable(
 
 export type User = typeof users.$inferSelect
 export type Session = typeof sessions.$inferSelect
+
+// Rate-limit counters (login and registration attempts) shared by every node of a cluster: one fixed window per
+// key. A single node keeps them in memory instead (src/server/auth/throttle.ts).
+export const attempts = sqliteTable(
+  'attempts',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    resetAt: integer('reset_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [index('attempts_reset').on(table.resetAt)],
+)
