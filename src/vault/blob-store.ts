@@ -56,8 +56,9 @@ export interface BlobStore {
   completeUpload(upload: UploadRow): Promise<string>
   /** Deletes what an unfinished upload stored. */
   abortUpload(upload: UploadRow): Promise<void>
-  /** A stored blob's bytes, or a range of them, streamed. */
-  body(key: string, size: number, range?: ByteRange): BodyInit
+  /** A stored blob's bytes, or a range of them, streamed; rejects (before any byte is promised to the client) when
+   * the store cannot deliver them. */
+  body(key: string, size: number, range?: ByteRange): Promise<BodyInit>
   remove(key: string): Promise<void>
   /** Deletes bytes no row refers to: blobs without a file, leftovers of uploads without a row; only what is older
    * than `graceMs`, so work under way on another node is never touched. Returns how many went. */

@@ -192,7 +192,7 @@ export class LocalBlobStore implements BlobStore {
     await rm(this.tempPath(upload.storageKey), { force: true })
   }
 
-  body(key: string, _size: number, range?: ByteRange): BodyInit {
+  async body(key: string, _size: number, range?: ByteRange): Promise<BodyInit> {
     const file = Bun.file(this.path(key))
     return range ? file.slice(range.start, range.end + 1) : file
   }

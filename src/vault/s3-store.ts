@@ -279,10 +279,26 @@ export class S3BlobStore implements BlobStore {
     await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey) })))
   }
 
-  body(key: string, size: number, range?: ByteRange): BodyInit {
-    const file = this.bun.file(blobKey(key))
+  async body(key: string, size: number, range?: ByteRange): Promise<BodyInit> {
     if (size === 0) return new Uint8Array(0)
-    return (range ? file.slice(range.start, range.end + 1) : file).stream()
+    const file = this.bun.file(blobKey(key))
+    const reader = (range ? file.slice(range.start, range.end + 1) : file).stream().getReader()
+    // The first bytes are read before the answer starts, so a store that is away gives a 503, not a cut-off 200.
+    const first = await this.call(() => reader.read())
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (first.value) controller.enqueue(first.value)
+        if (first.done) controller.close()
+      },
+      async pull(controller) {
+        const next = await reader.read()
+        if (next.done) controller.close()
+        else controller.enqueue(next.value)
+      },
+      cancel(reason) {
+        return reader.cancel(reason)
+      },
+    })
   }
 
   async remove(key: string): Promise<void> {

@@ -85,7 +85,7 @@ function validName(raw: string): string {
 export const vaultRoutes = (deps: VaultDeps) => {
   const { files, uploads, blobs, limits } = deps
 
-  const download = (row: FileRow, request: Request): Response => {
+  const download = async (row: FileRow, request: Request): Promise<Response> => {
     const etag = `"${row.sha256}"`
     const headers: Record<string, string> = {
       'content-type': row.contentType,
@@ -114,14 +114,14 @@ export const vaultRoutes = (deps: VaultDeps) => {
       if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
         const { start, end } = parsed.ranges[0]!
         deps.bytesOut?.(end - start + 1)
-        return new Response(blobs.body(row.storageKey, row.size, { start, end }), {
+        return new Response(await blobs.body(row.storageKey, row.size, { start, end }), {
           status: 206,
           headers: { ...headers, 'content-range': `bytes ${start}-${end}/${row.size}`, 'content-length': String(end - start + 1) },
         })
       }
     }
     deps.bytesOut?.(row.size)
-    return new Response(blobs.body(row.storageKey, row.size), { headers: { ...headers, 'content-length': String(row.size) } })
+    return new Response(await blobs.body(row.storageKey, row.size), { headers: { ...headers, 'content-length': String(row.size) } })
   }
 
   const fileId = t.Object({ id: t.String() })
