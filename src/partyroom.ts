@@ -38,5 +38,11 @@ async function unpack(): Promise<{ webDir: string; migrationsDir: string }> {
   return { webDir: join(dir, 'web'), migrationsDir: join(dir, 'migrations') }
 }
 
-setEmbedded(await unpack())
-await import('./server/main')
+const unpacked = await unpack()
+if (process.argv[2] === 'migrate-to-cluster') {
+  const { migrateToCluster } = await import('./cli/migrate-to-cluster')
+  await migrateToCluster(unpacked.migrationsDir)
+} else {
+  setEmbedded(unpacked)
+  await import('./server/main')
+}

@@ -106,6 +106,11 @@ export class FileStore {
     return !!row
   }
 
+  /** Every file of every owner (moving an install to a cluster). */
+  async all(): Promise<FileRow[]> {
+    return this.database.db.select().from(this.files)
+  }
+
   async storageKeys(): Promise<Set<string>> {
     const { files } = this
     const rows = await this.database.db.select({ key: files.storageKey }).from(files)

@@ -301,6 +301,17 @@ export class S3BlobStore implements BlobStore {
     })
   }
 
+  /** Puts a file from local disk under `key` (moving an install into a cluster); skipped when an object of that
+   * size is already there, so an interrupted move can run again. */
+  async importFile(key: string, path: string, size: number): Promise<'copied' | 'skipped'> {
+    const object = this.bun.file(blobKey(key))
+    const sizeThere = async () => ((await this.call(() => object.exists())) ? (await this.call(() => object.stat())).size : -1)
+    if ((await sizeThere()) === size) return 'skipped'
+    await this.call(() => object.write(Bun.file(path), { partSize: 8 * MiB }))
+    if ((await sizeThere()) !== size) throw new Error(`${key} arrived with the wrong size`)
+    return 'copied'
+  }
+
   async remove(key: string): Promise<void> {
     await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: blobKey(key) })))
   }

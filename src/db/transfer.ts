@@ -1,0 +1,61 @@
+// Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction and
+// file record, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
+// are minutes-long state; the clients start those uploads again).
+import { asc, sql } from 'drizzle-orm'
+import type { Database } from './database'
+
+export interface TransferCounts {
+  users: number
+  sessions: number
+  messages: number
+  reactions: number
+  files: number
+}
+
+const BATCH = 1000
+
+export class TargetNotEmptyError extends Error {}
+
+/** Whether the target already holds accounts (moving into a database in use would mix two communities). */
+export async function hasAccounts(database: Database): Promise<boolean> {
+  const { users } = database.tables
+  const [row] = await database.db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(users)
+  return row!.n > 0
+}
+
+export async function copyDatabase(source: Database, target: Database): Promise<TransferCounts> {
+  if (target.dialect !== 'postgres') throw new Error('the target must be PostgreSQL')
+  if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
+  const from = source.tables
+  const to = target.tables
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0 }
+  // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
+  const tables = [
+    ['users', from.users, to.users, from.users.id],
+    ['sessions', from.sessions, to.sessions, from.sessions.id],
+    ['messages', from.messages, to.messages, from.messages.id],
+    ['reactions', from.reactions, to.reactions, from.reactions.messageId],
+    ['files', from.files, to.files, from.files.id],
+  ] as const
+  await target.db.transaction(async (tx) => {
+    for (const [name, source_, target_, order] of tables) {
+      for (let offset = 0; ; offset += BATCH) {
+        const rows = await source.db
+          .select()
+          .from(source_ as typeof from.users)
+          .orderBy(asc(order))
+          .limit(BATCH)
+          .offset(offset)
+        if (rows.length === 0) break
+        await tx.insert(target_ as typeof to.users).values(rows as never)
+        counts[name] += rows.length
+      }
+    }
+    // Ids were copied as they were: the sequences go on after the largest.
+    const run = tx as unknown as { execute(query: unknown): Promise<unknown> }
+    for (const table of ['users', 'messages']) {
+      await run.execute(sql.raw(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`))
+    }
+  })
+  return counts
+}
