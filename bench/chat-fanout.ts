@@ -5,6 +5,8 @@
 //
 //   bun bench/chat-fanout.ts                 # throughput at 16, 32 and 500 clients, then latency at 500 x 1 msg/s
 //   bun bench/chat-fanout.ts --quick         # a shorter run (CI smoke)
+//   bun bench/chat-fanout.ts --postgres      # PartyRoom on PostgreSQL against the same server on SQLite, 16 and
+//                                            # 32 clients (start it first: bash scripts/services/postgres.sh start)
 //
 // Throughput: rounds, as in Bun's benchmark: each client sends 8 short messages, and the next round starts when
 // every client has received all of them.
@@ -13,6 +15,7 @@
 import { join } from 'node:path'
 import { startServer, type TestServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
+import { freshPostgres } from '../tests/support/backend'
 
 const quick = process.argv.includes('--quick')
 const THROUGHPUT_SECONDS = quick ? 2 : 6
@@ -66,8 +69,9 @@ async function baseline(): Promise<Target> {
   }
 }
 
-async function partyroom(users: number): Promise<Target & { server: TestServer }> {
+async function partyroom(users: number, databaseUrl?: string): Promise<Target & { server: TestServer }> {
   const server = await startServer({
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef' } : {}),
     LOG_LEVEL: 'info',
     BCRYPT_COST: '10',
     LOGIN_LIMIT_PER_ADDRESS: '1000000',
@@ -80,7 +84,7 @@ async function partyroom(users: number): Promise<Target & { server: TestServer }
   const accounts: Array<{ token: string }> = []
   for (let i = 0; i < users; i++) accounts.push(await registerAndLogin(server.url))
   return {
-    name: 'PartyRoom (persisted, acknowledged)',
+    name: databaseUrl ? 'PartyRoom on PostgreSQL' : 'PartyRoom (persisted, acknowledged)',
     url: server.url.replace('http', 'ws') + '/ws',
     pid: server.pid,
     server,
@@ -223,6 +227,27 @@ async function latency(target: Target, n: number) {
   latencies.sort((a, b) => a - b)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!
   return { deliveries: latencies.length, expected: sent * n, p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, serverCpu: cpu }
+}
+
+if (process.argv.includes('--postgres')) {
+  // The same server on both engines; the SQLite one is the baseline.
+  const database = await freshPostgres()
+  const onSqlite = await partyroom(32)
+  const onPostgres = await partyroom(32, database.url)
+  try {
+    console.log(`throughput: rounds of ${MESSAGES_PER_ROUND} messages per client, ${THROUGHPUT_SECONDS} s per case`)
+    console.log('| clients | on SQLite, deliveries/s | on PostgreSQL, deliveries/s | ratio | server CPU SQLite / PostgreSQL |')
+    for (const n of [16, 32]) {
+      const b = await throughput(onSqlite, n)
+      const o = await throughput(onPostgres, n)
+      console.log(`| ${n} | ${b.perSecond.toLocaleString('en')} | ${o.perSecond.toLocaleString('en')} | ${(o.perSecond / b.perSecond).toFixed(2)} | ${(b.serverCpu * 100).toFixed(0)} % / ${(o.serverCpu * 100).toFixed(0)} % |`)
+    }
+  } finally {
+    await onSqlite.stop()
+    await onPostgres.stop()
+    await database.drop()
+  }
+  process.exit(0)
 }
 
 const base = await baseline()

@@ -32,6 +32,8 @@ import { ResumableHasher } from './resumable-hasher'
 const MiB = 1024 * 1024
 /** Parts in flight per upload: the next part is read while earlier ones travel, in bounded memory. */
 const PARTS_IN_FLIGHT = 3
+/** A download up to this size is read whole before it is answered (see body()). */
+const SMALL_BODY = 1024 * 1024
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
 /** 8 MiB parts (S3's minimum is 5), larger for files that would need more than 9,000 of them (S3 allows 10,000). */
@@ -282,7 +284,12 @@ export class S3BlobStore implements BlobStore {
   async body(key: string, size: number, range?: ByteRange): Promise<BodyInit> {
     if (size === 0) return new Uint8Array(0)
     const file = this.bun.file(blobKey(key))
-    const reader = (range ? file.slice(range.start, range.end + 1) : file).stream().getReader()
+    const part = range ? file.slice(range.start, range.end + 1) : file
+    // Up to 1 MiB is read whole, so the answer carries its Content-Length (most files: documents, pictures); a
+    // larger body is streamed, which Bun.serve sends chunked (oven-sh/bun#10507).
+    const length = range ? range.end - range.start + 1 : size
+    if (length <= SMALL_BODY) return this.call(() => part.bytes())
+    const reader = part.stream().getReader()
     // The first bytes are read before the answer starts, so a store that is away gives a 503, not a cut-off 200.
     const first = await this.call(() => reader.read())
     return new ReadableStream<Uint8Array>({

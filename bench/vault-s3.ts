@@ -1,0 +1,121 @@
+// Vault on S3: upload and download of one large file through PartyRoom (tus into an S3 multipart upload, hashed on
+// the way; a streamed download), against Bun's own S3 client moving the same file to and from the same S3 server
+// in the same run. Also PartyRoom's peak RSS growth while moving it (sampled every 20 ms).
+//
+//   bash scripts/services/all.sh start && set -a && source /tmp/partyroom-services/env && set +a
+//   bun bench/vault-s3.ts [MiB=1024] [runs=3]
+//
+// Each direction runs `runs` times per side, alternating, and the best run counts. Bounded: one file, fixed runs.
+import { S3Client } from 'bun'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { clusterResources, startServer } from '../tests/support/server'
+import { registerAndLogin } from '../tests/support/http'
+
+const MIB = Number(process.argv[2] ?? 1024)
+const RUNS = Number(process.argv[3] ?? 3)
+const SIZE = MIB * 1024 * 1024
+const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
+const source = join(work, 'source.bin')
+
+const rss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+async function measure(pid: number, fn: () => Promise<void>) {
+  const before = rss(pid)
+  const cpu0 = cpuSeconds(pid)
+  let peak = before
+  const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
+  const start = performance.now()
+  await fn()
+  const seconds = (performance.now() - start) / 1000
+  clearInterval(sampler)
+  return { seconds, growth: Math.max(peak, rss(pid)) - before, cpu: (cpuSeconds(pid) - cpu0) / seconds }
+}
+
+{
+  const writer = Bun.file(source).writer()
+  const piece = new Uint8Array(64 * 1024 * 1024)
+  for (let written = 0; written < SIZE; written += piece.byteLength) {
+    crypto.getRandomValues(piece.subarray(0, 65536))
+    for (let i = 65536; i < piece.byteLength; i += 65536) piece.copyWithin(i, 0, 65536)
+    writer.write(piece.subarray(0, Math.min(piece.byteLength, SIZE - written)))
+    await writer.flush()
+  }
+  await writer.end()
+}
+
+const shared = await clusterResources()
+const server = await startServer({ ...shared.env, SFU_WORKERS: '0', VAULT_MAX_FILE_BYTES: String(SIZE * 2), VAULT_QUOTA_BYTES: String(SIZE * 100), LOG_LEVEL: 'info' })
+const account = await registerAndLogin(server.url)
+const auth = { authorization: `Bearer ${account.token}` }
+const s3 = new S3Client({
+  endpoint: shared.env.S3_ENDPOINT,
+  bucket: shared.env.S3_BUCKET,
+  region: shared.env.S3_REGION,
+  accessKeyId: shared.env.S3_ACCESS_KEY_ID,
+  secretAccessKey: shared.env.S3_SECRET_ACCESS_KEY,
+})
+const direct = s3.file('baseline/bench.bin')
+
+async function drain(body: ReadableStream<Uint8Array>) {
+  let bytes = 0
+  for await (const chunk of body) bytes += chunk.byteLength
+  if (bytes !== SIZE) throw new Error(`read ${bytes} of ${SIZE} bytes`)
+}
+
+const best = { baseUp: Infinity, ourUp: Infinity, baseDown: Infinity, ourDown: Infinity, upGrowth: 0, downGrowth: 0, upCpu: 0, downCpu: 0 }
+try {
+  let fileId = ''
+  for (let run = 0; run < RUNS; run++) {
+    if (fileId) await fetch(`${server.url}/api/vault/files/${fileId}`, { method: 'DELETE', headers: auth })
+    await direct.delete().catch(() => {})
+    const bu = await measure(process.pid, () => direct.write(Bun.file(source), { partSize: 8 * 1024 * 1024 }).then(() => {}))
+    const ou = await measure(server.pid, async () => {
+      const created = await fetch(`${server.url}/api/vault/uploads`, {
+        method: 'POST',
+        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${btoa('bench.bin')}` },
+      })
+      const patched = await fetch(server.url + created.headers.get('location')!, {
+        method: 'PATCH',
+        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body: Bun.file(source),
+      })
+      if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
+      fileId = patched.headers.get('vault-file-id')!
+    })
+    const bd = await measure(process.pid, () => drain(direct.stream()))
+    const od = await measure(server.pid, async () => {
+      const response = await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth })
+      if (response.status !== 200) throw new Error(`download answered ${response.status}`)
+      await drain(response.body!)
+    })
+    best.baseUp = Math.min(best.baseUp, bu.seconds)
+    best.baseDown = Math.min(best.baseDown, bd.seconds)
+    if (ou.seconds < best.ourUp) best.upCpu = ou.cpu
+    if (od.seconds < best.ourDown) best.downCpu = od.cpu
+    best.ourUp = Math.min(best.ourUp, ou.seconds)
+    best.ourDown = Math.min(best.ourDown, od.seconds)
+    best.upGrowth = Math.max(best.upGrowth, ou.growth)
+    best.downGrowth = Math.max(best.downGrowth, od.growth)
+  }
+  const meta = await (await fetch(`${server.url}/api/vault/files/${fileId}`, { headers: auth })).json()
+  const hasher = new Bun.CryptoHasher('sha256')
+  for await (const chunk of Bun.file(source).stream()) hasher.update(chunk)
+  const mibps = (seconds: number) => (MIB / seconds).toFixed(0)
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+  console.log(`file: ${MIB} MiB, best of ${RUNS} runs each; sha256 recorded by PartyRoom matches the file: ${meta.file.sha256 === hasher.digest('hex')}`)
+  console.log('| direction | Bun S3 client, MiB/s | PartyRoom, MiB/s | ratio | PartyRoom peak RSS growth | PartyRoom CPU |')
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  console.log(`| upload | ${mibps(best.baseUp)} | ${mibps(best.ourUp)} | ${(best.baseUp / best.ourUp).toFixed(2)} | ${mib(best.upGrowth)} MiB | ${best.upCpu.toFixed(2)} cores |`)
+  console.log(`| download | ${mibps(best.baseDown)} | ${mibps(best.ourDown)} | ${(best.baseDown / best.ourDown).toFixed(2)} | ${mib(best.downGrowth)} MiB | ${best.downCpu.toFixed(2)} cores |`)
+} finally {
+  await direct.delete().catch(() => {})
+  await server.dispose()
+  await shared.dispose()
+  rmSync(work, { recursive: true, force: true })
+}
