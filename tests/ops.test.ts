@@ -143,7 +143,7 @@ test('SIGTERM during active chat: every acknowledged message is stored, and the 
       return socket
     }),
   )
-  // Each client sends up to 2,000 messages as fast as it can, for at most 3 s; the server gets SIGTERM after 150 ms.
+  // Each client sends up to 2,000 messages as fast as it can, for at most 3 s; the server gets SIGTERM meanwhile.
   const sent = new Map<TestSocket, Set<string>>()
   const sending = sockets.map(async (socket, s) => {
     const mine = new Set<string>()
@@ -160,6 +160,9 @@ test('SIGTERM during active chat: every acknowledged message is stored, and the 
       if (i % 50 === 0) await Bun.sleep(1)
     }
   })
+  // The stop comes while messages are being acknowledged: after the first acknowledgement (the first write may wait
+  // for a database connection), and 150 ms more of traffic.
+  await sockets[0]!.next((f) => f.type === 'chat.message' && f.clientId.startsWith('s0-'), 10_000)
   await Bun.sleep(150)
   const signalled = performance.now()
   Bun.spawnSync(['kill', '-TERM', String(server.pid)])

@@ -1,6 +1,6 @@
 // Chat messages and their reactions, for every room. Writes come in batches (one transaction per flush); reads are
 // pages by id, which is the only order the chat knows.
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Database } from './database'
 
 export interface NewMessage {
@@ -73,46 +73,53 @@ export class MessageStore {
    * instant would read 11, move its cursor past 10 and never see it. So a room's inserts take a transaction-scoped
    * advisory lock on the room first: the next insert of the room waits until the previous one has committed, and
    * within a room ids become visible in order. Rooms do not wait for each other.
+   *
+   * The lock and the insert are one statement (its own transaction), so a batch costs one round trip: the chat's
+   * write path is latency-bound on PostgreSQL, and every round trip is time the room's actor waits.
    */
   private async postgresInsert(batch: NewMessage[]): Promise<Inserted[]> {
-    const { messages } = this.database.tables
-    const rooms = [...new Set(batch.map((m) => m.room))].sort()
-    return this.database.db.transaction(async (tx) => {
-      const pg = tx as unknown as { execute(query: SQL): Promise<unknown> }
-      for (const room of rooms) await pg.execute(sql`select pg_advisory_xact_lock(${ROOM_LOCK}, hashtext(${room}))`)
-      const inserted = await tx
-        .insert(messages)
-        .values(batch)
-        .onConflictDoNothing()
-        .returning({ id: messages.id, authorId: messages.authorId, clientId: messages.clientId, createdAt: messages.createdAt })
-      const byClient = new Map(inserted.map((row) => [`${row.authorId}:${row.clientId}`, row]))
-      const missing = batch.filter((m) => !byClient.has(`${m.authorId}:${m.clientId}`))
-      const earlier = new Map<string, { id: number; createdAt: Date }>()
-      if (missing.length > 0) {
-        const rows = await tx
-          .select({ id: messages.id, authorId: messages.authorId, clientId: messages.clientId, createdAt: messages.createdAt })
-          .from(messages)
-          .where(
-            sql`(${messages.authorId}, ${messages.clientId}) in (${sql.join(
-              missing.map((m) => sql`(${m.authorId}, ${m.clientId})`),
-              sql`, `,
-            )})`,
-          )
-        for (const row of rows) earlier.set(`${row.authorId}:${row.clientId}`, row)
+    const client = this.database.postgres!
+    const rows = JSON.stringify(
+      batch.map((m, i) => ({ i, room: m.room, author_id: m.authorId, text: m.text, created_at: m.createdAt.toISOString(), client_id: m.clientId })),
+    )
+    const inserted: Array<{ id: string | number; author_id: number; client_id: string; created_at: Date }> = await client`
+      with batch as materialized (
+        select * from json_to_recordset((${rows}::text)::json)
+          as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text)
+      ), locked as materialized (
+        select count(pg_advisory_xact_lock(${ROOM_LOCK}, hashtext(room))) as rooms
+        from (select distinct room from batch order by room) as rooms
+      )
+      insert into messages (room, author_id, text, created_at, client_id)
+      select batch.room, batch.author_id, batch.text, batch.created_at, batch.client_id
+      from locked, batch
+      order by batch.i
+      on conflict do nothing
+      returning id, author_id, client_id, created_at`
+    const byClient = new Map(inserted.map((row) => [`${row.author_id}:${row.client_id}`, row]))
+    const missing = batch.filter((m) => !byClient.has(`${m.authorId}:${m.clientId}`))
+    const earlier = new Map<string, { id: number; createdAt: Date }>()
+    if (missing.length > 0) {
+      // Resends of messages stored before (a lost acknowledgement): the rows they already have.
+      const { messages } = this.database.tables
+      const rows = await this.database.db
+        .select({ id: messages.id, authorId: messages.authorId, clientId: messages.clientId, createdAt: messages.createdAt })
+        .from(messages)
+        .where(sql`(${messages.authorId}, ${messages.clientId}) in (${sql.join(missing.map((m) => sql`(${m.authorId}, ${m.clientId})`), sql`, `)})`)
+      for (const row of rows) earlier.set(`${row.authorId}:${row.clientId}`, row)
+    }
+    // The first of a batch's rows with one client id is the new one; a repeat of it in the same batch (or of an
+    // earlier batch) is a duplicate.
+    const claimed = new Set<string>()
+    return batch.map((m) => {
+      const key = `${m.authorId}:${m.clientId}`
+      const fresh = byClient.get(key)
+      if (fresh && !claimed.has(key)) {
+        claimed.add(key)
+        return { id: Number(fresh.id), createdAt: fresh.created_at, duplicate: false }
       }
-      // The first of a batch's rows with one client id is the new one; a repeat of it in the same batch (or of an
-      // earlier batch) is a duplicate.
-      const claimed = new Set<string>()
-      return batch.map((m) => {
-        const key = `${m.authorId}:${m.clientId}`
-        const fresh = byClient.get(key)
-        if (fresh && !claimed.has(key)) {
-          claimed.add(key)
-          return { id: fresh.id, createdAt: fresh.createdAt, duplicate: false }
-        }
-        const existing = fresh ?? earlier.get(key)!
-        return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
-      })
+      const existing = fresh ? { id: Number(fresh.id), createdAt: fresh.created_at } : earlier.get(key)!
+      return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
     })
   }
 

@@ -32,6 +32,30 @@ import { ResumableHasher } from './resumable-hasher'
 const MiB = 1024 * 1024
 /** Parts in flight per upload: the next part is read while earlier ones travel, in bounded memory. */
 const PARTS_IN_FLIGHT = 3
+/** Parts in flight on the whole node (8 MiB each): beyond it, uploads wait for a slot before sending the next
+ * part, and their clients for the server to read on. */
+const NODE_PARTS_IN_FLIGHT = 24
+
+/** A counting semaphore: at most `size` holders; the others wait in order. */
+class Slots {
+  private free: number
+  private readonly waiting: Array<() => void> = []
+  constructor(size: number) {
+    this.free = size
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--
+      return
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve))
+  }
+  give(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.free++
+  }
+}
 /** A download up to this size is read whole before it is answered (see body()). */
 const SMALL_BODY = 1024 * 1024
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
@@ -103,7 +127,9 @@ export class S3BlobStore implements BlobStore {
     return { multipartId: created.UploadId! }
   }
 
-  private uploadPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
+  private readonly partSlots = new Slots(NODE_PARTS_IN_FLIGHT)
+
+  private sendPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
     return this.call(async () => {
       const result = await this.sdk.send(
         new UploadPartCommand({
@@ -169,9 +195,22 @@ export class S3BlobStore implements BlobStore {
         bytesIn(part.size)
       }
       const send = async (bytes: Uint8Array) => {
-        hashNew(bytes)
-        const state = await hasher.save()
-        const sending = this.uploadPart(upload, parts.length + inFlight.length + 1, bytes)
+        // A slot of the node's budget first: while none is free, this upload reads no further.
+        await this.partSlots.take()
+        let sending: Promise<UploadPart>
+        let state: string
+        try {
+          hashNew(bytes)
+          state = await hasher.save()
+          sending = this.sendPart(upload, parts.length + inFlight.length + 1, bytes)
+        } catch (error) {
+          this.partSlots.give()
+          throw error
+        }
+        void sending.then(
+          () => this.partSlots.give(),
+          () => this.partSlots.give(),
+        )
         sending.catch(() => {}) // awaited in order by settleOldest; a failure surfaces there
         inFlight.push({ sending, state })
         while (inFlight.length >= PARTS_IN_FLIGHT) await settleOldest()

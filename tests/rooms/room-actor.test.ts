@@ -90,7 +90,9 @@ describe('the room actor', () => {
     }
     for (let i = 0; i < 50; i++) room.tell({ kind: 'send', conn, frame: { type: 'chat.send', room: 'global', clientId: `m${i}`, text: `m${i}` } })
     expect(conn.received.filter((f) => f.type === 'chat.messages')).toHaveLength(0)
-    await Bun.sleep(20)
+    // Stored, then fanned out: wait for the frame (a write to PostgreSQL takes longer than one to SQLite), bounded.
+    for (let waited = 0; waited < 5000 && !conn.received.some((f) => f.type === 'chat.messages'); waited += 10) await Bun.sleep(10)
+    await room.ask({ kind: 'flush' })
     const frames = conn.received.filter((f) => f.type === 'chat.messages') as Array<{ messages: Array<{ id: number; clientId: string }> }>
     // One write batch, one fanned-out frame.
     expect(frames).toHaveLength(1)
