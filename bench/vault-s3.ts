@@ -100,6 +100,7 @@ try {
     if (od.seconds < best.ourDown) best.downCpu = od.cpu
     best.ourUp = Math.min(best.ourUp, ou.seconds)
     best.ourDown = Math.min(best.ourDown, od.seconds)
+    console.error(`run ${run}: upload growth ${(ou.growth / 1048576).toFixed(1)} MiB, download growth ${(od.growth / 1048576).toFixed(1)} MiB`)
     best.upGrowth = Math.max(best.upGrowth, ou.growth)
     best.downGrowth = Math.max(best.downGrowth, od.growth)
   }

@@ -4,16 +4,19 @@ import type { ResumableHashReply, ResumableHashRequest } from './resumable-hash-
 
 const WORKER = import.meta.url.includes('$bunfs') ? './vault/resumable-hash-worker.ts' : new URL('./resumable-hash-worker.ts', import.meta.url)
 
-export class ResumableHasher {
-  private readonly worker = new Worker(WORKER)
-  private readonly waiting: Array<(reply: ResumableHashReply) => void> = []
+/** Threads kept for the next upload: starting one costs tens of MiB and milliseconds, so they are reused. */
+const IDLE_THREADS = 4
+const idle: Worker[] = []
 
-  private constructor() {
-    this.worker.onmessage = (event: MessageEvent<ResumableHashReply>) => this.waiting.shift()?.(event.data)
-    this.worker.onerror = (event) => {
+export class ResumableHasher {
+  private readonly waiting: Array<(reply: ResumableHashReply) => void> = []
+  private closed = false
+
+  private constructor(private readonly worker: Worker) {
+    worker.onmessage = (event: MessageEvent<ResumableHashReply>) => this.waiting.shift()?.(event.data)
+    worker.onerror = (event) => {
       for (const resolve of this.waiting.splice(0)) resolve({ op: 'failed', message: `hashing worker failed: ${event.message}` })
     }
-    ;(this.worker as unknown as { unref(): void }).unref()
   }
 
   private ask(message: ResumableHashRequest): Promise<ResumableHashReply> {
@@ -25,16 +28,23 @@ export class ResumableHasher {
 
   /** A hasher that continues from `state` (the bytes it covers), or starts empty. */
   static async resume(state: string | null): Promise<ResumableHasher> {
-    const hasher = new ResumableHasher()
+    let worker = idle.pop()
+    if (!worker) {
+      worker = new Worker(WORKER)
+      // An idle thread must not keep the process alive (Bun's Worker has unref; the DOM typing does not).
+      ;(worker as unknown as { unref(): void }).unref()
+    }
+    const hasher = new ResumableHasher(worker)
     const reply = await hasher.ask({ op: 'load', state })
     if (reply.op !== 'loaded') {
-      hasher.close()
+      hasher.close(true)
       throw new Error(reply.op === 'failed' ? reply.message : 'hashing failed')
     }
     return hasher
   }
 
-  /** Hashes a copy of `bytes` (the caller keeps using them). */
+  /** Hashes `bytes`: a copy of them, or, over a SharedArrayBuffer, the bytes where they are (then they must stay
+   * unchanged until the next save() or digest() has answered). */
   update(bytes: Uint8Array): void {
     this.worker.postMessage({ op: 'update', bytes } satisfies ResumableHashRequest)
   }
@@ -52,8 +62,14 @@ export class ResumableHasher {
     return reply.digest
   }
 
-  close(): void {
-    this.worker.terminate()
+  /** Done with it: the thread goes back to the idle ones (loaded afresh by the next user), unless it is busy or
+   * broken, or enough are idle. */
+  close(broken = false): void {
+    if (this.closed) return
+    this.closed = true
+    const busy = this.waiting.length > 0
     for (const resolve of this.waiting.splice(0)) resolve({ op: 'failed', message: 'hashing stopped' })
+    if (broken || busy || idle.length >= IDLE_THREADS) this.worker.terminate()
+    else idle.push(this.worker)
   }
 }
