@@ -25,20 +25,22 @@ passes=(embedded cluster)
 [ -n "${PARTYROOM_TEST_BACKEND:-}" ] && passes=("$PARTYROOM_TEST_BACKEND")
 
 export SERVICES_DIR="${SERVICES_DIR:-/tmp/partyroom-services}"
-if [[ " ${passes[*]} " == *" cluster "* ]]; then
+# The engines start only for the cluster pass, so the embedded pass (browsers included) has the machine to itself.
+start_services() {
   echo "» starting PostgreSQL, Redis and the S3 server (Debian packages, loopback only)"
   trap 'bash scripts/services/all.sh stop >/dev/null 2>&1 || true' EXIT
   bash scripts/services/all.sh start >/dev/null
   set -a
   source "$SERVICES_DIR/env"
   set +a
-fi
+}
 
 mkdir -p .test-output
 rm -f .test-output/junit*.xml
 status=0
 reports=()
 for pass in "${passes[@]}"; do
+  [ "$pass" = cluster ] && start_services
   if [ $# -gt 0 ]; then files=("$@"); elif [ "$pass" = cluster ]; then files=("${CLUSTER_TESTS[@]}"); else files=("${EMBEDDED_TESTS[@]}"); fi
   echo "» $pass pass: ${files[*]}"
   PARTYROOM_TEST_BACKEND=$pass bun test --timeout 60000 --reporter=junit --reporter-outfile=".test-output/junit-$pass.xml" "${files[@]}" || status=$?
