@@ -33,6 +33,9 @@ case "${1:-start}" in
     $SUDO runuser -u postgres -- "$BIN/psql" -h "$SERVICES_DIR" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q >/dev/null <<SQL
 CREATE ROLE party LOGIN CREATEDB PASSWORD 'partypw';
 CREATE DATABASE partyroom OWNER party;
+-- DROP DATABASE ... WITH (FORCE) (each test's database, afterwards) ends the backends still attached to it, and an
+-- autovacuum worker may be one of them: that takes pg_signal_backend.
+GRANT pg_signal_backend TO party;
 SQL
     echo "$URL"
     ;;
