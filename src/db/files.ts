@@ -8,26 +8,17 @@ export type FileSort = 'name' | 'created' | 'size'
 
 export class FileNameTakenError extends Error {}
 
+/** The owner already has a file of this name (and nothing else was refused): SQLite names the columns, PostgreSQL
+ * the index. For every store that writes file rows. */
+export function isFileNameClash(database: Database, error: unknown): boolean {
+  return isUniqueViolation(error, database.dialect === 'sqlite' ? 'files.owner_id, files.name' : 'files_owner_name')
+}
+
 export class FileStore {
   constructor(private readonly database: Database) {}
 
   private get files() {
     return this.database.tables.files
-  }
-
-  /** The owner already has a file of this name: SQLite names the columns, PostgreSQL the index. */
-  private nameClash(error: unknown): boolean {
-    return isUniqueViolation(error, this.database.dialect === 'sqlite' ? 'files.owner_id, files.name' : 'files_owner_name')
-  }
-
-  async insert(row: FileRow): Promise<FileRow> {
-    try {
-      const [inserted] = await this.database.db.insert(this.files).values(row).returning()
-      return inserted!
-    } catch (error) {
-      if (this.nameClash(error)) throw new FileNameTakenError(row.name)
-      throw error
-    }
   }
 
   async get(ownerId: number, id: string): Promise<FileRow | undefined> {
@@ -84,7 +75,7 @@ export class FileStore {
         .returning()
       return row
     } catch (error) {
-      if (this.nameClash(error)) throw new FileNameTakenError(name)
+      if (isFileNameClash(this.database, error)) throw new FileNameTakenError(name)
       throw error
     }
   }
@@ -97,13 +88,6 @@ export class FileStore {
       .where(and(eq(files.ownerId, ownerId), eq(files.id, id)))
       .returning()
     return row
-  }
-
-  /** Whether a row refers to this storage key (the orphan sweep asks before deleting a blob). */
-  async hasStorageKey(key: string): Promise<boolean> {
-    const { files } = this
-    const [row] = await this.database.db.select({ id: files.id }).from(files).where(eq(files.storageKey, key)).limit(1)
-    return !!row
   }
 
   /** Every file of every owner (moving an install to a cluster). */

@@ -3,6 +3,7 @@
 // free space; a writer holds a lease on the row, so two nodes never append to one upload at once.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from './database'
+import { FileNameTakenError, isFileNameClash } from './files'
 import type { FileRow, UploadRow } from './schema'
 
 export type { UploadRow }
@@ -144,22 +145,28 @@ export class UploadStore {
       .where(and(eq(uploads.id, id), eq(uploads.leaseOwner, holder)))
   }
 
-  /** The upload becomes the file: its row replaces the upload's in one transaction. */
+  /** The upload becomes the file: its row replaces the upload's in one transaction. FileNameTakenError when the
+   * owner has a file of that name by now (nothing changes then). */
   async finish(id: string, file: FileRow): Promise<FileRow> {
     const { db, tables, dialect } = this.database
     const { uploads, files } = tables
-    if (dialect === 'postgres') {
-      return db.transaction(async (tx) => {
-        const [inserted] = await tx.insert(files).values(file).returning()
-        await tx.delete(uploads).where(eq(uploads.id, id))
-        return inserted!
+    try {
+      if (dialect === 'postgres') {
+        return await db.transaction(async (tx) => {
+          const [inserted] = await tx.insert(files).values(file).returning()
+          await tx.delete(uploads).where(eq(uploads.id, id))
+          return inserted!
+        })
+      }
+      return db.transaction((tx) => {
+        const inserted = tx.insert(files).values(file).returning().get()
+        tx.delete(uploads).where(eq(uploads.id, id)).run()
+        return inserted
       })
+    } catch (error) {
+      if (isFileNameClash(this.database, error)) throw new FileNameTakenError(file.name)
+      throw error
     }
-    return db.transaction((tx) => {
-      const inserted = tx.insert(files).values(file).returning().get()
-      tx.delete(uploads).where(eq(uploads.id, id)).run()
-      return inserted
-    })
   }
 
   /** Removes the row (the bytes are the caller's to remove); returns it, or undefined when it was gone. */
@@ -183,8 +190,4 @@ export class UploadStore {
     return this.database.db.select().from(this.uploads)
   }
 
-  async storageKeys(): Promise<Set<string>> {
-    const rows = await this.database.db.select({ key: this.uploads.storageKey }).from(this.uploads)
-    return new Set(rows.map((r) => r.key))
-  }
 }

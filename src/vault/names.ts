@@ -36,12 +36,6 @@ export function* candidateNames(name: string): Generator<string> {
   }
 }
 
-/** The first of `candidateNames` not taken. */
-export async function nextFreeName(name: string, taken: (candidate: string) => boolean | Promise<boolean>): Promise<string> {
-  for (const candidate of candidateNames(name)) if (!(await taken(candidate))) return candidate
-  throw new Error('unreachable')
-}
-
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i
 
 /** A declared content type if it is a plain type/subtype, else the safe default. */

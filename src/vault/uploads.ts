@@ -8,7 +8,7 @@ import { hostname } from 'node:os'
 import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
 import type { UploadProgress, UploadRow, UploadStore } from '../db/uploads'
-import { isUniqueViolation } from '../db/errors'
+import { FileNameTakenError } from '../db/files'
 import { newKey, type BlobStore } from './blob-store'
 import { candidateNames } from './names'
 import { VaultError } from './errors'
@@ -213,7 +213,7 @@ export class UploadManager {
           this.finished.set(row.id, { ownerId: row.ownerId, upload: this.view(row, file), at: this.now() })
           return file
         } catch (error) {
-          if (!isUniqueViolation(error)) throw error
+          if (!(error instanceof FileNameTakenError)) throw error
         }
       }
       throw new Error('unreachable')
