@@ -7,23 +7,18 @@
 //
 // Each direction runs `runs` times per side, alternating, and the best run counts. Bounded: one file, fixed runs.
 import { S3Client } from 'bun'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { clusterResources, startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
+import { cpuSeconds, rss, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
 const SIZE = MIB * 1024 * 1024
 const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
 const source = join(work, 'source.bin')
-
-const rss = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 async function measure(pid: number, fn: () => Promise<void>) {
   const before = rss(pid)
@@ -37,17 +32,7 @@ async function measure(pid: number, fn: () => Promise<void>) {
   return { seconds, growth: Math.max(peak, rss(pid)) - before, cpu: (cpuSeconds(pid) - cpu0) / seconds }
 }
 
-{
-  const writer = Bun.file(source).writer()
-  const piece = new Uint8Array(64 * 1024 * 1024)
-  for (let written = 0; written < SIZE; written += piece.byteLength) {
-    crypto.getRandomValues(piece.subarray(0, 65536))
-    for (let i = 65536; i < piece.byteLength; i += 65536) piece.copyWithin(i, 0, 65536)
-    writer.write(piece.subarray(0, Math.min(piece.byteLength, SIZE - written)))
-    await writer.flush()
-  }
-  await writer.end()
-}
+await writeRandomFile(source, SIZE)
 
 const shared = await clusterResources()
 const server = await startServer({ ...shared.env, SFU_WORKERS: '0', VAULT_MAX_FILE_BYTES: String(SIZE * 2), VAULT_QUOTA_BYTES: String(SIZE * 100), LOG_LEVEL: 'info' })

@@ -6,26 +6,18 @@
 //
 // Each direction runs `runs` times per server, alternating, each after a `sync`, and the best run counts (the
 // machine's noise only ever slows a run down). Bounded: one file, a fixed number of runs.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
+import { cpuSeconds, rss, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
 const SIZE = MIB * 1024 * 1024
 const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
 const source = join(work, 'source.bin')
-
-function rss(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /** Runs `fn` while sampling the server's RSS; returns seconds, the peak growth over the RSS before it, and the
  * server's CPU use (all its threads) in cores. */
@@ -55,18 +47,7 @@ async function drain(response: Response): Promise<number> {
   return bytes
 }
 
-// A file of random bytes (written in 64 MiB pieces, so the bench itself stays small).
-{
-  const writer = Bun.file(source).writer()
-  const piece = new Uint8Array(64 * 1024 * 1024)
-  for (let written = 0; written < SIZE; written += piece.byteLength) {
-    crypto.getRandomValues(piece.subarray(0, 65536))
-    for (let i = 65536; i < piece.byteLength; i += 65536) piece.copyWithin(i, 0, 65536)
-    writer.write(piece.subarray(0, Math.min(piece.byteLength, SIZE - written)))
-    await writer.flush()
-  }
-  await writer.end()
-}
+await writeRandomFile(source, SIZE)
 
 const baselineChild = Bun.spawn(['bun', join(import.meta.dir, 'baseline-file-server.ts'), work], { stdout: 'pipe' })
 const { value } = await baselineChild.stdout.getReader().read()
