@@ -29,7 +29,11 @@ export SERVICES_DIR="${SERVICES_DIR:-/tmp/partyroom-services}"
 start_services() {
   echo "» starting PostgreSQL, Redis and the S3 server (Debian packages, loopback only)"
   trap 'bash scripts/services/all.sh stop >/dev/null 2>&1 || true' EXIT
-  bash scripts/services/all.sh start >/dev/null
+  # Bounded: installing the three from Debian takes a few minutes; an engine that hangs fails the run instead.
+  if ! timeout 1200 bash scripts/services/all.sh start >/dev/null; then
+    echo "» the engines did not start (see above and $SERVICES_DIR/*.log); the cluster pass cannot run" >&2
+    exit 1
+  fi
   set -a
   source "$SERVICES_DIR/env"
   set +a

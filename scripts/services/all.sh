@@ -10,10 +10,13 @@ case "${1:-start}" in
   start)
     mkdir -p "$SERVICES_DIR"
     # Prefixed with TEST_: a server started by a test takes these only when the test hands them over.
+    # One at a time, each checked: an engine that fails to start stops here with its reason.
+    pg=$(bash postgres.sh start)
+    redis=$(bash redis.sh start)
+    s3=$(bash s3.sh start)
     {
-      echo "TEST_POSTGRES_URL=$(bash postgres.sh start)"
-      bash redis.sh start | sed 's/^/TEST_/'
-      bash s3.sh start | sed 's/^/TEST_/'
+      echo "TEST_POSTGRES_URL=$pg"
+      printf '%s\n' "$redis" "$s3" | sed 's/^/TEST_/'
     } >"$SERVICES_DIR/env.new"
     mv "$SERVICES_DIR/env.new" "$SERVICES_DIR/env"
     cat "$SERVICES_DIR/env"

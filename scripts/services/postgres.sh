@@ -29,7 +29,8 @@ case "${1:-start}" in
     # Up to 200 connections: every test server keeps a small pool, and several run side by side.
     $SUDO runuser -u postgres -- "$BIN/pg_ctl" -D "$D" -l "$SERVICES_DIR/pg.log" -w \
       -o "-k $SERVICES_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-    until "$BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q; do sleep 0.05; done
+    for _ in $(seq 200); do "$BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q && break; sleep 0.05; done
+    "$BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q || { echo "PostgreSQL does not answer on 127.0.0.1:$PG_PORT: $(tail -n 5 "$SERVICES_DIR/pg.log")" >&2; exit 1; }
     $SUDO runuser -u postgres -- "$BIN/psql" -h "$SERVICES_DIR" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q >/dev/null <<SQL
 CREATE ROLE party LOGIN CREATEDB PASSWORD 'partypw';
 CREATE DATABASE partyroom OWNER party;

@@ -15,8 +15,13 @@ case "${1:-start}" in
     fi
     mkdir -p "$SERVICES_DIR/redis"
     if ! { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }; then
-      (cd "$SERVICES_DIR/redis" && setsid nohup redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$SERVICES_DIR/redis.log" 2>&1 </dev/null & echo $! >"$PIDFILE")
-      until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.05; done
+      rm -f "$PIDFILE"
+      # Redis daemonizes itself and writes its own pid: nothing of this script (whose stdout the caller may be
+      # reading to its end) stays attached to the server.
+      redis-server --daemonize yes --pidfile "$PIDFILE" --logfile "$SERVICES_DIR/redis.log" --dir "$SERVICES_DIR/redis" \
+        --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no </dev/null >/dev/null 2>&1
+      for _ in $(seq 200); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+      redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || { echo "Redis did not start on 127.0.0.1:$REDIS_PORT: $(tail -n 5 "$SERVICES_DIR/redis.log")" >&2; exit 1; }
     fi
     echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     ;;
