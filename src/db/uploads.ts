@@ -23,7 +23,7 @@ export interface UploadLimits {
 export type CreateRefusal = 'too_many_uploads' | 'uploads_busy' | 'quota_exceeded'
 
 /** What a writer changes on its upload; only the lease holder may. */
-export type UploadProgress = Partial<Pick<UploadRow, 'received' | 'segments' | 'parts' | 'tailSize' | 'hashState' | 'touchedAt' | 'multipartId'>>
+export type UploadProgress = Partial<Pick<UploadRow, 'received' | 'segments' | 'parts' | 'tailSize' | 'touchedAt' | 'multipartId'>>
 
 const UPLOAD_LOCK = 0x5550_4c44 // "UPLD"
 

@@ -1,10 +1,13 @@
 // Vault bytes in an S3-compatible bucket (cluster mode): files under blobs/<key>. A tus upload is one S3 multipart
 // upload, as tusd's S3 store does it: bytes are cut into parts (at least 5 MiB, the minimum S3 takes for all but
 // the last), a few uploaded at once while the next arrive; what is left below a part at the end of a request is
-// kept as a tail object (tails/<key>) until the next request or the end. Each part is hashed (SHA-256, resumable)
-// before it goes out, and the row records the parts, the tail and the hash state only once they are stored, so
-// any node can continue the upload where the last stored byte left it. Downloads stream from the bucket through
-// the server (Range included), in bounded memory.
+// kept as a tail object (tails/<key>) until the next request or the end. The row records the parts and the tail
+// only once they are stored, so any node can continue the upload where the last stored byte left it. The bytes are
+// hashed (SHA-256, natively) as they are gathered into parts; the process keeps each upload's hash of its stored
+// bytes between requests (UploadHashes). An upload finished on a node that did not see all of it (another node,
+// or this one before a restart) is hashed by reading the completed object back before its file appears, as the
+// local store hashes its segments again from disk. Downloads stream from the bucket through the server (Range
+// included), in bounded memory.
 //
 // Bun's S3 client reads and deletes; multipart calls (UploadPart, Complete, Abort, List) come from the AWS SDK,
 // which Bun's client does not offer.
@@ -28,7 +31,6 @@ import type { UploadPart, UploadRow } from '../db/uploads'
 import { StorageUnavailableError } from '../db/errors'
 import { checkKey, type AppendContext, type AppendOutcome, type BlobStore, type ByteRange } from './blob-store'
 import { uploadBroken, VaultError } from './errors'
-import { ResumableHasher } from './resumable-hasher'
 
 const MiB = 1024 * 1024
 /** Parts in flight per upload: the next part is read while earlier ones travel, in bounded memory. */
@@ -37,9 +39,9 @@ const PARTS_IN_FLIGHT = 3
 const NODE_PARTS_IN_FLIGHT = 24
 
 /**
- * The node's part buffers: shared memory (the hashing thread reads a part where it is, without a copy), reused from
- * part to part and upload to upload, so moving a gigabyte allocates nothing after the first parts. At most `limit`
- * are out at once; an upload that needs one waits in line, and its client for the server to read on.
+ * The node's part buffers, reused from part to part and upload to upload, so moving a gigabyte allocates nothing
+ * after the first parts. At most `limit` are out at once; an upload that needs one waits in line, and its client
+ * for the server to read on.
  */
 class BufferPool {
   private readonly free = new Map<number, Uint8Array[]>()
@@ -50,7 +52,7 @@ class BufferPool {
   async take(size: number): Promise<Uint8Array> {
     while (this.out >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve))
     this.out++
-    return this.free.get(size)?.pop() ?? new Uint8Array(new SharedArrayBuffer(size))
+    return this.free.get(size)?.pop() ?? new Uint8Array(size)
   }
 
   give(buffer: Uint8Array): void {
@@ -62,6 +64,46 @@ class BufferPool {
     this.waiting.shift()?.()
   }
 }
+
+/**
+ * SHA-256 of the uploads this process receives: for each, the hash of its stored bytes (parts and tail) and how many
+ * they are, kept between requests. A request that continues an upload whose stored bytes this process did not hash
+ * (another node stored some, or this process restarted) finds none; that upload is hashed at the end by reading
+ * the completed object back. At most `limit` are kept (a few hundred bytes each), the least recently used going
+ * first, which costs only that read.
+ */
+class UploadHashes {
+  private readonly known = new Map<string, { hash: Bun.CryptoHasher; covers: number }>()
+  constructor(private readonly limit: number) {}
+
+  /** A hasher holding the upload's stored bytes, to go on with; undefined when this process does not have them. */
+  resume(upload: UploadRow): Bun.CryptoHasher | undefined {
+    if (upload.received === 0) return new Bun.CryptoHasher('sha256')
+    const known = this.known.get(upload.id)
+    // `received` only grows, and only as bytes are stored: equal means nobody stored bytes this hash lacks.
+    return known?.covers === upload.received ? known.hash.copy() : undefined
+  }
+
+  /** `hash` covers the upload's first `covers` bytes, now stored. */
+  keep(id: string, hash: Bun.CryptoHasher, covers: number): void {
+    this.known.delete(id)
+    this.known.set(id, { hash, covers })
+    if (this.known.size > this.limit) this.known.delete(this.known.keys().next().value!)
+  }
+
+  /** The SHA-256 of a whole upload, if this process hashed all of it. */
+  digest(upload: UploadRow): string | undefined {
+    const known = this.known.get(upload.id)
+    return known?.covers === upload.size ? known.hash.digest('hex') : undefined
+  }
+
+  forget(id: string): void {
+    this.known.delete(id)
+  }
+}
+
+/** Upload hashes a node keeps (UploadHashes); beyond them, an upload's hash costs a read of the finished object. */
+const KEPT_HASHES = 4096
 
 /** A download up to this size is read whole before it is answered (see body()). */
 const SMALL_BODY = 1024 * 1024
@@ -138,6 +180,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private readonly buffers = new BufferPool(NODE_PARTS_IN_FLIGHT)
+  private readonly hashes = new UploadHashes(KEPT_HASHES)
 
   private sendPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
     return this.call(async () => {
@@ -164,54 +207,48 @@ export class S3BlobStore implements BlobStore {
     const parts: UploadPart[] = JSON.parse(upload.parts)
     let stored = parts.reduce((sum, p) => sum + p.size, 0)
     if (stored + upload.tailSize !== upload.received) throw uploadBroken()
-    const hasher = await ResumableHasher.resume(upload.hashState)
-    // The part being filled: a buffer from the node's pool. Its first `hashed` bytes (the tail of an earlier
-    // request) are hashed already.
+    // The hash of every byte stored so far (the tail included) and gathered since; none if this process lacks it.
+    const hash = this.hashes.resume(upload)
+    // The part being filled: a buffer from the node's pool.
     let buffer: Uint8Array | undefined
     let filled = 0
-    let hashed = 0
-    const inFlight: Array<{ sending: Promise<UploadPart>; state: Promise<string> }> = []
+    // Each part travelling, with the hash of every byte up to its end.
+    const inFlight: Array<{ sending: Promise<UploadPart>; hashed: Bun.CryptoHasher | undefined }> = []
     try {
       buffer = await this.buffers.take(partSize)
       if (upload.tailSize > 0) {
         const tail = await this.call(() => this.bun.file(tailKey(upload.storageKey)).bytes())
         if (tail.byteLength !== upload.tailSize) throw uploadBroken()
         buffer.set(tail)
-        filled = hashed = tail.byteLength
-      }
-      const hashRest = () => {
-        if (hashed < filled) hasher.update(buffer!.subarray(hashed, filled))
-        hashed = filled
+        filled = tail.byteLength
       }
 
       // Parts travel a few at a time; each is recorded, in order, once it and every part before it are stored.
       const settleOldest = async () => {
         const next = inFlight.shift()!
-        const [part, state] = await Promise.all([next.sending, next.state])
+        const part = await next.sending
         parts.push(part)
         stored += part.size
-        await record({ parts: JSON.stringify(parts), received: stored, tailSize: 0, hashState: state })
+        await record({ parts: JSON.stringify(parts), received: stored, tailSize: 0 })
+        if (next.hashed) this.hashes.keep(upload.id, next.hashed, stored)
         bytesIn(part.size)
       }
-      /** The buffer (filled) goes out as the next part while the hashing thread reads it; filling goes on in a
-       * fresh one. */
+      /** The buffer (filled) goes out as the next part; filling goes on in a fresh one. */
       const send = async () => {
-        hashRest()
-        // The state after this part, once the thread has hashed it (it answers in order).
-        const state = hasher.save()
         const part = buffer!
         const size = filled
         buffer = undefined
         const sending = this.sendPart(upload, parts.length + inFlight.length + 1, part.subarray(0, size))
-        // The buffer goes back once it is both sent and hashed.
-        void Promise.allSettled([sending, state]).then(() => this.buffers.give(part))
+        void sending.then(
+          () => this.buffers.give(part),
+          () => this.buffers.give(part),
+        )
         sending.catch(() => {}) // awaited in order by settleOldest; a failure surfaces there
-        state.catch(() => {})
-        inFlight.push({ sending, state })
+        inFlight.push({ sending, hashed: hash?.copy() })
         while (inFlight.length >= PARTS_IN_FLIGHT) await settleOldest()
         // While the node has no buffer free, this upload reads no further.
         buffer = await this.buffers.take(partSize)
-        filled = hashed = 0
+        filled = 0
       }
 
       let refused: VaultError | undefined
@@ -237,7 +274,9 @@ export class S3BlobStore implements BlobStore {
           try {
             while (chunk.byteLength > 0) {
               const n = Math.min(chunk.byteLength, partSize - filled)
-              buffer!.set(chunk.subarray(0, n), filled)
+              const piece = chunk.subarray(0, n)
+              buffer!.set(piece, filled)
+              hash?.update(piece)
               filled += n
               chunk = chunk.subarray(n)
               if (filled === partSize) await send()
@@ -261,18 +300,16 @@ export class S3BlobStore implements BlobStore {
         await send()
         while (inFlight.length > 0) await settleOldest()
       } else if (filled > 0) {
-        // Below a part: kept as the tail until more arrives. Hashed first; recorded only once it is stored.
-        hashRest()
-        const state = await hasher.save()
+        // Below a part: kept as the tail until more arrives; recorded only once it is stored.
         const tail = buffer!.subarray(0, filled)
         await this.call(() => this.sdk.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey), Body: tail, ContentLength: tail.byteLength })))
-        await record({ parts: JSON.stringify(parts), received: stored + filled, tailSize: filled, hashState: state })
+        await record({ parts: JSON.stringify(parts), received: stored + filled, tailSize: filled })
+        if (hash) this.hashes.keep(upload.id, hash, stored + filled)
         bytesIn(Math.max(0, filled - upload.tailSize))
         return { received: stored + filled, refused }
       }
       return { received: stored, refused }
     } finally {
-      hasher.close()
       if (buffer) this.buffers.give(buffer)
       // Parts still travelling (after a failure) give their buffers back when they end.
     }
@@ -303,15 +340,27 @@ export class S3BlobStore implements BlobStore {
       if (head.ContentLength !== upload.size) throw uploadBroken()
     }
     await this.call(() => this.sdk.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: tailKey(upload.storageKey) }))).catch(() => {})
-    const hasher = await ResumableHasher.resume(upload.hashState)
-    try {
-      return await hasher.digest()
-    } finally {
-      hasher.close()
-    }
+    const known = this.hashes.digest(upload)
+    this.hashes.forget(upload.id)
+    return known ?? (await this.hashObject(upload))
+  }
+
+  /** SHA-256 of a completed upload's object, read back from the store (see UploadHashes). */
+  private async hashObject(upload: UploadRow): Promise<string> {
+    return this.call(async () => {
+      const hash = new Bun.CryptoHasher('sha256')
+      let size = 0
+      for await (const chunk of this.bun.file(blobKey(upload.storageKey)).stream()) {
+        hash.update(chunk)
+        size += chunk.byteLength
+      }
+      if (size !== upload.size) throw uploadBroken()
+      return hash.digest('hex')
+    })
   }
 
   async abortUpload(upload: UploadRow): Promise<void> {
+    this.hashes.forget(upload.id)
     if (upload.multipartId) {
       await this.call(() =>
         this.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: blobKey(upload.storageKey), UploadId: upload.multipartId! })),

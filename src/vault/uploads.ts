@@ -93,7 +93,6 @@ export class UploadManager {
       multipartId: null,
       parts: '[]',
       tailSize: 0,
-      hashState: null,
       leaseOwner: null,
       leaseUntil: null,
       createdAt: at,

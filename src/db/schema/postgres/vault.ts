@@ -41,7 +41,6 @@ export const uploads = pgTable(
     multipartId: text('multipart_id'),
     parts: text('parts').notNull(),
     tailSize: integer('tail_size').notNull(),
-    hashState: text('hash_state'),
     leaseOwner: text('lease_owner'),
     leaseUntil: at('lease_until'),
     createdAt: at('created_at').notNull(),

@@ -49,7 +49,6 @@ export const uploads = sqliteTable(
     /** JSON: [{ n, etag, size }] of the multipart upload's parts, in order. */
     parts: text('parts').notNull(),
     tailSize: integer('tail_size').notNull(),
-    hashState: text('hash_state'),
     leaseOwner: text('lease_owner'),
     leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
