@@ -114,6 +114,21 @@ export function partSizeFor(size: number): number {
   return Math.max(8 * MiB, Math.ceil(size / 9000 / MiB) * MiB)
 }
 
+/** `bytes` as a stream of 1 MiB slices (views, not copies), each made when the reader asks for it. */
+function slices(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        controller.enqueue(bytes.subarray(at, Math.min(at + MiB, bytes.byteLength)))
+        at += MiB
+        if (at >= bytes.byteLength) controller.close()
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
 const blobKey = (key: string) => `blobs/${checkKey(key)}`
 const tailKey = (key: string) => `tails/${checkKey(key)}`
 
@@ -147,6 +162,8 @@ export class S3BlobStore implements BlobStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 2,
+      // The SDK warns on the console when a streamed part fails (sendPart retries it); failures reach the caller.
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
       // Bun's own fetch carries the parts: faster here than the SDK's node:http handler (105 against 79 MiB/s for
       // 8 MiB parts, three at a time, to the same server).
       requestHandler: new FetchHttpHandler(),
@@ -182,20 +199,29 @@ export class S3BlobStore implements BlobStore {
   private readonly buffers = new BufferPool(NODE_PARTS_IN_FLIGHT)
   private readonly hashes = new UploadHashes(KEPT_HASHES)
 
-  private sendPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
-    return this.call(async () => {
-      const result = await this.sdk.send(
-        new UploadPartCommand({
-          Bucket: this.config.bucket,
-          Key: blobKey(upload.storageKey),
-          UploadId: upload.multipartId!,
-          PartNumber: n,
-          Body: bytes,
-          ContentLength: bytes.byteLength,
-        }),
-      )
-      return { n, etag: result.ETag!, size: bytes.byteLength }
-    })
+  /** Sends one part from its buffer, as a stream of slices of it: Bun's fetch then sends the bytes where they are,
+   * where a typed-array body is copied whole first (measured: 11 against 44 MiB of RSS growth for 64 parts, three
+   * at a time). The SDK does not retry a streamed body, so this does, once, with a fresh stream. */
+  private async sendPart(upload: UploadRow, n: number, bytes: Uint8Array): Promise<UploadPart> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call(async () => {
+          const result = await this.sdk.send(
+            new UploadPartCommand({
+              Bucket: this.config.bucket,
+              Key: blobKey(upload.storageKey),
+              UploadId: upload.multipartId!,
+              PartNumber: n,
+              Body: slices(bytes),
+              ContentLength: bytes.byteLength,
+            }),
+          )
+          return { n, etag: result.ETag!, size: bytes.byteLength }
+        })
+      } catch (error) {
+        if (attempt >= 2 || !(error instanceof StorageUnavailableError)) throw error
+      }
+    }
   }
 
   async append({ upload, request, declaredLength, record, bytesIn }: AppendContext): Promise<AppendOutcome> {
