@@ -82,7 +82,7 @@ export class MessageStore {
     const rows = JSON.stringify(
       batch.map((m, i) => ({ i, room: m.room, author_id: m.authorId, text: m.text, created_at: m.createdAt.toISOString(), client_id: m.clientId })),
     )
-    const inserted: Array<{ id: string | number; author_id: number; client_id: string; created_at: Date }> = await client`
+    const inserted: Array<{ id: string | number; author_id: number; client_id: string }> = await client`
       with batch as materialized (
         select * from json_to_recordset((${rows}::text)::json)
           as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text)
@@ -95,7 +95,7 @@ export class MessageStore {
       from locked, batch
       order by batch.i
       on conflict do nothing
-      returning id, author_id, client_id, created_at`
+      returning id, author_id, client_id`
     const byClient = new Map(inserted.map((row) => [`${row.author_id}:${row.client_id}`, row]))
     const missing = batch.filter((m) => !byClient.has(`${m.authorId}:${m.clientId}`))
     const earlier = new Map<string, { id: number; createdAt: Date }>()
@@ -116,9 +116,11 @@ export class MessageStore {
       const fresh = byClient.get(key)
       if (fresh && !claimed.has(key)) {
         claimed.add(key)
-        return { id: Number(fresh.id), createdAt: fresh.created_at, duplicate: false }
+        // Stored as given: its time is the batch's.
+        return { id: Number(fresh.id), createdAt: m.createdAt, duplicate: false }
       }
-      const existing = fresh ? { id: Number(fresh.id), createdAt: fresh.created_at } : earlier.get(key)!
+      const first = fresh && batch.find((b) => b.authorId === m.authorId && b.clientId === m.clientId)!
+      const existing = first ? { id: Number(fresh.id), createdAt: first.createdAt } : earlier.get(key)!
       return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
     })
   }
