@@ -39,39 +39,43 @@ export class UploadStore {
   async create(row: UploadRow, limits: UploadLimits): Promise<UploadRow | CreateRefusal> {
     const { db, tables, dialect } = this.database
     const { uploads, files } = tables
-    const decide = async (q: typeof db): Promise<UploadRow | CreateRefusal> => {
-      const [mine] = await q
+    // What the decision reads, written once; PostgreSQL awaits it, SQLite runs it synchronously (below).
+    const reads = (q: typeof db) => ({
+      mine: q
         .select({ n: sql<number>`count(*)`.mapWith(Number), bytes: sql<number>`coalesce(sum(${uploads.size}), 0)`.mapWith(Number) })
         .from(uploads)
-        .where(eq(uploads.ownerId, row.ownerId))
-      if (mine!.n >= limits.maxOpenUploads) return 'too_many_uploads'
-      const [all] = await q.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(uploads)
-      if (all!.n >= limits.maxOpenUploadsTotal) return 'uploads_busy'
-      const [stored] = await q
+        .where(eq(uploads.ownerId, row.ownerId)),
+      all: q.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(uploads),
+      stored: q
         .select({ bytes: sql<number>`coalesce(sum(${files.size}), 0)`.mapWith(Number) })
         .from(files)
-        .where(eq(files.ownerId, row.ownerId))
-      if (stored!.bytes + mine!.bytes + row.size > limits.quotaBytes) return 'quota_exceeded'
-      const [inserted] = await q.insert(uploads).values(row).returning()
-      return inserted!
+        .where(eq(files.ownerId, row.ownerId)),
+    })
+    const refusal = (mine: { n: number; bytes: number }, all: number, stored: number): CreateRefusal | undefined => {
+      if (mine.n >= limits.maxOpenUploads) return 'too_many_uploads'
+      if (all >= limits.maxOpenUploadsTotal) return 'uploads_busy'
+      if (stored + mine.bytes + row.size > limits.quotaBytes) return 'quota_exceeded'
+      return undefined
     }
     if (dialect === 'postgres') {
       // One creation per owner at a time, across nodes; the lock ends with the transaction.
       return db.transaction(async (tx) => {
         await (tx as unknown as { execute(query: unknown): Promise<unknown> }).execute(sql`select pg_advisory_xact_lock(${UPLOAD_LOCK}, ${row.ownerId})`)
-        return decide(tx as unknown as typeof db)
+        const q = reads(tx as unknown as typeof db)
+        const [mine] = await q.mine
+        const [all] = await q.all
+        const [stored] = await q.stored
+        const refused = refusal(mine!, all!.n, stored!.bytes)
+        if (refused) return refused
+        const [inserted] = await tx.insert(uploads).values(row).returning()
+        return inserted!
       })
     }
     // SQLite: one process, and nothing else runs between the statements of this synchronous transaction.
-    const sqlite = this.database.sqlite!
-    return sqlite.transaction(() => {
-      const mine = sqlite.query<{ n: number; bytes: number }, [number]>('select count(*) as n, coalesce(sum(size), 0) as bytes from uploads where owner_id = ?').get(row.ownerId)!
-      if (mine.n >= limits.maxOpenUploads) return 'too_many_uploads' as const
-      const all = sqlite.query<{ n: number }, []>('select count(*) as n from uploads').get()!
-      if (all.n >= limits.maxOpenUploadsTotal) return 'uploads_busy' as const
-      const stored = sqlite.query<{ bytes: number }, [number]>('select coalesce(sum(size), 0) as bytes from files where owner_id = ?').get(row.ownerId)!
-      if (stored.bytes + mine.bytes + row.size > limits.quotaBytes) return 'quota_exceeded' as const
-      return db.insert(uploads).values(row).returning().get()
+    return this.database.sqlite!.transaction(() => {
+      const q = reads(db)
+      const refused = refusal(q.mine.get()!, q.all.get()!.n, q.stored.get()!.bytes)
+      return refused ?? db.insert(uploads).values(row).returning().get()
     }).immediate()
   }
 
