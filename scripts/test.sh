@@ -10,12 +10,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "» installing Chromium from Debian"
+# Debian's Chromium for the browser tests, and coturn for the calls through TURN (tests/browser/turn.test.ts).
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/turnserver ] || need+=(coturn)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "» installing ${need[*]} from Debian"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # Where systemd runs, the package starts coturn as a service on port 3478; the tests start their own, on ports of
+  # their own, so the packaged one is stopped and left disabled.
+  if [[ " ${need[*]} " == *" coturn "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
+  fi
 fi
 
 EMBEDDED_TESTS=(tests/*.test.ts tests/browser tests/reliability tests/rooms tests/db)

@@ -2,10 +2,11 @@
 // and every page keeps receiving everyone through the switch; shrinking back to 2 returns to the mesh; and a
 // mediasoup worker killed mid-call is replaced and the call comes back by itself.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { FAKE_CAMERA, launchBrowser, openPageAs, sentLayers } from '../support/browser'
+import { launchBrowser, openPageAs, sentLayers } from '../support/browser'
+import { everyoneSeesEveryone, mode, tileSelector, type Opened } from '../support/calls'
 import { startTcpProxy } from '../support/tcp-proxy'
 
 let server: TestServer
@@ -21,56 +22,6 @@ afterAll(async () => {
   await server?.dispose()
 })
 
-type Opened = Awaited<ReturnType<typeof openPageAs>> & { name: string }
-
-const tileSelector = (name: string) => `[data-testid=call-tile][data-kind=camera][data-name="${name}"]`
-
-async function framesShown(page: Page, name: string): Promise<number> {
-  return Number(await page.locator(tileSelector(name)).getAttribute('data-frames-shown'))
-}
-
-/** Frames the fake camera makes in half a second: "keeps coming" means that many more, twice. */
-const HALF_A_SECOND = FAKE_CAMERA.fps / 2
-
-/** `page` shows frames of `name` that keep coming (over `path` when given). */
-async function keepsShowing(page: Page, name: string, path?: 'mesh' | 'sfu', timeout = 30_000) {
-  const selector = tileSelector(name) + (path ? `[data-path=${path}]` : '')
-  await page.locator(selector).waitFor({ timeout })
-  const grows = async () => {
-    const start = await framesShown(page, name)
-    await page.waitForFunction(
-      ([s, min]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.framesShown ?? 0) > (min as number),
-      [selector, start + HALF_A_SECOND] as const,
-      { timeout, polling: 100 },
-    )
-  }
-  await grows()
-  // And its audio keeps coming: more packets than now, waited for on its own.
-  const audio = Number(await page.locator(tileSelector(name)).getAttribute('data-audio-packets'))
-  await page.waitForFunction(
-    ([s, min]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.audioPackets ?? 0) > (min as number),
-    [tileSelector(name), audio] as const,
-    { timeout, polling: 100 },
-  )
-}
-
-async function everyoneSeesEveryone(pages: Opened[], path?: 'mesh' | 'sfu') {
-  try {
-    await allPairs(pages, path)
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${await dump(pages)}`)
-  }
-}
-
-async function allPairs(pages: Opened[], path?: 'mesh' | 'sfu') {
-  const checks = []
-  for (const viewer of pages) for (const other of pages) if (other !== viewer) checks.push([viewer, other] as const)
-  // A few at a time: Chromium on two cores is the bottleneck.
-  for (let i = 0; i < checks.length; i += 4) {
-    await Promise.all(checks.slice(i, i + 4).map(([viewer, other]) => keepsShowing(viewer.page, other.name, path)))
-  }
-}
-
 async function join(room: string, label: string): Promise<Opened> {
   const account = await registerAndLogin(server.url, uniqueName(label))
   const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
@@ -78,23 +29,6 @@ async function join(room: string, label: string): Promise<Opened> {
   return { ...opened, name: account.username }
 }
 
-/** What each page shows, for the failure message. */
-async function dump(pages: Opened[]) {
-  const lines = []
-  for (const p of pages) {
-    const tiles = await p.page
-      .evaluate(() =>
-        [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile]')].map(
-          (e) => `${e.dataset.name} ${e.dataset.kind} path=${e.dataset.path} shown=${e.dataset.framesShown} decoded=${e.dataset.framesDecoded} notice=${e.dataset.notice}`,
-        ),
-      )
-      .catch((error) => [String(error)])
-    lines.push(`${p.name} (${await mode(p.page).catch(() => '?')}): ${tiles.join(' | ')}`)
-  }
-  return lines.join('\n')
-}
-
-const mode = (page: Page) => page.locator('[data-testid=call]').getAttribute('data-mode')
 
 test(
   'a room growing from 2 to 5 moves to the SFU with everyone still seen and heard, and back to the mesh at 2',

@@ -87,12 +87,46 @@ export const LOOPBACK_ONLY_ICE = `(() => {
 })()`
 
 /** A page in its own browser context (its own cookies), logged in with the session cookie of a test account. */
-export async function openPageAs(browser: Browser, baseUrl: string, account: { cookie: string }, path: string) {
+/** Makes every peer connection of a page relay-only (iceTransportPolicy "relay"), as a browser behind a firewall
+ * that lets only a TURN server through: no host or server-reflexive path is tried. */
+export const RELAY_ONLY_ICE = `(() => {
+  const Native = window.RTCPeerConnection
+  window.RTCPeerConnection = class extends Native {
+    constructor(config = {}, ...rest) {
+      super({ ...config, iceTransportPolicy: 'relay' }, ...rest)
+    }
+    setConfiguration(config = {}) {
+      return super.setConfiguration({ ...config, iceTransportPolicy: 'relay' })
+    }
+  }
+})()`
+
+/** The candidate types (host, srflx, prflx, relay) of the local end of every connected peer connection's selected
+ * pair: what path the page's media takes. */
+export async function selectedPaths(page: import('playwright-core').Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const types: string[] = []
+    for (const pc of (window as unknown as { __testPeerConnections: Set<RTCPeerConnection> }).__testPeerConnections) {
+      if (pc.connectionState !== 'connected') continue
+      const stats = await pc.getStats()
+      stats.forEach((s) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return
+        const pair = stats.get(s.selectedCandidatePairId)
+        const local = pair && stats.get(pair.localCandidateId)
+        if (local) types.push(local.candidateType)
+      })
+    }
+    return types
+  })
+}
+
+export async function openPageAs(browser: Browser, baseUrl: string, account: { cookie: string }, path: string, initScripts: string[] = []) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
   const [pair] = account.cookie.split(';')
   const [name, value] = pair!.split('=')
   await context.addCookies([{ name: name!, value: value!, url: baseUrl }])
   await context.addInitScript(LOOPBACK_ONLY_ICE)
+  for (const script of initScripts) await context.addInitScript(script)
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))

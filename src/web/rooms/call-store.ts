@@ -135,7 +135,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     // mediasoup-client is loaded only by rooms that reach the SFU: a small mesh call does not wait for it.
     const { SfuClient } = await import('./sfu-client')
     if (state.epoch !== media.epoch || state.phase === 'left') return
-    const client = new SfuClient(room, media.epoch, media.routerRtpCapabilities, local.tracks(), send, {
+    const client = new SfuClient(room, media.epoch, media.routerRtpCapabilities, iceServers, local.tracks(), send, {
       track: (member, source, track) => sfuTrack(member, source, track),
       paused: () => undefined,
       failed: (message) => setState('error', `Media server: ${message}`),

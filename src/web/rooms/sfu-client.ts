@@ -4,7 +4,7 @@
 // an id, and its answer (or an error frame with that id as `ref`) settles it.
 import { Device } from 'mediasoup-client'
 import type { types } from 'mediasoup-client'
-import type { ClientMessage, MediaSource, ServerMessage } from '../../rooms/protocol'
+import type { ClientMessage, IceServer, MediaSource, ServerMessage } from '../../rooms/protocol'
 import type { LocalTracks } from './peer'
 
 export interface SfuEvents {
@@ -46,6 +46,8 @@ export class SfuClient {
     readonly room: string,
     readonly epoch: number,
     private readonly routerRtpCapabilities: unknown,
+    /** The room's STUN and TURN servers: a page that can reach the SFU only through TURN gets there by them. */
+    private readonly iceServers: IceServer[],
     tracks: LocalTracks,
     private readonly post: (frame: ClientMessage) => boolean,
     private readonly events: SfuEvents,
@@ -79,10 +81,10 @@ export class SfuClient {
       this.request({ type: 'sfu.transport', room: this.room, req: this.req(), direction: 'recv', rtpCapabilities: this.device.rtpCapabilities as never }),
     ])
     if (this.closed) return
-    this.recv = this.device.createRecvTransport(recvParams)
+    this.recv = this.device.createRecvTransport({ ...recvParams, iceServers: this.iceServers })
     this.wire(this.recv)
     for (const frame of this.early.splice(0)) void this.consume(frame)
-    this.send = this.device.createSendTransport(sendParams)
+    this.send = this.device.createSendTransport({ ...sendParams, iceServers: this.iceServers })
     this.wire(this.send)
     this.send.on('produce', ({ kind, rtpParameters, appData }, done, fail) => {
       this.request({

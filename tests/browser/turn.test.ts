@@ -1,0 +1,82 @@
+// Calls behind a firewall that lets only TURN through: pages whose ICE may use relayed candidates only (as the
+// browser of someone on such a network), a real coturn from Debian, and PartyRoom handing out TURN credentials.
+// The room starts as a mesh, moves to the SFU at 3 and back to the mesh at 2; every page keeps seeing and hearing
+// the others, and every path it uses is relayed.
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import type { Browser } from 'playwright-core'
+import { startServer, type TestServer } from '../support/server'
+import { registerAndLogin, uniqueName } from '../support/http'
+import { RELAY_ONLY_ICE, launchBrowser, openPageAs, selectedPaths } from '../support/browser'
+import { everyoneSeesEveryone, mode, type Opened } from '../support/calls'
+import { startTurn, type TurnServer } from '../support/turn'
+
+let turn: TurnServer
+let server: TestServer
+let browser: Browser
+beforeAll(async () => {
+  turn = await startTurn()
+  ;[server, browser] = await Promise.all([
+    startServer({ STUN_URLS: '', TURN_URLS: turn.urls, TURN_SECRET: turn.secret, ROOM_SFU_AT: '3', ROOM_MESH_AT: '2', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' }),
+    launchBrowser(),
+  ])
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.dispose()
+  await turn?.stop()
+})
+
+async function joinRelayed(room: string, label: string): Promise<Opened> {
+  const account = await registerAndLogin(server.url, uniqueName(label))
+  const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+  await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
+  return { ...opened, name: account.username }
+}
+
+/** Every connected path of every page goes through the relay, and there is at least one per page. */
+async function allRelayed(pages: Opened[]) {
+  for (const p of pages) {
+    const paths = await selectedPaths(p.page)
+    expect({ page: p.name, relayed: paths.length > 0 && paths.every((t) => t === 'relay') }).toEqual({ page: p.name, relayed: true })
+  }
+}
+
+test(
+  'relay-only pages see and hear each other through TURN on the mesh, on the SFU at 3, and on the mesh again at 2',
+  async () => {
+    const room = uniqueName('relayed').replace(/_/g, '-')
+    const all: Opened[] = []
+    try {
+      const pages = [await joinRelayed(room, 'ann'), await joinRelayed(room, 'ben')]
+      all.push(...pages)
+      await everyoneSeesEveryone(pages, 'mesh')
+      await allRelayed(pages)
+
+      const cat = await joinRelayed(room, 'cat')
+      all.push(cat)
+      pages.push(cat)
+      for (const p of pages) await p.page.locator('[data-testid=call][data-mode=sfu]').waitFor({ timeout: 15_000 })
+      await everyoneSeesEveryone(pages, 'sfu')
+      // Once the SFU carries everyone, the mesh connections are gone: what is connected is the SFU's transports.
+      for (const p of pages) {
+        await p.page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')].every((t) => t.dataset.path === 'sfu'), null, {
+          timeout: 15_000,
+        })
+      }
+      await allRelayed(pages)
+
+      await cat.page.getByTestId('leave').click()
+      await cat.context.close()
+      pages.pop()
+      for (const p of pages) await p.page.locator('[data-testid=call][data-mode=mesh]').waitFor({ timeout: 15_000 })
+      expect(await mode(pages[0]!.page)).toBe('mesh')
+      await everyoneSeesEveryone(pages, 'mesh')
+      await allRelayed(pages)
+      expect(turn.allocations()).toBeGreaterThan(0)
+      expect(all.flatMap((p) => p.errors)).toEqual([])
+    } finally {
+      for (const p of all) await p.context.close().catch(() => {})
+    }
+  },
+  180_000,
+)
