@@ -80,3 +80,44 @@ test(
   },
   180_000,
 )
+
+test(
+  'with TURN credentials the relay refuses, relay-only pages say they cannot connect, on the mesh and on the SFU',
+  async () => {
+    // Both servers hand out credentials signed with a secret coturn does not have: every allocation is refused.
+    const wrong = { STUN_URLS: '', TURN_URLS: turn.urls, TURN_SECRET: 'not-the-secret', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' }
+    const [mesh, sfu] = await Promise.all([startServer({ ...wrong, ROOM_MEDIA_MODE: 'mesh' }), startServer({ ...wrong, ROOM_MEDIA_MODE: 'sfu' })])
+    const opened: Opened[] = []
+    try {
+      for (const [target, path] of [
+        [mesh, 'mesh'],
+        [sfu, 'sfu'],
+      ] as const) {
+        const room = uniqueName(`blocked-${path}`).replace(/_/g, '-')
+        const pages: Opened[] = []
+        for (const label of ['ida', 'jon']) {
+          const account = await registerAndLogin(target.url, uniqueName(label))
+          const o = await openPageAs(browser, target.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+          await o.page.locator(`[data-testid=call][data-phase=joined][data-mode=${path}]`).waitFor({ timeout: 20_000 })
+          pages.push({ ...o, name: account.username })
+        }
+        opened.push(...pages)
+        const pairs: Array<[Opened, Opened]> = [
+          [pages[0]!, pages[1]!],
+          [pages[1]!, pages[0]!],
+        ]
+        for (const [viewer, other] of pairs) {
+          // What the person sees: the other's tile says it, and so does a banner that tells them what to do.
+          await viewer.page.locator(`[data-testid=call-tile][data-kind=camera][data-name="${other.name}"][data-notice="Cannot connect"]`).waitFor({ timeout: 30_000 })
+          await expect(viewer.page.getByTestId('no-path').textContent()).resolves.toContain('no relay (TURN) server could be reached')
+          expect(Number(await viewer.page.locator(`[data-testid=call-tile][data-kind=camera][data-name="${other.name}"]`).getAttribute('data-frames-shown'))).toBe(0)
+        }
+      }
+      expect(opened.flatMap((o) => o.errors)).toEqual([])
+    } finally {
+      for (const o of opened) await o.context.close().catch(() => {})
+      await Promise.all([mesh.dispose(), sfu.dispose()])
+    }
+  },
+  120_000,
+)

@@ -60,11 +60,20 @@ function Call(props: { name: string; onLeft: () => void }) {
     void m.streams
     const streams = call.streams(m.id)
     // On the SFU (or while switching), a member is there as soon as either path carries it.
-    if (call.state.mode === 'sfu' || streams.sfu) return streams.sfu || (streams.mesh && m.peer === 'connected') ? undefined : 'Connecting…'
+    if (call.state.mode === 'sfu' || streams.sfu) {
+      // (A consumer's track is there before its media: with no path to the SFU it never plays.)
+      if (call.state.sfuNoPath && !(streams.mesh && m.peer === 'connected')) return 'Cannot connect'
+      return streams.sfu || (streams.mesh && m.peer === 'connected') ? undefined : 'Connecting…'
+    }
+    if (m.noPath) return 'Cannot connect'
     if (m.peer === 'disconnected' || m.peer === 'failed') return 'Reconnecting…'
     if (m.peer === 'waiting' || m.peer === 'new' || m.peer === 'connecting') return 'Connecting…'
     return undefined
   }
+
+  /** No way through for this page's media: to the SFU, or to every member it has a peer connection with. */
+  const noPath = () =>
+    call.state.mode === 'sfu' ? call.state.sfuNoPath : call.state.members.length > 0 && call.state.members.every((m) => m.noPath)
 
   const copyLink = async () => {
     await navigator.clipboard?.writeText(location.href).catch(() => undefined)
@@ -118,6 +127,12 @@ function Call(props: { name: string; onLeft: () => void }) {
           <button class="link" onClick={() => (local.clearError(), call.clearError())}>
             dismiss
           </button>
+        </p>
+      </Show>
+      <Show when={noPath()}>
+        <p class="error banner" role="alert" data-testid="no-path">
+          Cannot connect the call’s audio and video: your network seems to block them, and no relay (TURN) server could
+          be reached. Try another network, or ask this server’s admin to set up TURN.
         </p>
       </Show>
       <Show when={audioBlocked()}>

@@ -30,6 +30,8 @@ export interface RemoteMember {
   connection: MemberConnection
   /** Our peer connection to it. */
   peer: RTCPeerConnectionState | 'waiting'
+  /** Our peer connection to it has no way through (see PathWatch). */
+  noPath: boolean
   /** Bumped when its streams change, so tiles re-attach them. */
   streams: number
   /** The member the SFU's active-speaker detection names now. */
@@ -57,6 +59,8 @@ export function createCall(room: string, me: () => UserRef | null) {
     mode: 'mesh' as MediaMode,
     epoch: -1,
     error: undefined as string | undefined,
+    /** This page has no way through to the SFU (see PathWatch). */
+    sfuNoPath: false,
   })
   const [selfLevel, setSelfLevel] = createSignal(0)
   const peers = new Map<string, Peer>()
@@ -94,6 +98,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         signal: (message) => send({ type: 'room.signal', room, to: member.id, ...message }),
         media: () => update(member.id, (m) => void m.streams++),
         connection: (peerState) => update(member.id, (m) => void (m.peer = peerState)),
+        noPath: (noPath) => update(member.id, (m) => void (m.noPath = noPath)),
         mark: (phase) => mark(`${phase}:${member.id}`),
       },
       initiator,
@@ -125,6 +130,7 @@ export function createCall(room: string, me: () => UserRef | null) {
   const stopSfu = (tellServer: boolean) => {
     sfu?.close(tellServer)
     sfu = undefined
+    setState('sfuNoPath', false)
     sfuStreams.clear()
     for (const m of state.members) update(m.id, (x) => void x.streams++)
   }
@@ -140,6 +146,9 @@ export function createCall(room: string, me: () => UserRef | null) {
       paused: () => undefined,
       failed: (message) => setState('error', `Media server: ${message}`),
       connection: () => undefined,
+      noPath: (noPath) => {
+        if (sfu === client) setState('sfuNoPath', noPath)
+      },
       layer: (member, layer) => update(member, (m) => void (m.layer = layer)),
     })
     sfu = client
@@ -179,6 +188,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     media: member.media,
     connection: member.connection,
     peer: 'waiting',
+    noPath: false,
     streams: 0,
     dominant: false,
     stats: noStats(),

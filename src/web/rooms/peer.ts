@@ -4,6 +4,7 @@
 // audio, camera video, then one video section per screen share; camera and mic changes swap tracks in place
 // (replaceTrack) and never renegotiate.
 import type { IceCandidate, IceServer, SessionDescription } from '../../rooms/protocol'
+import { PathWatch } from './path-watch'
 
 export interface LocalTracks {
   audio: MediaStreamTrack | null
@@ -16,6 +17,8 @@ export interface PeerEvents {
   /** The remote camera/mic stream or screen stream changed (a track arrived or ended). */
   media(): void
   connection(state: RTCPeerConnectionState): void
+  /** Whether this connection has no way through (see PathWatch). */
+  noPath(noPath: boolean): void
   mark(phase: 'negotiated' | 'ice-connected'): void
 }
 
@@ -35,6 +38,7 @@ export class Peer {
   private disconnectedTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
   private negotiated = false
+  private readonly path: PathWatch
   /** Being replaced by the SFU: no more ICE restarts, it only lives until the SFU shows this member. */
   private retired = false
 
@@ -47,11 +51,15 @@ export class Peer {
     private readonly events: PeerEvents,
     initiator: boolean,
   ) {
+    this.path = new PathWatch((noPath) => this.events.noPath(noPath))
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: 'max-bundle' })
     this.pc.onicecandidate = ({ candidate }) => {
       // A null candidate means gathering finished; the browser needs no marker for that.
-      if (candidate) this.events.signal({ candidate: candidate.toJSON() as IceCandidate })
+      if (!candidate) return
+      this.path.candidate()
+      this.events.signal({ candidate: candidate.toJSON() as IceCandidate })
     }
+    this.pc.onicegatheringstatechange = () => this.path.gathering(this.pc.iceGatheringState, true)
     this.pc.onnegotiationneeded = () => void this.offer()
     this.pc.ontrack = (event) => this.onTrack(event)
     this.pc.onconnectionstatechange = () => this.onConnectionState()
@@ -152,6 +160,7 @@ export class Peer {
   private onConnectionState() {
     const state = this.pc.connectionState
     this.events.connection(state)
+    this.path.connection(state)
     clearTimeout(this.disconnectedTimer)
     if (state === 'connected') this.events.mark('ice-connected')
     // A path that stays down gets new ICE credentials and candidates; "failed" needs it at once.
@@ -190,6 +199,7 @@ export class Peer {
   close() {
     this.closed = true
     clearTimeout(this.disconnectedTimer)
+    this.path.close()
     this.pc.close()
   }
 }

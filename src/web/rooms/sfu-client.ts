@@ -6,6 +6,7 @@ import { Device } from 'mediasoup-client'
 import type { types } from 'mediasoup-client'
 import type { ClientMessage, IceServer, MediaSource, ServerMessage } from '../../rooms/protocol'
 import type { LocalTracks } from './peer'
+import { PathWatch } from './path-watch'
 
 export interface SfuEvents {
   /** A track of `member` arrived (or its consumer closed: track undefined). */
@@ -15,6 +16,8 @@ export interface SfuEvents {
   failed(message: string): void
   /** The send or receive transport's connection state. */
   connection(state: string): void
+  /** Whether this page has no way through to the SFU (see PathWatch): neither transport ever connected. */
+  noPath(noPath: boolean): void
   /** The simulcast layer now asked for a member's camera (undefined: paused or none). */
   layer(member: string, layer: number | undefined): void
 }
@@ -41,6 +44,8 @@ export class SfuClient {
   /** Consumers announced before the receive transport exists here wait for it. */
   private early: Array<Extract<ServerMessage, { type: 'sfu.consumer' }>> = []
   private producing: Promise<void> = Promise.resolve()
+  private readonly paths: PathWatch[] = []
+  private readonly blocked = new Set<string>()
 
   constructor(
     readonly room: string,
@@ -101,6 +106,15 @@ export class SfuClient {
   }
 
   private wire(transport: types.Transport) {
+    // Either transport without a path leaves the call without (some of) its media.
+    const path = new PathWatch((noPath) => {
+      if (noPath) this.blocked.add(transport.id)
+      else this.blocked.delete(transport.id)
+      if (!this.closed) this.events.noPath(this.blocked.size > 0)
+    })
+    this.paths.push(path)
+    // mediasoup-client does not hand out its candidates, so only the time after gathering counts here.
+    transport.on('icegatheringstatechange', (state) => path.gathering(state, false))
     transport.on('connect', ({ dtlsParameters }, done, fail) => {
       this.request({ type: 'sfu.connect', room: this.room, req: this.req(), transportId: transport.id, dtlsParameters: dtlsParameters as never }).then(
         () => done(),
@@ -109,6 +123,7 @@ export class SfuClient {
     })
     transport.on('connectionstatechange', (state) => {
       this.events.connection(state)
+      path.connection(state)
       // A transport whose path failed gets fresh ICE credentials from the server.
       if (state === 'failed' && !this.closed) {
         this.request({ type: 'sfu.restart-ice', room: this.room, req: this.req(), transportId: transport.id })
@@ -273,6 +288,7 @@ export class SfuClient {
   close(tellServer: boolean) {
     if (this.closed) return
     this.closed = true
+    for (const path of this.paths) path.close()
     for (const waiting of this.pending.values()) {
       clearTimeout(waiting.timer)
       waiting.reject(new Error('closed'))
