@@ -56,6 +56,8 @@ async function growAndShrink(room: string, pages: Opened[], all: Opened[]) {
     pages.push(await joinRoom('ann'), await joinRoom('ben'), await joinRoom('cat'))
     await everyoneSeesEveryone(pages, 'mesh')
     for (const p of pages) expect(await mode(p.page)).toBe('mesh')
+    // Direct paths here (no TURN configured): nobody's page says its call is relayed.
+    for (const p of pages) expect(await p.page.getByTestId('relayed').count()).toBe(0)
     const ids = await pages[0]!.page.locator('[data-testid=call-tile][data-kind=camera]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.member))
 
     // The fourth member tips the room onto the SFU. The three who were there keep their tiles (same member ids)

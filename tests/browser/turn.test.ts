@@ -33,9 +33,10 @@ async function joinRelayed(room: string, label: string): Promise<Opened> {
   return { ...opened, name: account.username }
 }
 
-/** Every connected path of every page goes through the relay, and there is at least one per page. */
+/** Every connected path of every page goes through the relay, there is at least one per page, and the page says so. */
 async function allRelayed(pages: Opened[]) {
   for (const p of pages) {
+    await p.page.getByTestId('relayed').waitFor({ timeout: 5000 })
     const paths = await selectedPaths(p.page)
     expect({ page: p.name, relayed: paths.length > 0 && paths.every((t) => t === 'relay') }).toEqual({ page: p.name, relayed: true })
   }

@@ -103,6 +103,11 @@ function Call(props: { name: string; onLeft: () => void }) {
             {call.state.mode === 'sfu' ? 'via server' : 'peer-to-peer'}
           </span>
         </Show>
+        <Show when={call.state.phase === 'joined' && call.state.relayed}>
+          <span class="muted mode" data-testid="relayed" title="your network lets this call through only by a relay (TURN) server, which adds a little delay">
+            relayed
+          </span>
+        </Show>
         <button class="secondary small" onClick={copyLink}>
           {copied() ? 'Link copied' : 'Copy link'}
         </button>

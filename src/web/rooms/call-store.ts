@@ -61,6 +61,8 @@ export function createCall(room: string, me: () => UserRef | null) {
     error: undefined as string | undefined,
     /** This page has no way through to the SFU (see PathWatch). */
     sfuNoPath: false,
+    /** Some of this page's media goes through a TURN relay (the selected ICE path's local end is a relay candidate). */
+    relayed: false,
   })
   const [selfLevel, setSelfLevel] = createSignal(0)
   const peers = new Map<string, Peer>()
@@ -327,6 +329,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     pollCount++
     // Streams that went away are forgotten.
     for (const [key, entry] of energies) if (entry.polled < pollCount - 2) energies.delete(key)
+    let relayed = false
     for (const member of state.members) {
       const id = member.id
       const peer = peers.get(id)
@@ -346,8 +349,14 @@ export function createCall(room: string, me: () => UserRef | null) {
           stats.fps = s.framesPerSecond ?? stats.fps
         }
       })
+      for (const report of reports) report?.forEach((s) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return
+        const pair = report.get(s.selectedCandidatePairId)
+        if (pair && report.get(pair.localCandidateId)?.candidateType === 'relay') relayed = true
+      })
       update(id, (m) => void (m.stats = stats))
     }
+    if (relayed !== state.relayed) setState('relayed', relayed)
     // Our own level, from what we send.
     const own = sfu ? await sfu.audioLevel().catch(() => undefined) : await peers.values().next().value?.pc.getStats().catch(() => undefined)
     let level = 0
