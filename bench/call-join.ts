@@ -8,11 +8,15 @@
 //   bun bench/call-join.ts            # 5 joins per size, medians
 //   bun bench/call-join.ts --quick    # 2 joins per size
 //   bun bench/call-join.ts --cpu      # also: CPU of all Chromium processes during a steady 3-member call
+//   bun bench/call-join.ts --turn     # instead: first remote frame through a TURN relay (Debian's coturn on loopback,
+//                                     # pages restricted to relayed candidates) against direct, same server, same run,
+//                                     # on the mesh and on the SFU
 import type { Browser, Page } from 'playwright-core'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin, uniqueName } from '../tests/support/http'
-import { launchBrowser, openPageAs } from '../tests/support/browser'
+import { RELAY_ONLY_ICE, launchBrowser, openPageAs } from '../tests/support/browser'
+import { startTurn } from '../tests/support/turn'
 
 const quick = process.argv.includes('--quick')
 const RUNS = quick ? 2 : 5
@@ -54,17 +58,19 @@ interface Target {
   stop(): Promise<void>
 }
 
-async function partyroom(): Promise<Target> {
-  const server = await startServer({ STUN_URLS: '', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000' })
+async function partyroom(env: Record<string, string> = {}): Promise<Target & { relayed(): Target }> {
+  const server = await startServer({ STUN_URLS: '', LOGIN_LIMIT_PER_ADDRESS: '100000', REGISTER_LIMIT_PER_ADDRESS: '100000', ...env })
   const accounts = await Promise.all(Array.from({ length: 4 }, (_, i) => registerAndLogin(server.url, uniqueName(`bench${i}`))))
-  return {
-    name: 'PartyRoom',
+  const target = (name: string, initScripts: string[]): Target => ({
+    name,
     async open(browser, room, index) {
-      const opened = await openPageAs(browser, server.url, accounts[index]!, `/rooms/${room}`)
+      const opened = await openPageAs(browser, server.url, accounts[index]!, `/rooms/${room}`, initScripts)
       return { page: opened.page, close: () => opened.context.close() }
     },
     stop: () => server.dispose(),
-  }
+  })
+  // The same server and accounts, pages whose ICE may use relayed candidates only.
+  return { ...target('PartyRoom', []), relayed: () => ({ ...target('relayed', [RELAY_ONLY_ICE]), stop: async () => {} }) }
 }
 
 /** A bare relay: join tells the newcomer who is there; signals go to the member they name. */
@@ -158,6 +164,43 @@ async function steadyCpu(browser: Browser, target: Target): Promise<number> {
 }
 
 const browser = await launchBrowser()
+
+if (process.argv.includes('--turn')) {
+  const turn = await startTurn()
+  const lines: string[] = []
+  try {
+    for (const mode of ['mesh', 'sfu'] as const) {
+      const direct = await partyroom({ TURN_URLS: turn.urls, TURN_SECRET: turn.secret, ROOM_MEDIA_MODE: mode })
+      const relayed = direct.relayed()
+      try {
+        for (const size of [2, 3]) {
+          // A join whose frames do not all come within 20 s is reported as such, not averaged away.
+          const run = (target: Target) =>
+            measure(browser, target, size).then(
+              (results) => median(results.map((x) => x.joinToFrame)),
+              (error) => (console.error(`${mode} ${size} ${target.name}: ${(error as Error).message.split('\n')[0]}`), NaN),
+            )
+          const df = await run(direct)
+          const rf = await run(relayed)
+          const ms = (v: number) => (Number.isNaN(v) ? 'no frame in 20 s' : v.toFixed(0))
+          lines.push(`| ${mode} | ${size} | ${ms(df)} | ${ms(rf)} | ${Number.isNaN(df + rf) ? '-' : (rf / df).toFixed(2)} |`)
+          console.error(lines.at(-1))
+        }
+      } finally {
+        await direct.stop()
+      }
+    }
+  } finally {
+    await browser.close()
+    await turn.stop()
+  }
+  console.log(`\nJoin sent -> first remote frame of every other member, ${RUNS} joins per row, medians, ms (headless Chromium, loopback; coturn ${turn.allocations()} allocations)\n`)
+  console.log('| call | members | direct | through TURN (relay only) | relayed / direct |')
+  console.log('| --- | --- | --- | --- | --- |')
+  for (const line of lines) console.log(line)
+  process.exit(0)
+}
+
 const targets = [await partyroom(), baseline()]
 const rows: string[] = []
 const summary: Record<string, Record<number, Phases>> = {}
