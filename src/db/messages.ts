@@ -110,17 +110,16 @@ export class MessageStore {
     }
     // The first of a batch's rows with one client id is the new one; a repeat of it in the same batch (or of an
     // earlier batch) is a duplicate.
-    const claimed = new Set<string>()
+    // A new row is stored as given, so its time is that of the batch's first message with its client id.
+    const claimed = new Map<string, Date>()
     return batch.map((m) => {
       const key = `${m.authorId}:${m.clientId}`
       const fresh = byClient.get(key)
       if (fresh && !claimed.has(key)) {
-        claimed.add(key)
-        // Stored as given: its time is the batch's.
+        claimed.set(key, m.createdAt)
         return { id: Number(fresh.id), createdAt: m.createdAt, duplicate: false }
       }
-      const first = fresh && batch.find((b) => b.authorId === m.authorId && b.clientId === m.clientId)!
-      const existing = first ? { id: Number(fresh.id), createdAt: first.createdAt } : earlier.get(key)!
+      const existing = fresh ? { id: Number(fresh.id), createdAt: claimed.get(key)! } : earlier.get(key)!
       return { id: existing.id, createdAt: existing.createdAt, duplicate: true }
     })
   }

@@ -265,11 +265,11 @@ export class S3BlobStore implements BlobStore {
         const size = filled
         buffer = undefined
         const sending = this.sendPart(upload, parts.length + inFlight.length + 1, part.subarray(0, size))
+        // The buffer goes back once the part has gone (or failed: settleOldest awaits it in order and surfaces that).
         void sending.then(
           () => this.buffers.give(part),
           () => this.buffers.give(part),
         )
-        sending.catch(() => {}) // awaited in order by settleOldest; a failure surfaces there
         inFlight.push({ sending, hashed: hash?.copy() })
         while (inFlight.length >= PARTS_IN_FLIGHT) await settleOldest()
         // While the node has no buffer free, this upload reads no further.

@@ -338,6 +338,11 @@ export function createCall(room: string, me: () => UserRef | null) {
       const reports = viaSfu ? ((await sfu?.stats(id).catch(() => [])) ?? []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
       const cameraTrackId = (viaSfu ? sfuStreams.get(id)?.camera : peer?.camera)?.getVideoTracks()[0]?.id
       for (const report of reports) report?.forEach((s) => {
+        // The path in use: relayed when the selected pair's local end is a relay candidate.
+        if (s.type === 'transport' && s.selectedCandidatePairId) {
+          const pair = report.get(s.selectedCandidatePairId)
+          if (pair && report.get(pair.localCandidateId)?.candidateType === 'relay') relayed = true
+        }
         if (s.type !== 'inbound-rtp') return
         if (s.kind === 'audio') {
           stats.audioPackets += s.packetsReceived ?? 0
@@ -348,11 +353,6 @@ export function createCall(room: string, me: () => UserRef | null) {
           stats.height = s.frameHeight ?? stats.height
           stats.fps = s.framesPerSecond ?? stats.fps
         }
-      })
-      for (const report of reports) report?.forEach((s) => {
-        if (s.type !== 'transport' || !s.selectedCandidatePairId) return
-        const pair = report.get(s.selectedCandidatePairId)
-        if (pair && report.get(pair.localCandidateId)?.candidateType === 'relay') relayed = true
       })
       update(id, (m) => void (m.stats = stats))
     }
