@@ -75,6 +75,30 @@ describe('video rooms', () => {
     b.socket.close()
   })
 
+  test('a member asks for fresh TURN credentials before its own expire; someone not in the call cannot', async () => {
+    const name = room()
+    const a = await joinCall(alice, name)
+    // Half the credentials' lifetime (600 s here): the page asks again long before the relay would refuse them.
+    expect(a.joined.iceRefreshInSeconds).toBe(300)
+    const first = a.joined.iceServers[1]
+    await Bun.sleep(1100)
+    a.socket.send({ type: 'room.ice', room: name })
+    const fresh = await a.socket.next((f) => f.type === 'room.ice' || f.type === 'error')
+    expect(fresh).toMatchObject({ type: 'room.ice', room: name, iceRefreshInSeconds: 300 })
+    const turn = fresh.iceServers[1]
+    expect(turn.urls).toEqual(first.urls)
+    expect(Number(turn.username.split(':')[0])).toBeGreaterThan(Number(first.username.split(':')[0]))
+    expect(turn.credential).toBe(createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'))
+    // Not a member of this call: an error frame, no credentials.
+    const b = await connect(bob)
+    b.send({ type: 'room.ice', room: name })
+    expect(await b.next((f) => f.type === 'room.ice' || f.type === 'error')).toMatchObject({ type: 'error', code: 'not_joined', about: 'room.ice', room: name })
+    b.send({ type: 'room.ice', room: name, extra: 1 })
+    expect(await b.next((f) => f.type === 'error')).toMatchObject({ code: 'invalid_message' })
+    a.socket.close()
+    b.close()
+  })
+
   test('offers, answers and candidates reach exactly the member they are addressed to', async () => {
     const name = room()
     const a = await joinCall(alice, name)

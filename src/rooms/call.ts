@@ -40,6 +40,8 @@ export interface MediaPolicy {
 export interface CallDeps {
   limits: CallLimits
   iceServers(user: UserRef): IceServer[]
+  /** When a member should ask for fresh ICE servers (its TURN credentials expire); undefined: never. */
+  iceRefreshInSeconds?: number
   media?: MediaPolicy
   now?: () => number
 }
@@ -195,6 +197,7 @@ export class Call {
       resumed,
       members: [...this.members.values()].filter((m) => m !== member).map((m) => this.view(m, member)),
       iceServers: this.deps.iceServers(member.user),
+      ...(this.deps.iceRefreshInSeconds ? { iceRefreshInSeconds: this.deps.iceRefreshInSeconds } : {}),
       maxMembers: this.deps.limits.maxMembers,
       media: this.mediaMode,
     })
@@ -382,6 +385,20 @@ export class Call {
     if (!member) return
     member.media = media
     this.tellOthers(member, () => ({ type: 'room.media', room: this.room, member: member.id, media }))
+  }
+
+  /** Fresh ICE servers for a member whose TURN credentials are about to expire (a long call). */
+  ice(conn: Connection) {
+    const member = this.requireMember(conn)
+    if (!member) return
+    const verdict = member.signals.take()
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'too many requests; wait a moment', { retryAfterMs: verdict.retryAfterMs })
+    conn.send({
+      type: 'room.ice',
+      room: this.room,
+      iceServers: this.deps.iceServers(member.user),
+      ...(this.deps.iceRefreshInSeconds ? { iceRefreshInSeconds: this.deps.iceRefreshInSeconds } : {}),
+    })
   }
 
   signal(conn: Connection, frame: ClientMessageOf<'room.signal'>) {

@@ -26,3 +26,13 @@ export function iceServersFor(config: IceConfig, userId: number, nowMs = Date.no
   }
   return servers
 }
+
+/**
+ * When a call member should ask for fresh servers: at half the TURN credentials' lifetime, so a page has them (and
+ * moves its relayed paths onto them) long before the old ones expire and the relay refuses to refresh its
+ * allocations. Undefined when nothing expires (no TURN).
+ */
+export function iceRefreshInSeconds(config: IceConfig): number | undefined {
+  if (config.turnUrls.length === 0 || !config.turnSecret) return undefined
+  return Math.floor(config.turnCredentialTtlSeconds / 2)
+}

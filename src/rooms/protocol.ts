@@ -88,6 +88,8 @@ export const ClientMessage = t.Union([
   t.Object({ type: t.Literal('room.join'), room, media: mediaState, resume: t.Optional(memberId) }, strict),
   t.Object({ type: t.Literal('room.leave'), room }, strict),
   t.Object({ type: t.Literal('room.media'), room, media: mediaState }, strict),
+  // Fresh ICE servers (TURN credentials expire): asked for when room.joined's iceRefreshInSeconds have passed.
+  t.Object({ type: t.Literal('room.ice'), room }, strict),
   // Exactly one of description or candidate; relayed to the one member named by `to`.
   t.Object(
     { type: t.Literal('room.signal'), room, to: memberId, description: t.Optional(description), candidate: t.Optional(candidate) },
@@ -233,9 +235,13 @@ export type ServerMessage =
       resumed: boolean
       members: CallMember[]
       iceServers: IceServer[]
+      /** Ask for fresh ICE servers (room.ice) after this many seconds: the TURN credentials expire. Absent without TURN. */
+      iceRefreshInSeconds?: number
       maxMembers: number
       media: MediaModeInfo
     }
+  /** The answer to room.ice: the servers to use from now on, and when to ask again. */
+  | { type: 'room.ice'; room: string; iceServers: IceServer[]; iceRefreshInSeconds?: number }
   | ({ type: 'room.mode'; room: string } & MediaModeInfo)
   | { type: 'sfu.transport'; room: string; req: string; direction: 'send' | 'recv'; id: string; iceParameters: unknown; iceCandidates: unknown; dtlsParameters: unknown }
   | { type: 'sfu.connected'; room: string; req: string; transportId: string }

@@ -63,6 +63,7 @@ export type RoomCommand =
   | { kind: 'call.leave'; conn: Connection }
   | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
   | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
+  | { kind: 'call.ice'; conn: Connection }
   | { kind: 'call.graceExpired'; memberId: string }
   | { kind: 'call.sfu'; conn: Connection; frame: SfuRequest }
   /** Work the call scheduled for itself (a mediasoup event, a timer), run inside the actor. */
@@ -105,6 +106,7 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
   'call.leave': 'room.leave',
   'call.media': 'room.media',
   'call.signal': 'room.signal',
+  'call.ice': 'room.ice',
 }
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
@@ -223,6 +225,8 @@ export class Room extends Actor<RoomCommand> {
         return this.call?.media(command.conn, command.frame.media)
       case 'call.signal':
         return this.call?.signal(command.conn, command.frame)
+      case 'call.ice':
+        return this.call?.ice(command.conn)
       case 'call.graceExpired':
         return this.callGraceExpired(command.memberId)
       case 'call.sfu':

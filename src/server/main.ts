@@ -14,7 +14,7 @@ import { MessageStore } from '../db/messages'
 import { PasswordHasher } from './auth/passwords'
 import { loadJwtSecret } from './auth/secret'
 import { RoomRegistry } from '../rooms/registry'
-import { iceServersFor } from '../rooms/ice'
+import { iceRefreshInSeconds, iceServersFor } from '../rooms/ice'
 import { WorkerPool } from '../rooms/sfu/workers'
 import { findWorkerBinary } from '../rooms/sfu/worker-binary'
 import { ChatRetention } from '../rooms/retention'
@@ -151,6 +151,7 @@ async function main() {
         signalsPerSecond: config.rooms.signalsPerSecond,
       },
       iceServers: (user) => iceServersFor(config.ice, user.id),
+      iceRefreshInSeconds: iceRefreshInSeconds(config.ice),
       media: {
         mode: config.sfu.mode,
         up: config.sfu.up,

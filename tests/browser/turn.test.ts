@@ -122,3 +122,60 @@ test(
   },
   120_000,
 )
+
+test(
+  'past the first TURN credentials\' lifetime, a relay restart costs relay-only calls only an ICE restart, on the mesh and on the SFU',
+  async () => {
+    // Credentials valid for 60 s. A relay keeps the allocations it authenticated, so a long call notices only when it
+    // needs a new one: here the relay restarts, every allocation is gone, and each page's ICE restart allocates
+    // again with the credentials it now holds. Expired ones would be refused and the call would stay frozen.
+    const relay = await startTurn()
+    const short = {
+      STUN_URLS: '',
+      TURN_URLS: relay.urls,
+      TURN_SECRET: relay.secret,
+      TURN_CREDENTIAL_TTL_SECONDS: '60',
+      LOGIN_LIMIT_PER_ADDRESS: '100000',
+      REGISTER_LIMIT_PER_ADDRESS: '100000',
+    }
+    const [mesh, sfu] = await Promise.all([startServer({ ...short, ROOM_MEDIA_MODE: 'mesh' }), startServer({ ...short, ROOM_MEDIA_MODE: 'sfu' })])
+    const rooms: Array<{ pages: Opened[]; path: 'mesh' | 'sfu' }> = []
+    try {
+      const started = Date.now()
+      for (const [target, path] of [
+        [mesh, 'mesh'],
+        [sfu, 'sfu'],
+      ] as const) {
+        const room = uniqueName(`long-${path}`).replace(/_/g, '-')
+        const pages: Opened[] = []
+        for (const label of ['kim', 'lou']) {
+          const account = await registerAndLogin(target.url, uniqueName(label))
+          const o = await openPageAs(browser, target.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+          await o.page.locator(`[data-testid=call][data-phase=joined][data-mode=${path}]`).waitFor({ timeout: 20_000 })
+          pages.push({ ...o, name: account.username })
+        }
+        rooms.push({ pages, path })
+      }
+      for (const { pages, path } of rooms) {
+        await everyoneSeesEveryone(pages, path)
+        await allRelayed(pages)
+      }
+      // Every credential handed out at join has expired.
+      await Bun.sleep(Math.max(0, started + 65_000 - Date.now()))
+      await relay.restart()
+      for (const { pages, path } of rooms) {
+        await everyoneSeesEveryone(pages, path)
+        await allRelayed(pages)
+      }
+      const after = relay.log().split('--- restarted ---')[1]!
+      expect(after).toContain('ALLOCATE processed, success')
+      expect(after).not.toMatch(/expired/i)
+      expect(rooms.flatMap((r) => r.pages.flatMap((p) => p.errors))).toEqual([])
+    } finally {
+      for (const r of rooms) for (const p of r.pages) await p.context.close().catch(() => {})
+      await Promise.all([mesh.dispose(), sfu.dispose()])
+      await relay.stop()
+    }
+  },
+  240_000,
+)

@@ -125,6 +125,8 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'call.media', conn, frame: message })
       case 'room.signal':
         return room.tell({ kind: 'call.signal', conn, frame: message })
+      case 'room.ice':
+        return room.tell({ kind: 'call.ice', conn })
       default:
         // Every sfu.* request (the only frames left): the call answers each.
         return room.tell({ kind: 'call.sfu', conn, frame: message })

@@ -71,6 +71,7 @@ export function createCall(room: string, me: () => UserRef | null) {
   const sfuStreams = new Map<string, { camera: MediaStream; screen?: MediaStream }>()
   let overlapTimer: ReturnType<typeof setTimeout> | undefined
   let iceServers: IceServer[] = []
+  let iceRefresh: ReturnType<typeof setTimeout> | undefined
   const chat = createChat(room, me, { joinOnConnect: false })
   const mediaReady = local.start()
 
@@ -196,6 +197,20 @@ export function createCall(room: string, me: () => UserRef | null) {
     stats: noStats(),
   })
 
+  /**
+   * Fresh ICE servers from the server, long before the TURN credentials expire: every later gathering uses them
+   * (a new member's connection, an ICE restart after a network change or a relay restart), where expired ones would
+   * be refused. An allocation already made keeps working (the relay authenticated it once). The server says when
+   * to ask again.
+   */
+  const useIceServers = (servers: IceServer[], refreshInSeconds: number | undefined) => {
+    iceServers = servers
+    for (const peer of peers.values()) peer.useIceServers(servers)
+    void sfu?.useIceServers(servers)
+    clearTimeout(iceRefresh)
+    iceRefresh = refreshInSeconds ? setTimeout(() => send({ type: 'room.ice', room }), refreshInSeconds * 1000) : undefined
+  }
+
   /** Roles toward each member, as the server decided them. */
   const polite = new Map<string, boolean>()
 
@@ -209,7 +224,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     switch (frame.type) {
       case 'room.joined': {
         mark('joined')
-        iceServers = frame.iceServers
+        useIceServers(frame.iceServers, frame.iceRefreshInSeconds)
         if (!frame.resumed) for (const id of [...peers.keys()]) closePeer(id)
         const listed = new Set(frame.members.map((m) => m.id))
         for (const id of [...peers.keys()]) if (!listed.has(id)) closePeer(id)
@@ -235,6 +250,9 @@ export function createCall(room: string, me: () => UserRef | null) {
       }
       case 'room.mode':
         await applyMode(frame)
+        return
+      case 'room.ice':
+        useIceServers(frame.iceServers, frame.iceRefreshInSeconds)
         return
       case 'sfu.speaker':
         for (const m of state.members) if (m.dominant !== (m.id === frame.member)) update(m.id, (x) => void (x.dominant = x.id === frame.member))
@@ -374,6 +392,7 @@ export function createCall(room: string, me: () => UserRef | null) {
 
   const leaveLocally = (reason: string) => {
     clearTimeout(overlapTimer)
+    clearTimeout(iceRefresh)
     stopSfu(false)
     for (const id of [...peers.keys()]) closePeer(id)
     local.stop()

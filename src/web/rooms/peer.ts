@@ -172,6 +172,11 @@ export class Peer {
     if (!this.closed && !this.retired) this.pc.restartIce()
   }
 
+  /** New ICE servers (fresh TURN credentials) for every later gathering: the next ICE restart allocates with them. */
+  useIceServers(iceServers: IceServer[]) {
+    if (!this.closed) this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers })
+  }
+
   retire() {
     this.retired = true
     clearTimeout(this.disconnectedTimer)

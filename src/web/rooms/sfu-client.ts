@@ -52,7 +52,7 @@ export class SfuClient {
     readonly epoch: number,
     private readonly routerRtpCapabilities: unknown,
     /** The room's STUN and TURN servers: a page that can reach the SFU only through TURN gets there by them. */
-    private readonly iceServers: IceServer[],
+    private iceServers: IceServer[],
     tracks: LocalTracks,
     private readonly post: (frame: ClientMessage) => boolean,
     private readonly events: SfuEvents,
@@ -125,12 +125,22 @@ export class SfuClient {
       this.events.connection(state)
       path.connection(state)
       // A transport whose path failed gets fresh ICE credentials from the server.
-      if (state === 'failed' && !this.closed) {
-        this.request({ type: 'sfu.restart-ice', room: this.room, req: this.req(), transportId: transport.id })
-          .then((answer) => transport.restartIce({ iceParameters: answer.iceParameters }))
-          .catch(() => undefined)
-      }
+      if (state === 'failed') void this.restartIce(transport)
     })
+  }
+
+  private async restartIce(transport: types.Transport) {
+    if (this.closed || transport.closed) return
+    const answer = await this.request({ type: 'sfu.restart-ice', room: this.room, req: this.req(), transportId: transport.id }).catch(() => undefined)
+    if (answer && !transport.closed) await transport.restartIce({ iceParameters: answer.iceParameters }).catch(() => undefined)
+  }
+
+  /** New ICE servers (fresh TURN credentials) for both transports: their next ICE restart allocates with them. */
+  async useIceServers(iceServers: IceServer[]) {
+    this.iceServers = iceServers
+    for (const transport of [this.send, this.recv]) {
+      if (transport && !transport.closed) await transport.updateIceServers({ iceServers }).catch(() => undefined)
+    }
   }
 
   /** Our tracks changed: produce what is new, swap what changed, pause what was turned off. Serialised, so two
