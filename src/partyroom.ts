@@ -39,7 +39,11 @@ async function unpack(): Promise<{ webDir: string; migrationsDir: string }> {
 }
 
 const unpacked = await unpack()
-if (process.argv[2] === 'migrate-to-cluster') {
+if (process.argv[2] === 'admin') {
+  const { adminCommand } = await import('./cli/admin')
+  await adminCommand(process.argv.slice(3), unpacked.migrationsDir)
+  process.exit(0)
+} else if (process.argv[2] === 'migrate-to-cluster') {
   const { migrateToCluster } = await import('./cli/migrate-to-cluster')
   await migrateToCluster(unpacked.migrationsDir)
 } else {

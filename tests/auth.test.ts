@@ -47,7 +47,7 @@ describe('register', () => {
     const password = 'a fine password'
     const response = await requestJson(api('/auth/register'), { body: { username, password } })
     expect(response.status).toBe(201)
-    expect(response.body.user).toEqual({ id: expect.any(Number), username, createdAt: expect.any(String) })
+    expect(response.body.user).toEqual({ id: expect.any(Number), username, createdAt: expect.any(String), role: expect.stringMatching(/^(admin|member)$/) })
     expect(JSON.stringify(response.body)).not.toContain('hash')
 
     const [row] = await server.query<{ password_hash: string }>('select password_hash from users where username = ?', username)

@@ -90,9 +90,24 @@ export class FileStore {
     return row
   }
 
+  /** Files and bytes stored on the server, all owners together. */
+  async totalUsage(): Promise<{ files: number; bytes: number }> {
+    const { files } = this
+    const [row] = await this.database.db
+      .select({ files: sql<number>`count(*)`.mapWith(Number), bytes: sql<number>`coalesce(sum(${files.size}), 0)`.mapWith(Number) })
+      .from(files)
+    return row!
+  }
+
   /** Every file of every owner (moving an install to a cluster). */
   async all(): Promise<FileRow[]> {
     return this.database.db.select().from(this.files)
+  }
+
+  /** Where one owner's files keep their bytes. */
+  async keysOf(ownerId: number): Promise<string[]> {
+    const { files } = this
+    return (await this.database.db.select({ key: files.storageKey }).from(files).where(eq(files.ownerId, ownerId))).map((r) => r.key)
   }
 
   async storageKeys(): Promise<Set<string>> {

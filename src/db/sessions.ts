@@ -12,14 +12,14 @@ export class SessionStore {
     return session!
   }
 
-  /** The live session and its user, or undefined when it was revoked or has expired. */
+  /** The live session and its user, or undefined when it was revoked or has expired, or the account is disabled. */
   async findLive(id: string, now: Date): Promise<{ session: Session; user: User } | undefined> {
     const { sessions, users } = this.database.tables
     const [row] = await this.database.db
       .select({ session: sessions, user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, id), gt(sessions.expiresAt, now)))
+      .where(and(eq(sessions.id, id), gt(sessions.expiresAt, now), eq(users.disabled, false)))
       .limit(1)
     return row
   }
@@ -32,6 +32,12 @@ export class SessionStore {
   async revoke(id: string): Promise<void> {
     const { sessions } = this.database.tables
     await this.database.db.delete(sessions).where(eq(sessions.id, id))
+  }
+
+  /** Ends every session of an account (disabled, or deleted); returns their ids, to close their sockets. */
+  async revokeAll(userId: number): Promise<string[]> {
+    const { sessions } = this.database.tables
+    return (await this.database.db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id })).map((r) => r.id)
   }
 
   async deleteExpired(now: Date): Promise<number> {

@@ -1,5 +1,5 @@
-// Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction and
-// file record, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
+// Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction,
+// file record, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
 // are minutes-long state; the clients start those uploads again).
 import { asc, sql } from 'drizzle-orm'
 import type { Database } from './database'
@@ -10,6 +10,9 @@ export interface TransferCounts {
   messages: number
   reactions: number
   files: number
+  settings: number
+  invites: number
+  audit: number
 }
 
 const BATCH = 1000
@@ -28,7 +31,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0 }
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0 }
   // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
   const tables = [
     ['users', from.users, to.users, from.users.id],
@@ -36,6 +39,9 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     ['messages', from.messages, to.messages, from.messages.id],
     ['reactions', from.reactions, to.reactions, from.reactions.messageId],
     ['files', from.files, to.files, from.files.id],
+    ['settings', from.settings, to.settings, from.settings.key],
+    ['invites', from.invites, to.invites, from.invites.code],
+    ['audit', from.audit, to.audit, from.audit.id],
   ] as const
   await target.db.transaction(async (tx) => {
     for (const [name, source_, target_, order] of tables) {
@@ -53,7 +59,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     }
     // Ids were copied as they were: the sequences go on after the largest.
     const run = tx as unknown as { execute(query: unknown): Promise<unknown> }
-    for (const table of ['users', 'messages']) {
+    for (const table of ['users', 'messages', 'audit']) {
       await run.execute(sql.raw(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`))
     }
   })

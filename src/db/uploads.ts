@@ -190,6 +190,11 @@ export class UploadStore {
       .limit(limit)
   }
 
+  async ofOwner(ownerId: number): Promise<UploadRow[]> {
+    const { uploads } = this
+    return this.database.db.select().from(uploads).where(eq(uploads.ownerId, ownerId))
+  }
+
   async all(): Promise<UploadRow[]> {
     return this.database.db.select().from(this.uploads)
   }

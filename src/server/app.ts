@@ -20,6 +20,8 @@ import { vaultRoutes } from './vault/routes'
 import { metricsRoute, type Metrics } from './metrics'
 import { requestLog } from './request-log'
 import type { Counters } from './auth/throttle'
+import { adminRoutes, registrationPolicy } from './admin/routes'
+import type { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 
 export interface AppDeps {
   config: Config
@@ -34,6 +36,7 @@ export interface AppDeps {
   metrics: Metrics
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
+  governance: { settings: SettingsStore; invites: InviteStore; audit: AuditStore }
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -74,6 +77,20 @@ export function createApi(deps: AppDeps) {
         registerLimitPerAddress: config.registerLimitPerAddress,
         onSessionEnded: (sessionId) => deps.liveSockets.endSession(sessionId),
         counters: deps.counters,
+        registration: () => registrationPolicy(deps.governance.settings, config.registration),
+      }),
+    )
+    .use(
+      adminRoutes({
+        ...sessionDeps,
+        ...deps.governance,
+        users: deps.users,
+        files: deps.vault.files,
+        uploads: deps.vault.uploads,
+        rooms: deps.rooms,
+        liveSockets: deps.liveSockets,
+        log: deps.log,
+        defaultRegistration: config.registration,
       }),
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))

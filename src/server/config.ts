@@ -27,6 +27,10 @@ export interface Config {
   sessionTtlSeconds: number
   bcryptCost: number
   loginLimitPerUser: number
+  /** Who may register until an admin changes it (then the stored setting wins). */
+  registration: 'open' | 'invite' | 'closed'
+  /** Audit log entries older than this go. */
+  auditRetentionDays: number
   loginLimitPerAddress: number
   registerLimitPerAddress: number
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of us. */
@@ -106,6 +110,8 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'JWT_SECRET', default: 'generated once into DATA_DIR/jwt-secret', meaning: 'HMAC key for login tokens (at least 32 characters)' },
   { name: 'SESSION_TTL_SECONDS', default: '3600', meaning: 'login token lifetime; renewed while the user is active' },
   { name: 'BCRYPT_COST', default: '12', meaning: 'bcrypt work factor for passwords (10-16)' },
+  { name: 'REGISTRATION', default: 'open', meaning: 'who may register: open, invite (with an invite link) or closed; an admin can change it at runtime, and the stored choice then wins' },
+  { name: 'AUDIT_RETENTION_DAYS', default: '365', meaning: 'the audit log (admin and moderation actions) keeps entries this long' },
   { name: 'LOGIN_LIMIT_PER_USER', default: '10', meaning: 'failed logins per username from one address per minute (ten times that from all addresses only holds back addresses that failed; the owner elsewhere is never locked out)' },
   { name: 'LOGIN_LIMIT_PER_ADDRESS', default: '30', meaning: 'login attempts per client address per minute' },
   { name: 'REGISTER_LIMIT_PER_ADDRESS', default: '20', meaning: 'registrations per client address per minute' },
@@ -221,6 +227,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 3600, 60, 30 * 24 * 3600),
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 16),
     loginLimitPerUser: integer(env, 'LOGIN_LIMIT_PER_USER', 10, 1, 1_000_000),
+    registration: oneOf(env, 'REGISTRATION', 'open', ['open', 'invite', 'closed'] as const),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     loginLimitPerAddress: integer(env, 'LOGIN_LIMIT_PER_ADDRESS', 30, 1, 1_000_000),
     registerLimitPerAddress: integer(env, 'REGISTER_LIMIT_PER_ADDRESS', 20, 1, 1_000_000),
     trustProxy: boolean(env, 'TRUST_PROXY', false),

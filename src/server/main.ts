@@ -1,5 +1,6 @@
 // Entry point: read configuration, open the database, start the rooms, compose the app, listen, and shut down
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
+import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -73,6 +74,7 @@ async function main() {
   }
   log.info({ event: 'db.opened', dialect: database.dialect }, database.dialect === 'postgres' ? 'using PostgreSQL' : 'using SQLite')
   const sessions = new SessionStore(database)
+  const audit = new AuditStore(database)
   // Nodes sharing a database count login attempts in it; one node counts them in memory.
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
@@ -210,6 +212,7 @@ async function main() {
     vault: { files, blobs, uploads, limits: vaultLimits },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
+    governance: { settings: new SettingsStore(database), invites: new InviteStore(database), audit },
   })
   app.listen({
     port: config.port,
@@ -234,6 +237,7 @@ async function main() {
 
   const sweep = setInterval(() => {
     void sessions.deleteExpired(new Date()).catch(() => {})
+    void audit.deleteBefore(new Date(Date.now() - config.auditRetentionDays * DAY_MS)).catch(() => {})
     void attempts?.deleteExpired(Date.now()).catch(() => {})
   }, 10 * 60_000)
   sweep.unref()

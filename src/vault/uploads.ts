@@ -258,6 +258,19 @@ export class UploadManager {
     }
   }
 
+  /**
+   * Erases an owner's vault around `deleteRows` (which deletes the account and, by foreign key, its file and upload
+   * rows): what their files and unfinished uploads stored is read first and deleted once the rows are gone. Bytes a
+   * failure leaves behind have no row, so the orphan sweep takes them later.
+   */
+  async eraseOwner<T>(ownerId: number, deleteRows: () => Promise<T>): Promise<T> {
+    const [keys, open] = await Promise.all([this.files.keysOf(ownerId), this.uploads.ofOwner(ownerId)])
+    const result = await deleteRows()
+    for (const key of keys) await this.blobs.remove(key).catch(() => {})
+    for (const row of open) await this.blobs.abortUpload(row).catch(() => {})
+    return result
+  }
+
   /** Removes bytes no row refers to; `graceMs` 0 at the start of a single node, which has nothing under way. */
   async removeOrphans(graceMs = ORPHAN_GRACE_MS): Promise<number> {
     return this.blobs.sweep(await this.files.storageKeys(), await this.uploads.all(), graceMs)

@@ -1,7 +1,8 @@
 // /api/auth: register, login, logout, me.
 import { Elysia, t } from 'elysia'
 import type { UserStore } from '../../db/users'
-import { UsernameTakenError } from '../../db/users'
+import { InviteInvalidError, UsernameTakenError } from '../../db/users'
+import type { RegistrationPolicy } from '../../db/governance'
 import type { Logger } from '../log'
 import { ApiError } from '../errors'
 import { readJsonBody } from '../body'
@@ -26,7 +27,11 @@ export interface AuthDeps extends SessionDeps {
   onSessionEnded: (sessionId: string) => void
   /** Where attempts are counted: in memory on one node, in the database when nodes share it. */
   counters?: Counters
+  /** Who may register now (an admin's stored choice, else REGISTRATION). */
+  registration: () => Promise<RegistrationPolicy>
 }
+
+export const INVITE_PATTERN = '^[A-Za-z0-9_-]{16,64}$'
 
 const Credentials = t.Object({
   username: t.String({
@@ -34,6 +39,11 @@ const Credentials = t.Object({
     error: 'username must be 3 to 32 characters: letters, digits, "_", "-" or "."',
   }),
   password: t.String({ error: 'password must be a string of 8 to 72 bytes' }),
+})
+
+const Registration = t.Object({
+  ...Credentials.properties,
+  invite: t.Optional(t.String({ pattern: INVITE_PATTERN, error: 'invite must be the code of an invite link' })),
 })
 
 function tooMany(retryAfterSeconds: number): ApiError {
@@ -59,22 +69,30 @@ export const authRoutes = (deps: AuthDeps) => {
         const address = clientAddress(request, server, deps.trustProxy)
         const verdict = await registerByAddress.hit(address)
         if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds)
+        const policy = await deps.registration()
+        if (policy === 'closed') throw new ApiError(403, 'registration_closed', 'registration is closed on this server; ask an admin for an account')
+        if (policy === 'invite' && body.invite === undefined) {
+          throw new ApiError(403, 'invite_required', 'this server registers people by invitation only: open the invite link you were given')
+        }
         const problem = passwordProblem(body.password)
         if (problem) throw new ApiError(400, 'invalid_password', problem)
         if (await deps.users.byUsername(body.username)) throw new ApiError(409, 'username_taken', 'that username is already taken')
         const hash = await deps.passwords.hash(body.password)
         try {
-          const user = await deps.users.create(body.username, hash)
-          deps.log.info({ event: 'auth.register', userId: user.id, username: user.username, address }, 'user registered')
+          const user = await deps.users.create(body.username, hash, { invite: policy === 'invite' ? body.invite : undefined })
+          deps.log.info({ event: 'auth.register', userId: user.id, username: user.username, role: user.role, address, invite: policy === 'invite' }, 'user registered')
           set.status = 201
           return { user: publicUser(user) }
         } catch (error) {
           // Two registrations for one name can race past the check above while both hash.
           if (error instanceof UsernameTakenError) throw new ApiError(409, 'username_taken', 'that username is already taken')
+          if (error instanceof InviteInvalidError) {
+            throw new ApiError(403, 'invite_required', 'this invite link is unknown, expired, revoked or used up; ask for a new one')
+          }
           throw error
         }
       },
-      { body: Credentials },
+      { body: Registration },
     )
     .post(
       '/login',
@@ -106,6 +124,8 @@ export const authRoutes = (deps: AuthDeps) => {
           throw new ApiError(401, 'invalid_credentials', 'wrong username or password')
         }
         await loginFailuresByPair.reset(pairKey)
+        // Said only to someone who knows the password.
+        if (user.disabled) throw new ApiError(403, 'account_disabled', 'this account is disabled; ask an admin')
         const session = await startSession(user)
         deps.log.info({ event: 'auth.login', userId: user.id, username: user.username, address }, 'user logged in')
         return { user: publicUser(user), token: session.token, expiresAt: session.expiresAt }

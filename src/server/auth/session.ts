@@ -5,6 +5,7 @@ import { jwt } from '@elysiajs/jwt'
 import { randomUUID } from 'node:crypto'
 import type { SessionStore } from '../../db/sessions'
 import type { User } from '../../db/schema'
+import type { Role } from '../../db/users'
 import { ApiError } from '../errors'
 import { isHttps } from '../client-address'
 
@@ -15,10 +16,12 @@ export interface PublicUser {
   id: number
   username: string
   createdAt: string
+  /** admin | moderator | member */
+  role: Role
 }
 
 export function publicUser(user: User): PublicUser {
-  return { id: user.id, username: user.username, createdAt: user.createdAt.toISOString() }
+  return { id: user.id, username: user.username, createdAt: user.createdAt.toISOString(), role: user.role as Role }
 }
 
 export interface SessionDeps {

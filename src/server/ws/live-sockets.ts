@@ -53,6 +53,18 @@ export class LiveSockets {
     for (const socket of set) socket.close(CloseCode.sessionEnded, reason)
   }
 
+  /** Closes every socket of an account (disabled or deleted), whatever its session. */
+  endUser(userId: number, reason: string): void {
+    for (const [sessionId, set] of this.bySession) {
+      if ([...set].some((socket) => this.userOf.get(socket) === userId)) this.endSession(sessionId, reason)
+    }
+  }
+
+  /** People with at least one open socket. */
+  users(): number {
+    return this.byUser.size
+  }
+
   /** Closes sockets whose session expired or was revoked elsewhere. */
   async sweep(now = new Date()): Promise<void> {
     for (const sessionId of [...this.bySession.keys()]) {

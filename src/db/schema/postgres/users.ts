@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // The PostgreSQL twin of ../sqlite/users.ts: same tables, columns and indexes (tests/db/schema.test.ts compares them).
 export const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' })
@@ -12,6 +12,8 @@ export const users = pgTable(
     username: text('username').notNull(),
     passwordHash: text('password_hash').notNull(),
     createdAt: at('created_at').notNull().defaultNow(),
+    role: text('role').notNull().default('member'),
+    disabled: boolean('disabled').notNull().default(false),
   },
   (table) => [uniqueIndex('users_username_nocase').on(sql`lower(${table.username})`)],
 )

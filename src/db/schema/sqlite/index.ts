@@ -1,3 +1,4 @@
 export * from './users'
 export * from './chat'
 export * from './vault'
+export * from './admin'

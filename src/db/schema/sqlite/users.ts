@@ -10,6 +10,10 @@ export const users = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' })
       .notNull()
       .default(sql`(unixepoch('subsec') * 1000)`),
+    /** admin | moderator | member (src/db/users.ts: ROLES). */
+    role: text('role').notNull().default('member'),
+    /** A disabled account cannot log in, and its sessions are gone. */
+    disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
   },
   (table) => [
     // Usernames are unique regardless of case, so "Alice" and "alice" cannot both exist.
