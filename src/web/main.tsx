@@ -14,11 +14,13 @@ const pages = {
   chat: lazy(() => import('./chat/ChatPage').then((m) => ({ default: m.ChatPage }))),
   call: lazy(() => import('./rooms/CallPage').then((m) => ({ default: m.CallPage }))),
   vault: lazy(() => import('./vault/VaultPage').then((m) => ({ default: m.VaultPage }))),
+  admin: lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage }))),
 }
 const wanted = location.pathname.split('/')[1]
 if (wanted === 'chat') void pages.chat.preload()
 else if (wanted === 'rooms' && location.pathname.split('/')[2]) void pages.call.preload()
 else if (wanted === 'vault') void pages.vault.preload()
+else if (wanted === 'admin') void pages.admin.preload()
 import './styles.css'
 
 function Root(props: ParentProps) {
@@ -41,6 +43,7 @@ render(
         <Route path="/rooms" component={RoomsPage} />
         <Route path="/rooms/:name" component={pages.call} />
         <Route path="/vault" component={pages.vault} />
+        <Route path="/admin" component={pages.admin} />
         <Route path="*" component={() => <p>Page not found.</p>} />
       </Route>
     </Router>

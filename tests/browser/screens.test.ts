@@ -92,7 +92,7 @@ async function look(page: Page, name: string, ready?: (page: Page) => Promise<un
     // Let layout, fonts (the emoji font loads the part it needs on demand) and pictures settle after the resize.
     await page.evaluate(() => document.fonts.ready.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))))
     const file = join(OUT, `${name}-${size.label}.png`)
-    await page.screenshot({ path: file })
+    await page.screenshot({ path: file, fullPage: true })
     shots.push(file)
     const problems = await page.evaluate(problemsOnPage)
     expect({ page: name, size: size.label, problems }).toEqual({ page: name, size: size.label, problems: [] })
@@ -129,8 +129,9 @@ test(
     await look(loginPage, 'login')
     await context.close()
 
-    const accounts = await Promise.all(['amy', 'bo', 'cy', 'di', 'ed'].map((n) => registerAndLogin(server.url, uniqueName(n))))
-    const amy = accounts[0]!
+    // Amy first: the first account is the server's admin.
+    const amy = await registerAndLogin(server.url, uniqueName('amy'))
+    const accounts = [amy, ...(await Promise.all(['bo', 'cy', 'di', 'ed'].map((n) => registerAndLogin(server.url, uniqueName(n)))))]
 
     // Home, chat (with a message and a reaction), rooms, and the vault with a file and its delete confirmation.
     const home = await openPageAs(browser, server.url, amy, '/')
@@ -150,7 +151,23 @@ test(
     await look(home.page, 'vault')
     await home.page.getByRole('button', { name: 'Delete' }).first().click()
     await look(home.page, 'vault-delete')
+    // Amy registered first: she is the admin. Her admin page, with an invite link made, and a delete confirmation.
+    await home.page.goto(server.url + '/admin')
+    await home.page.getByRole('button', { name: 'Create invite link' }).click()
+    const inviteUrl = await home.page.getByTestId('invite-url').inputValue()
+    await home.page.locator('[data-testid=users] tr[data-user]').nth(4).waitFor()
+    await home.page.getByTestId('audit').locator('li[data-action]').first().waitFor()
+    await look(home.page, 'admin')
+    await home.page.locator('[data-testid=users] tr[data-user]').nth(1).getByRole('button', { name: 'Delete' }).click()
+    await look(home.page, 'admin-delete')
     await home.context.close()
+    // The invite link, opened by someone logged out.
+    const invited = await browser.newContext()
+    const invitedPage = await invited.newPage()
+    await invitedPage.goto(inviteUrl)
+    await invitedPage.getByTestId('invited').waitFor()
+    await look(invitedPage, 'register-invited')
+    await invited.close()
 
     // A call of 2 with the room chat open, then of 5 (on the SFU).
     const room = uniqueName('look').replace(/_/g, '-')

@@ -143,7 +143,7 @@ export const adminRoutes = (deps: AdminDeps) => {
         params: userId,
         body: t.Object(
           {
-            role: t.Optional(t.Union(ROLES.map((r) => t.Literal(r)), { error: `role is one of ${ROLES.join(', ')}` })),
+            role: t.Optional(t.Union([t.Literal('admin'), t.Literal('moderator'), t.Literal('member')], { error: `role is one of ${ROLES.join(', ')}` })),
             disabled: t.Optional(t.Boolean({ error: 'disabled is true or false' })),
           },
           { additionalProperties: false },
@@ -191,7 +191,7 @@ export const adminRoutes = (deps: AdminDeps) => {
       {
         auth: true,
         body: t.Object(
-          { registration: t.Union(REGISTRATION_POLICIES.map((p) => t.Literal(p)), { error: `registration is one of ${REGISTRATION_POLICIES.join(', ')}` }) },
+          { registration: t.Union([t.Literal('open'), t.Literal('invite'), t.Literal('closed')], { error: `registration is one of ${REGISTRATION_POLICIES.join(', ')}` }) },
           { additionalProperties: false },
         ),
       },

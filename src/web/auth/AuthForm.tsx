@@ -1,4 +1,4 @@
-import { createEffect, createSignal, Show } from 'solid-js'
+import { createEffect, createSignal, Show, type JSX } from 'solid-js'
 import { A, useNavigate } from '@solidjs/router'
 import { user } from './session'
 
@@ -9,6 +9,8 @@ interface Props {
   onSubmit: (username: string, password: string) => Promise<string | undefined>
   alternate: { text: string; href: string; link: string }
   newPassword?: boolean
+  /** Shown under the title (an invitation). */
+  note?: JSX.Element
 }
 
 export function AuthForm(props: Props) {
@@ -40,6 +42,7 @@ export function AuthForm(props: Props) {
       <form class="card auth-card" onSubmit={submit}>
         <h1>PartyRoom</h1>
         <h2>{props.title}</h2>
+        {props.note}
         <label>
           Username
           <input

@@ -6,6 +6,7 @@ export interface CurrentUser {
   id: number
   username: string
   createdAt: string
+  role: 'admin' | 'moderator' | 'member'
 }
 
 const [user, setUser] = createSignal<CurrentUser | null>(null)
@@ -34,8 +35,8 @@ export async function login(username: string, password: string): Promise<string 
   return undefined
 }
 
-export async function register(username: string, password: string): Promise<string | undefined> {
-  const { error } = await api.auth.register.post({ username, password })
+export async function register(username: string, password: string, invite?: string): Promise<string | undefined> {
+  const { error } = await api.auth.register.post({ username, password, ...(invite ? { invite } : {}) })
   if (error) return errorMessage(error)
   return login(username, password)
 }

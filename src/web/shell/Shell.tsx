@@ -42,6 +42,9 @@ export function Shell(props: ParentProps) {
               <A href="/chat">Chat</A>
               <A href="/rooms">Rooms</A>
               <A href="/vault">Vault</A>
+              <Show when={current().role === 'admin' || current().role === 'moderator'}>
+                <A href="/admin">{current().role === 'admin' ? 'Admin' : 'Invites'}</A>
+              </Show>
             </nav>
             <span class={`status status-${status()}`} data-testid="connection-status" title="live connection">
               {status() === 'online' ? `online${latencyMs() !== undefined ? ` · ${latencyMs()} ms` : ''}` : status()}
