@@ -23,7 +23,7 @@ beforeAll(async () => {
   member = await registerAndLogin(server.url, uniqueName('mem'))
   const promoted = await call(admin, 'PATCH', `/admin/users/${moderator.user.id}`, { role: 'moderator' })
   expect(promoted.status).toBe(200)
-})
+}, 30_000)
 afterAll(async () => {
   await server?.dispose()
 })
@@ -46,7 +46,7 @@ describe('roles', () => {
     expect((await call(admin, 'GET', '/auth/me')).body.user.role).toBe('admin')
     expect((await call(moderator, 'GET', '/auth/me')).body.user.role).toBe('moderator')
     expect((await call(member, 'GET', '/auth/me')).body.user.role).toBe('member')
-  })
+  }, 30_000)
 
   test('every admin route: 401 without a session, 403 forbidden for members and moderators, allowed for the admin', async () => {
     const routes: Array<[string, string, unknown?]> = [
@@ -67,7 +67,7 @@ describe('roles', () => {
     expectError(await call(member, 'DELETE', `/admin/users/${moderator.user.id}`), 403, 'forbidden')
     expectError(await call(moderator, 'DELETE', `/admin/users/${member.user.id}`), 403, 'forbidden')
     expect((await call(member, 'GET', '/auth/me')).status).toBe(200)
-  })
+  }, 30_000)
 
   test('invites: admins and moderators create, list and revoke them; members cannot', async () => {
     for (const who of [admin, moderator]) {
@@ -87,7 +87,7 @@ describe('roles', () => {
     expectError(await call(member, 'GET', '/admin/invites'), 403, 'forbidden')
     expectError(await call(undefined, 'GET', '/admin/invites'), 401, 'unauthenticated')
     expectError(await call(admin, 'DELETE', '/admin/invites/no-such-invite-code-here'), 404, 'invite_not_found')
-  })
+  }, 30_000)
 
   test('a role change applies at once: a promoted member may create invites, and loses that the moment it is demoted', async () => {
     const someone = await registerAndLogin(server.url, uniqueName('up'))
@@ -98,7 +98,7 @@ describe('roles', () => {
     await call(admin, 'PATCH', `/admin/users/${someone.user.id}`, { role: 'member' })
     expectError(await call(someone, 'POST', '/admin/invites', { maxUses: 1, expiresInSeconds: 60 }), 403, 'forbidden')
     expect((await call(someone, 'GET', '/auth/me')).body.user.role).toBe('member')
-  })
+  }, 30_000)
 
   test('the last admin cannot be demoted, disabled or deleted; with a second admin it can', async () => {
     expectError(await call(admin, 'PATCH', `/admin/users/${admin.user.id}`, { role: 'member' }), 409, 'last_admin')
@@ -110,7 +110,7 @@ describe('roles', () => {
     expect((await call(second, 'PATCH', `/admin/users/${second.user.id}`, { role: 'member' })).status).toBe(200)
     expectError(await call(admin, 'PATCH', `/admin/users/${admin.user.id}`, { role: 'moderator' }), 409, 'last_admin')
     expect((await call(admin, 'GET', '/auth/me')).body.user.role).toBe('admin')
-  })
+  }, 30_000)
 
   test('disabling an account closes its sockets with 4001, ends its sessions and refuses its login; enabling lets it back', async () => {
     const target = await registerAndLogin(server.url, uniqueName('off'))
@@ -126,7 +126,7 @@ describe('roles', () => {
     expectError(await requestJson(api('/auth/login'), { body: { username: target.username, password: 'not the password' } }), 401, 'invalid_credentials')
     await call(admin, 'PATCH', `/admin/users/${target.user.id}`, { disabled: false })
     expect((await requestJson(api('/auth/login'), { body: { username: target.username, password: target.password } })).status).toBe(200)
-  })
+  }, 30_000)
 
   test('deleting an account removes its sessions and vault bytes; the name is free again; the audit log keeps the names', async () => {
     const target = await registerAndLogin(server.url, uniqueName('gone'))
@@ -144,7 +144,7 @@ describe('roles', () => {
 
     const audit = (await call(admin, 'GET', '/admin/audit?limit=5')).body.entries
     expect(audit[0]).toMatchObject({ action: 'user.delete', actor: { id: admin.user.id, username: admin.username }, target: { id: target.user.id, username: target.username } })
-  })
+  }, 30_000)
 
   test('bad input gets a 4xx with a reason, and changes nothing', async () => {
     const cases: Array<[string, string, unknown, number, string]> = [
@@ -165,7 +165,7 @@ describe('roles', () => {
     }
     expect((await call(member, 'GET', '/auth/me')).body.user.role).toBe('member')
     expect((await call(admin, 'GET', '/admin/settings')).body.registration).toBe('open')
-  })
+  }, 30_000)
 
   test('the users list searches by name and pages; stats count who is online, open rooms and the vault', async () => {
     const list = await call(admin, 'GET', `/admin/users?query=${encodeURIComponent(member.username.slice(0, 12))}`)
@@ -187,7 +187,7 @@ describe('roles', () => {
     expect(stats.rooms).toContainEqual({ name: room, members: 1, mode: 'mesh' })
     expect(stats.vault).toEqual({ files: expect.any(Number), bytes: expect.any(Number) })
     socket.close()
-  })
+  }, 30_000)
 })
 
 describe('partyroom admin create', () => {
@@ -226,7 +226,7 @@ describe('partyroom admin create', () => {
       const [row] = await server.query<{ id: number }>('select id from users where username = ?', username)
       await call(admin, 'PATCH', `/admin/users/${row!.id}`, { role: 'member' })
     }
-  })
+  }, 30_000)
 })
 
 describe('registration policy', () => {
@@ -264,7 +264,7 @@ describe('registration policy', () => {
       await setPolicy('open')
     }
     expect((await requestJson(api('/auth/register'), { body: { username: uniqueName('yes'), password: 'a fine password' } })).status).toBe(201)
-  })
+  }, 30_000)
 
   test('registrations racing for an invite\'s last use: exactly one gets in, every round', async () => {
     try {
@@ -280,7 +280,7 @@ describe('registration policy', () => {
     } finally {
       await setPolicy('open')
     }
-  })
+  }, 30_000)
 })
 
 /** Whether the server's blob store holds `key` (on disk, or in the cluster's bucket). */

@@ -25,6 +25,8 @@ export interface StoredMessage {
   authorName: string
   text: string
   createdAt: Date
+  /** Removed by its author or a moderator: its text is gone, its place stays. */
+  removed: boolean
 }
 
 export interface ReactionCount {
@@ -139,9 +141,46 @@ export class MessageStore {
         authorName: users.username,
         text: messages.text,
         createdAt: messages.createdAt,
+        removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean),
       })
       .from(messages)
       .innerJoin(users, eq(users.id, messages.authorId))
+  }
+
+  /**
+   * Removes a message of `room`: its text and reactions go, its row stays (history shows where it was). With
+   * `onlyBy`, only a message written by that user. Returns its author, or undefined when there is no such message
+   * (in that room, by that author, not already removed).
+   */
+  async remove(room: string, messageId: number, by: number, now: Date, onlyBy?: number): Promise<{ authorId: number } | undefined> {
+    const { db, tables } = this.database
+    const { messages, reactions } = tables
+    const [row] = await db
+      .update(messages)
+      .set({ text: '', removedAt: now, removedBy: by })
+      .where(
+        and(
+          eq(messages.id, messageId),
+          eq(messages.room, room),
+          sql`${messages.removedAt} is null`,
+          onlyBy === undefined ? undefined : eq(messages.authorId, onlyBy),
+        ),
+      )
+      .returning({ authorId: messages.authorId })
+    if (row) await db.delete(reactions).where(eq(reactions.messageId, messageId))
+    return row
+  }
+
+  /** Who wrote a message of `room`, and whether it is already removed; undefined when there is none. */
+  async authorOf(room: string, messageId: number): Promise<{ authorId: number; authorName: string; removed: boolean } | undefined> {
+    const { messages, users } = this.database.tables
+    const [row] = await this.database.db
+      .select({ authorId: messages.authorId, authorName: users.username, removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean) })
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(and(eq(messages.id, messageId), eq(messages.room, room)))
+      .limit(1)
+    return row
   }
 
   /** The newest `limit` messages before `beforeId` (or the newest of all), oldest first. */

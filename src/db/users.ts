@@ -107,6 +107,13 @@ export class UserStore {
     )
   }
 
+  /** Mutes an account in chat until `until` (null: unmutes). Returns the account, or undefined when there is none. */
+  async setChatMute(id: number, until: Date | null): Promise<User | undefined> {
+    const { users } = this.database.tables
+    const [row] = await this.database.db.update(users).set({ chatMutedUntil: until }).where(eq(users.id, id)).returning()
+    return row
+  }
+
   /** Deletes an account (its sessions, files, uploads, messages and reactions go with it by foreign key), unless it
    * is the last enabled admin. Returns the deleted row. */
   async delete(id: number): Promise<User | undefined> {

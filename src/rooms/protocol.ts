@@ -133,6 +133,8 @@ export const ClientMessage = t.Union([
     { type: t.Literal('chat.react'), room, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
     strict,
   ),
+  // Removes a message: your own, or anyone's for a moderator or an admin.
+  t.Object({ type: t.Literal('chat.delete'), room, messageId }, strict),
 ])
 export type ClientMessage = Static<typeof ClientMessage>
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
@@ -158,6 +160,8 @@ export interface ChatMessage {
   at: number
   /** Absent when the message has none (every frame is fanned out to the whole room, so it stays small). */
   reactions?: ReactionSummary[]
+  /** Removed by its author or a moderator: `text` is empty. */
+  removed?: true
 }
 
 /** A message as it goes live. `clientId` is the sender's own id for it: to the sender, receiving it is the
@@ -227,6 +231,8 @@ export type ServerMessage =
   | { type: 'chat.presence'; room: string; event: 'join' | 'leave'; user: UserRef }
   | { type: 'chat.typing'; room: string; user: UserRef; typing: boolean }
   | { type: 'chat.reactions'; room: string; messageId: number; reactions: ReactionSummary[] }
+  /** A message was removed (by its author, or by a moderator: `by`). */
+  | { type: 'chat.removed'; room: string; messageId: number; by: UserRef }
   /** You are in the call. `resumed`: the member id you asked to resume was kept (your peer connections stay). */
   | {
       type: 'room.joined'

@@ -1,5 +1,6 @@
 // A room actor: it owns who is in the room, their presence and the room's chat, and handles one command at a time
 // from its mailbox. The global chat is a Room; video rooms add media state to the same actor.
+import type { Moderation } from './moderation'
 import { Actor } from './actor'
 import type { Broadcaster, Connection } from './connection'
 import { TokenBucket } from './token-bucket'
@@ -46,6 +47,8 @@ export interface RoomDeps {
   onError?: (error: unknown, context: string) => void
   /** Counts stored chat messages (metrics). */
   onStored?: (count: number) => void
+  /** Roles and chat mutes; without it (tests of the chat alone) nobody is staff and nobody is muted. */
+  moderation?: Moderation
 }
 
 export type RoomCommand =
@@ -55,6 +58,7 @@ export type RoomCommand =
   | { kind: 'send'; conn: Connection; frame: ClientMessageOf<'chat.send'> }
   | { kind: 'typing'; conn: Connection; typing: boolean }
   | { kind: 'react'; conn: Connection; frame: ClientMessageOf<'chat.react'> }
+  | { kind: 'remove'; conn: Connection; frame: ClientMessageOf<'chat.delete'> }
   | { kind: 'flush' }
   | { kind: 'graceExpired'; userId: number }
   /** The socket closed: `dropped` when it went away without a clean close (its call member may come back). */
@@ -102,6 +106,7 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
   send: 'chat.send',
   typing: 'chat.typing',
   react: 'chat.react',
+  remove: 'chat.delete',
   'call.join': 'room.join',
   'call.leave': 'room.leave',
   'call.media': 'room.media',
@@ -110,6 +115,14 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
 }
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
+
+/** "4 min", "2 h", "35 s": how long a mute lasts still. */
+function formatLeft(ms: number): string {
+  const s = Math.ceil(ms / 1000)
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.ceil(s / 60)} min`
+  return `${Math.ceil(s / 3600)} h`
+}
 
 const notInCall = (room: string) => `join the call in room "${room}" first`
 
@@ -247,6 +260,8 @@ export class Room extends Actor<RoomCommand> {
         return this.typing(command.conn, command.typing)
       case 'react':
         return this.react(command.conn, command.frame)
+      case 'remove':
+        return this.remove(command.conn, command.frame)
       case 'flush':
         return this.flush()
       case 'graceExpired':
@@ -436,6 +451,11 @@ export class Room extends Actor<RoomCommand> {
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
       return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_BYTES} bytes (UTF-8)`, { ref })
     }
+    const mutedUntil = this.deps.moderation?.mutedUntil(conn.user.id, this.now())
+    if (mutedUntil !== undefined) {
+      const left = mutedUntil - this.now()
+      return this.refuse(conn, 'muted', `a moderator muted you in chat; you can write again in ${formatLeft(left)}`, { ref, retryAfterMs: left })
+    }
     const verdict = this.quotas.takeMessage(conn.user.id)
     if (!verdict.ok) {
       return this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ref, retryAfterMs: verdict.retryAfterMs })
@@ -506,10 +526,30 @@ export class Room extends Actor<RoomCommand> {
     this.publish({ type: 'chat.reactions', room: this.name, messageId: frame.messageId, reactions })
   }
 
+  /** Removes a message: its author may, and so may a moderator or an admin (recorded in the audit log). */
+  private async remove(conn: Connection, frame: ClientMessageOf<'chat.delete'>) {
+    if (!this.requireMember(conn)) return
+    const unknown = () => this.refuse(conn, 'unknown_message', `no message ${frame.messageId} in room "${this.name}"`)
+    const found = await this.deps.store.authorOf(this.name, frame.messageId)
+    if (!found || found.removed) return unknown()
+    const own = found.authorId === conn.user.id
+    // Asked now, not when the socket opened: a role taken away a moment ago no longer counts.
+    if (!own && !this.deps.moderation?.isStaff(conn.user.id)) {
+      return this.refuse(conn, 'forbidden', 'only its author, a moderator or an admin may remove a message')
+    }
+    const removed = await this.deps.store.remove(this.name, frame.messageId, conn.user.id, new Date(this.now()), own ? conn.user.id : undefined)
+    if (!removed) return unknown()
+    if (!own) {
+      await this.deps.moderation?.audit({ actor: conn.user, action: 'chat.delete', target: { id: found.authorId, username: found.authorName }, detail: { room: this.name, messageId: frame.messageId } })
+    }
+    this.publish({ type: 'chat.removed', room: this.name, messageId: frame.messageId, by: conn.user })
+  }
+
   private async toWire(rows: StoredMessage[]): Promise<ChatMessage[]> {
     const reactions = await this.deps.store.reactionsFor(rows.map((r) => r.id))
     return rows.map((r) => {
       const message: ChatMessage = { id: r.id, author: { id: r.authorId, username: r.authorName }, text: r.text, at: r.createdAt.getTime() }
+      if (r.removed) message.removed = true
       const summary = reactions.get(r.id)
       if (summary) message.reactions = summary
       return message

@@ -22,6 +22,7 @@ import { requestLog } from './request-log'
 import type { Counters } from './auth/throttle'
 import { adminRoutes, registrationPolicy } from './admin/routes'
 import type { AuditStore, InviteStore, SettingsStore } from '../db/governance'
+import type { Moderation } from '../rooms/moderation'
 
 export interface AppDeps {
   config: Config
@@ -37,6 +38,7 @@ export interface AppDeps {
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
   governance: { settings: SettingsStore; invites: InviteStore; audit: AuditStore }
+  moderation: Moderation
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -91,6 +93,7 @@ export function createApi(deps: AppDeps) {
         liveSockets: deps.liveSockets,
         log: deps.log,
         defaultRegistration: config.registration,
+        moderation: deps.moderation,
       }),
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
@@ -103,6 +106,7 @@ export function createApi(deps: AppDeps) {
         framesPerSecond: config.wsFramesPerSecond,
         maxSocketsPerUser: config.wsMaxSocketsPerUser,
         maxSockets: config.wsMaxSockets,
+        moderation: deps.moderation,
       }),
     )
 }

@@ -1,6 +1,7 @@
 // Entry point: read configuration, open the database, start the rooms, compose the app, listen, and shut down
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
 import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
+import { Moderation } from '../rooms/moderation'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -122,7 +123,9 @@ async function main() {
   })()
 
   const broadcaster = new BunBroadcaster()
+  const moderation = new Moderation((entry) => audit.record(entry).catch((error) => log.error({ err: error }, 'audit record failed')))
   const rooms = new RoomRegistry({
+    moderation,
     store: messages,
     broadcaster,
     quotas: new UserQuotas({
@@ -213,6 +216,7 @@ async function main() {
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites: new InviteStore(database), audit },
+    moderation,
   })
   app.listen({
     port: config.port,

@@ -77,7 +77,7 @@ test('invite-only registration through a link made on the Admin page; disabling 
   expect(errors).toEqual([])
   await stranger.close()
   await context.close()
-})
+}, 60_000)
 
 test('a moderator sees only the invites; a member opening /admin is told it is not for them', async () => {
   expect((await asAdmin('PUT', '/admin/settings', { registration: 'open' })).status).toBe(200)
@@ -99,4 +99,4 @@ test('a moderator sees only the invites; a member opening /admin is told it is n
   expect([...modPage.errors, ...memberPage.errors]).toEqual([])
   await modPage.context.close()
   await memberPage.context.close()
-})
+}, 60_000)

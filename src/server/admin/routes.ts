@@ -16,6 +16,7 @@ import { isHttps } from '../client-address'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import type { LiveSockets } from '../ws/live-sockets'
+import type { Moderation } from '../../rooms/moderation'
 
 export interface AdminDeps extends SessionDeps {
   users: UserStore
@@ -29,7 +30,12 @@ export interface AdminDeps extends SessionDeps {
   log: Logger
   /** REGISTRATION: the policy until an admin stores another. */
   defaultRegistration: RegistrationPolicy
+  /** What the rooms enforce: told of every role change and chat mute at once. */
+  moderation: Moderation
 }
+
+const MAX_MUTE_SECONDS = 30 * 24 * 3600
+const RANK: Record<Role, number> = { member: 0, moderator: 1, admin: 2 }
 
 /** Invites kept at once (live and recently ended), server-wide. */
 export const MAX_INVITES = 500
@@ -45,6 +51,8 @@ export interface AdminUser {
   createdAt: string
   /** Connected to this node right now. */
   online: boolean
+  /** Muted in chat until then (ISO time), or null. */
+  chatMutedUntil: string | null
 }
 
 /** The stored registration policy, else the configured one. */
@@ -72,6 +80,7 @@ export const adminRoutes = (deps: AdminDeps) => {
     disabled: user.disabled,
     createdAt: user.createdAt.toISOString(),
     online: deps.liveSockets.countFor(user.id) > 0,
+    chatMutedUntil: user.chatMutedUntil && user.chatMutedUntil.getTime() > Date.now() ? user.chatMutedUntil.toISOString() : null,
   })
   const actorOf = (user: User) => ({ id: user.id, username: user.username })
   const inviteView = (row: Awaited<ReturnType<InviteStore['list']>>[number], request: Request, now = Date.now()) => {
@@ -127,6 +136,7 @@ export const adminRoutes = (deps: AdminDeps) => {
           throw error
         }
         if (!after) throw new ApiError(404, 'user_not_found', 'no such user')
+        deps.moderation.setRole(after.id, after.role as Role)
         const target = actorOf(after)
         if (before.role !== after.role) {
           await deps.audit.record({ actor: actorOf(user), action: 'user.role', target, detail: { from: before.role, to: after.role } })
@@ -163,9 +173,47 @@ export const adminRoutes = (deps: AdminDeps) => {
         }
         if (!deleted) throw new ApiError(404, 'user_not_found', 'no such user')
         deps.liveSockets.endUser(deleted.id, 'account deleted')
+        deps.moderation.forget(deleted.id)
         await deps.audit.record({ actor: actorOf(user), action: 'user.delete', target: actorOf(deleted) })
         deps.log.info({ event: 'admin.user_deleted', by: user.id, userId: deleted.id }, 'account deleted')
         set.status = 204
+      },
+      { auth: true, params: userId },
+    )
+    .put(
+      '/users/:id/chat-mute',
+      async ({ user, params, body }) => {
+        mustBe(user, STAFF)
+        const target = await deps.users.byId(params.id)
+        if (!target) throw new ApiError(404, 'user_not_found', 'no such user')
+        // A moderator mutes members; an admin mutes members and moderators; nobody mutes an admin or themselves.
+        if (target.id === user.id || RANK[target.role as Role] >= RANK[user.role as Role]) {
+          throw new ApiError(403, 'forbidden', 'you can mute only people whose role is below yours')
+        }
+        const until = new Date(Date.now() + body.seconds * 1000)
+        const muted = (await deps.users.setChatMute(target.id, until))!
+        deps.moderation.setMute(target.id, until.getTime())
+        await deps.audit.record({ actor: actorOf(user), action: 'chat.mute', target: actorOf(target), detail: { seconds: body.seconds } })
+        return { user: view(muted) }
+      },
+      {
+        auth: true,
+        params: userId,
+        body: t.Object(
+          { seconds: t.Integer({ minimum: 60, maximum: MAX_MUTE_SECONDS, error: `seconds is from 60 to ${MAX_MUTE_SECONDS} (30 days)` }) },
+          { additionalProperties: false },
+        ),
+      },
+    )
+    .delete(
+      '/users/:id/chat-mute',
+      async ({ user, params }) => {
+        mustBe(user, STAFF)
+        const target = await deps.users.setChatMute(params.id, null)
+        if (!target) throw new ApiError(404, 'user_not_found', 'no such user')
+        deps.moderation.setMute(target.id, undefined)
+        await deps.audit.record({ actor: actorOf(user), action: 'chat.unmute', target: actorOf(target) })
+        return { user: view(target) }
       },
       { auth: true, params: userId },
     )

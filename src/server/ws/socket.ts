@@ -18,6 +18,7 @@ import { authentication, type SessionDeps } from '../auth/session'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import type { LiveSockets } from './live-sockets'
+import type { Moderation, Role } from '../../rooms/moderation'
 
 type Variant = { properties: { type: { const: string } } }
 // TypeBox collapses a one-member union to the member itself.
@@ -85,6 +86,7 @@ export interface SocketDeps extends SessionDeps {
   /** Open sockets one user may have, and the server as a whole. */
   maxSocketsPerUser: number
   maxSockets: number
+  moderation?: Moderation
 }
 
 /** A socket whose unsent bytes pass this gets no more frames until it reads; one that stays over it for
@@ -138,6 +140,8 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'typing', conn, typing: message.typing })
       case 'chat.react':
         return room.tell({ kind: 'react', conn, frame: message })
+      case 'chat.delete':
+        return room.tell({ kind: 'remove', conn, frame: message })
     }
   }
 
@@ -189,6 +193,9 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       states.set(raw, state)
       deps.liveSockets.add(sessionId, user.id, raw)
+      // The rooms enforce roles and chat mutes from here on; the row was read just now, with the session.
+      deps.moderation?.setRole(user.id, user.role as Role)
+      deps.moderation?.setMute(user.id, user.chatMutedUntil?.getTime())
       conn.send({
         type: 'hello',
         protocol: PROTOCOL_VERSION,

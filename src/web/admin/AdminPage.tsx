@@ -222,6 +222,12 @@ function Users(props: Fail) {
     void refetch()
     props.changed()
   }
+  const unmute = async (id: number) => {
+    const { error } = await api.admin.users({ id })['chat-mute'].delete()
+    if (error) props.fail(error)
+    void refetch()
+    props.changed()
+  }
   const remove = async (id: number) => {
     setConfirming(undefined)
     const { error } = await api.admin.users({ id }).delete()
@@ -264,6 +270,13 @@ function Users(props: Fail) {
                   <Show when={person.disabled}>
                     <span class="badge danger">disabled</span>
                   </Show>
+                  <Show when={person.chatMutedUntil}>
+                    {(until) => (
+                      <span class="badge danger" title={`muted in chat until ${when(until())}`}>
+                        muted
+                      </span>
+                    )}
+                  </Show>
                 </td>
                 <td>
                   <select aria-label={`Role of ${person.username}`} value={person.role} onChange={(e) => void change(person.id, { role: e.currentTarget.value as Role })}>
@@ -274,6 +287,9 @@ function Users(props: Fail) {
                 </td>
                 <td>{when(person.createdAt)}</td>
                 <td class="row-actions">
+                  <Show when={person.chatMutedUntil}>
+                    <button class="secondary" onClick={() => void unmute(person.id)}>Unmute</button>
+                  </Show>
                   <button class="secondary" onClick={() => void change(person.id, { disabled: !person.disabled })}>
                     {person.disabled ? 'Enable' : 'Disable'}
                   </button>
@@ -326,6 +342,9 @@ const ACTION_TEXT: Record<string, string> = {
   'settings.registration': 'set registration',
   'invite.create': 'created an invite',
   'invite.revoke': 'revoked an invite',
+  'chat.delete': 'removed a chat message by',
+  'chat.mute': 'muted in chat',
+  'chat.unmute': 'unmuted in chat',
 }
 
 function Audit(props: { version: number }) {
@@ -335,7 +354,13 @@ function Audit(props: { version: number }) {
     async ({ before }) => (await api.admin.audit.get({ query: before === undefined ? {} : { before } })).data,
   )
   const detail = (d: Record<string, unknown>) =>
-    'from' in d && 'to' in d ? `${String(d.from)} → ${String(d.to)}` : 'maxUses' in d ? `${String(d.maxUses)} ${d.maxUses === 1 ? 'use' : 'uses'}` : ''
+    'from' in d && 'to' in d
+      ? `${String(d.from)} → ${String(d.to)}`
+      : 'seconds' in d
+        ? `for ${Math.round(Number(d.seconds) / 60)} min`
+        : 'room' in d
+          ? `in ${String(d.room)}`
+          : 'maxUses' in d ? `${String(d.maxUses)} ${d.maxUses === 1 ? 'use' : 'uses'}` : ''
   return (
     <section class="card" data-testid="audit">
       <h2>Audit log</h2>

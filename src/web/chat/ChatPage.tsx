@@ -2,12 +2,18 @@ import { createEffect, createSignal, For, on, Show } from 'solid-js'
 import Smile from 'lucide-solid/icons/face-slightly-smiling'
 import SmilePlus from 'lucide-solid/icons/face-slightly-smiling-plus'
 import SendHorizontal from 'lucide-solid/icons/send-horizontal'
+import Trash from 'lucide-solid/icons/trash'
+import VolumeX from 'lucide-solid/icons/volume-x'
+import { api, errorMessage } from '../api'
 import { useGlobalChat } from './context'
 import { EmojiPicker } from './EmojiPicker'
 import { user } from '../auth/session'
 import type { ChatMessage } from '../../rooms/protocol'
 import { limits } from '../socket/connection'
 import type { Chat } from './chat-store'
+
+/** How long the chat's mute button mutes someone (an admin lifts it on the Admin page). */
+const MUTE_SECONDS = 15 * 60
 
 const time = (at: number) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 const day = (at: number) => new Date(at).toLocaleDateString([], { weekday: 'long', month: 'long', day: 'numeric' })
@@ -21,6 +27,13 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
   const chat = props.chat
   const [draft, setDraft] = createSignal('')
   const [picker, setPicker] = createSignal<{ for: 'composer' } | { for: 'reaction'; message: ChatMessage }>()
+  const [removing, setRemoving] = createSignal<ChatMessage>()
+  const [notice, setNotice] = createSignal<string>()
+  const staff = () => user()?.role === 'admin' || user()?.role === 'moderator'
+  const mute = async (author: ChatMessage['author']) => {
+    const { error } = await api.admin.users({ id: author.id })['chat-mute'].put({ seconds: MUTE_SECONDS })
+    setNotice(error ? errorMessage(error) : `${author.username} is muted in chat for 15 minutes (every room).`)
+  }
   let list: HTMLDivElement | undefined
   let input: HTMLTextAreaElement | undefined
   let stickToBottom = true
@@ -94,6 +107,11 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
             {chat.error()} <button class="link" onClick={chat.clearError}>dismiss</button>
           </p>
         </Show>
+        <Show when={notice()}>
+          <p class="banner" role="status">
+            {notice()} <button class="link" onClick={() => setNotice(undefined)}>dismiss</button>
+          </p>
+        </Show>
         <div class="message-list" ref={list} onScroll={onScroll} data-testid="message-list">
           <Show when={chat.state.hasMoreBefore}>
             <button class="secondary load-older" onClick={() => chat.loadOlder()} disabled={chat.state.loadingOlder}>
@@ -121,24 +139,43 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
                         <time dateTime={new Date(message.at).toISOString()}>{time(message.at)}</time>
                       </header>
                     </Show>
-                    <p class="text">{message.text}</p>
-                    <div class="reactions">
-                      <For each={message.reactions ?? []}>
-                        {(r) => (
-                          <button
-                            class="reaction"
-                            classList={{ mine: r.userIds.includes(user()?.id ?? -1) }}
-                            title={`${r.count} reaction${r.count === 1 ? '' : 's'}`}
-                            onClick={() => chat.react(message.id, r.emoji, message.reactions)}
-                          >
-                            {r.emoji} <span>{r.count}</span>
+                    <Show when={!message.removed} fallback={<p class="text removed">message removed</p>}>
+                      <p class="text">{message.text}</p>
+                      <div class="reactions">
+                        <For each={message.reactions ?? []}>
+                          {(r) => (
+                            <button
+                              class="reaction"
+                              classList={{ mine: r.userIds.includes(user()?.id ?? -1) }}
+                              title={`${r.count} reaction${r.count === 1 ? '' : 's'}`}
+                              onClick={() => chat.react(message.id, r.emoji, message.reactions)}
+                            >
+                              {r.emoji} <span>{r.count}</span>
+                            </button>
+                          )}
+                        </For>
+                      </div>
+                      <div class="message-tools">
+                        <button class="reaction add" title="Add a reaction" aria-label="Add a reaction" onClick={() => setPicker({ for: 'reaction', message })}>
+                          <SmilePlus aria-hidden="true" />
+                        </button>
+                        <Show when={message.author.id === user()?.id || staff()}>
+                          <button class="tool" title="Remove this message" aria-label="Remove" onClick={() => setRemoving(message)}>
+                            <Trash aria-hidden="true" />
                           </button>
-                        )}
-                      </For>
-                      <button class="reaction add" title="Add a reaction" aria-label="Add a reaction" onClick={() => setPicker({ for: 'reaction', message })}>
-                        <SmilePlus aria-hidden="true" />
-                      </button>
-                    </div>
+                        </Show>
+                        <Show when={staff() && message.author.id !== user()?.id}>
+                          <button
+                            class="tool"
+                            title={`Mute ${message.author.username} in chat for 15 minutes`}
+                            aria-label={`Mute ${message.author.username} in chat for 15 minutes`}
+                            onClick={() => void mute(message.author)}
+                          >
+                            <VolumeX aria-hidden="true" />
+                          </button>
+                        </Show>
+                      </div>
+                    </Show>
                   </article>
                 </>
               )
@@ -191,6 +228,30 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
         </Show>
         <Show when={picker()}>
           <EmojiPicker onPick={pick} onClose={() => setPicker(undefined)} />
+        </Show>
+        <Show when={removing()}>
+          {(message) => (
+            <div class="modal-backdrop">
+              <div class="card modal" role="dialog" aria-modal="true" aria-label="Remove message">
+                <p>
+                  Remove this message{message().author.id === user()?.id ? '' : ` by ${message().author.username}`}? Everyone will see that it was removed.
+                </p>
+                <blockquote class="quoted">{message().text.slice(0, 200)}</blockquote>
+                <div class="modal-actions">
+                  <button class="secondary" onClick={() => setRemoving(undefined)}>Keep</button>
+                  <button
+                    class="danger"
+                    onClick={() => {
+                      chat.remove(message().id)
+                      setRemoving(undefined)
+                    }}
+                  >
+                    Remove
+                  </button>
+                </div>
+              </div>
+            </div>
+          )}
         </Show>
       </div>
       <Show when={props.members}>

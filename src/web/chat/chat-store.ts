@@ -154,6 +154,14 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
         if (state.messages[at]?.id === frame.messageId) setState('messages', at, 'reactions', frame.reactions)
         return
       }
+      case 'chat.removed': {
+        if (frame.room !== room) return
+        const at = locate(state.messages, frame.messageId)
+        if (state.messages[at]?.id === frame.messageId) {
+          setState('messages', at, (m) => ({ ...m, text: '', removed: true, reactions: undefined }))
+        }
+        return
+      }
       case 'error': {
         if (frame.ref && state.pending.some((p) => p.clientId === frame.ref)) {
           const ref = frame.ref
@@ -218,6 +226,9 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
     react(messageId: number, emoji: string, reactions: ReactionSummary[] = []) {
       const mine = reactions.find((r) => r.emoji === emoji)?.userIds.includes(me()?.id ?? -1) ?? false
       send({ type: 'chat.react', room, messageId, emoji, on: !mine })
+    },
+    remove(messageId: number) {
+      send({ type: 'chat.delete', room, messageId })
     },
     typing() {
       const now = Date.now()

@@ -14,6 +14,8 @@ export const messages = pgTable(
     text: text('text').notNull(),
     createdAt: at('created_at').notNull(),
     clientId: text('client_id').notNull(),
+    removedAt: at('removed_at'),
+    removedBy: integer('removed_by'),
   },
   (table) => [
     index('messages_room_id').on(table.room, table.id),

@@ -14,6 +14,7 @@ export const users = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     role: text('role').notNull().default('member'),
     disabled: boolean('disabled').notNull().default(false),
+    chatMutedUntil: at('chat_muted_until'),
   },
   (table) => [uniqueIndex('users_username_nocase').on(sql`lower(${table.username})`)],
 )

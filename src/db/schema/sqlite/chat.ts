@@ -15,6 +15,9 @@ export const messages = sqliteTable(
     // The sender's own id for the message: a resend after a lost acknowledgement finds the stored row
     // instead of storing the message twice.
     clientId: text('client_id').notNull(),
+    // A removed message keeps its place (its id, author and time) so history shows where it was; its text is gone.
+    removedAt: integer('removed_at', { mode: 'timestamp_ms' }),
+    removedBy: integer('removed_by'),
   },
   (table) => [
     // No index on created_at: ids grow with time, so retention finds its cutoff by binary search over ids, and

@@ -14,6 +14,8 @@ export const users = sqliteTable(
     role: text('role').notNull().default('member'),
     /** A disabled account cannot log in, and its sessions are gone. */
     disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+    /** Until when a moderator muted the account in chat (every room); null: not muted. */
+    chatMutedUntil: integer('chat_muted_until', { mode: 'timestamp_ms' }),
   },
   (table) => [
     // Usernames are unique regardless of case, so "Alice" and "alice" cannot both exist.
