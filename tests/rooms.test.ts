@@ -58,10 +58,13 @@ describe('video rooms', () => {
     expect(a.joined).toMatchObject({ type: 'room.joined', room: name, resumed: false, members: [], maxMembers: 3 })
     const b = await joinCall(bob, name)
     expect(b.joined.members).toEqual([
-      { id: a.joined.self, user: { id: alice.user.id, username: alice.username }, media, connection: 'connected', polite: true },
+      { id: a.joined.self, user: { id: alice.user.id, username: alice.username }, media, connection: 'connected', polite: true, host: true },
     ])
+    // The first member hosts the room; the second does not.
+    expect(a.joined).toMatchObject({ host: true, locked: false, lobby: [] })
+    expect(b.joined).toMatchObject({ host: false, locked: false, lobby: [] })
     const told = await a.socket.next((f) => f.type === 'room.member-joined')
-    expect(told.member).toEqual({ id: b.joined.self, user: { id: bob.user.id, username: bob.username }, media, connection: 'connected', polite: false })
+    expect(told.member).toEqual({ id: b.joined.self, user: { id: bob.user.id, username: bob.username }, media, connection: 'connected', polite: false, host: false })
 
     const [stun, turn] = b.joined.iceServers
     expect(stun).toEqual({ urls: ['stun:127.0.0.1:3478'] })

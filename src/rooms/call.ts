@@ -3,12 +3,12 @@
 // a command, so nothing here interleaves.
 import { randomUUID } from 'node:crypto'
 import type { Connection } from './connection'
-import type { CallMember, ClientMessageOf, IceServer, MediaState, ServerMessage, UserRef } from './protocol'
+import type { CallMember, ClientMessageOf, IceServer, MediaSource, MediaState, ServerMessage, UserRef } from './protocol'
 import { TokenBucket } from './token-bucket'
 import { checkCandidate, checkDescription } from './mesh/signal'
 import { SfuError, SfuSession } from './sfu/session'
 import type { WorkerPool } from './sfu/workers'
-import type { MediaMode, MediaModeInfo, SfuRequest } from './protocol'
+import type { HostRequest, MediaMode, MediaModeInfo, SfuRequest, Waiting } from './protocol'
 
 export interface CallLimits {
   /** Members a call holds (reconnecting ones included); a join beyond it is refused with room_full. */
@@ -39,6 +39,10 @@ export interface MediaPolicy {
 
 export interface CallDeps {
   limits: CallLimits
+  /** Admins and moderators: hosts in every room, never kicked, never kept in a lobby. Asked on every use. */
+  isStaff?: (userId: number) => boolean
+  /** Writes a host's action to the audit log. */
+  audit?: (entry: { actor: UserRef; action: string; target?: UserRef; detail?: Record<string, unknown> }) => Promise<void>
   iceServers(user: UserRef): IceServer[]
   /** When a member should ask for fresh ICE servers (its TURN credentials expire); undefined: never. */
   iceRefreshInSeconds?: number
@@ -60,6 +64,16 @@ interface Member {
   media: MediaState
   signals: TokenBucket
   graceTimer?: ReturnType<typeof setTimeout>
+  /** Made host (the first member, or named by a host); staff are hosts without it. */
+  host: boolean
+}
+
+/** People who may wait in one room's lobby at once. */
+export const MAX_LOBBY = 20
+
+/** What a host's action did beyond the call itself: who is gone from it (their room quota is freed). */
+export interface HostOutcome {
+  gone: UserRef[]
 }
 
 type Refuse = (conn: Connection, code: string, message: string, extra?: { retryAfterMs?: number; ref?: string }) => void
@@ -75,6 +89,11 @@ export class Call {
   private draining: SfuSession | undefined
   private drainTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
+  /** Locked: newcomers (not staff) wait in the lobby until a host admits them. */
+  private locked = false
+  private readonly lobby = new Map<string, Waiting & { conn: Connection; media: MediaState }>()
+  /** Users a host removed: they cannot come back while the room is open. */
+  private readonly banned = new Set<number>()
 
   constructor(
     private readonly room: string,
@@ -123,7 +142,16 @@ export class Call {
       media: member.media,
       connection: member.conn ? 'connected' : 'reconnecting',
       polite: viewer.seq > member.seq,
+      host: this.isHost(member),
     }
+  }
+
+  private isStaff(userId: number): boolean {
+    return this.deps.isStaff?.(userId) ?? false
+  }
+
+  private isHost(member: Member): boolean {
+    return member.host || this.isStaff(member.user.id)
   }
 
   /** Sends to every member but one whose socket is up; each frame may depend on the receiver. */
@@ -131,8 +159,9 @@ export class Call {
     for (const member of this.members.values()) if (member !== except && member.conn) member.conn.send(frame(member))
   }
 
-  async join(conn: Connection, media: MediaState, resume: string | undefined): Promise<boolean> {
-    if (this.byConn.has(conn.id)) {
+  /** Joins (true), waits in the lobby of a locked room ('waiting'), or is refused (false, with an error frame). */
+  async join(conn: Connection, media: MediaState, resume: string | undefined): Promise<boolean | 'waiting'> {
+    if (this.byConn.has(conn.id) || [...this.lobby.values()].some((w) => w.conn.id === conn.id)) {
       this.refuse(conn, 'already_joined', `this connection is already in the call in room "${this.room}"`)
       return false
     }
@@ -170,6 +199,26 @@ export class Call {
       this.refuse(conn, 'room_full', `room "${this.room}" is full (${this.deps.limits.maxMembers} members)`)
       return false
     }
+    const staff = this.isStaff(conn.user.id)
+    if (this.banned.has(conn.user.id) && !staff) {
+      this.refuse(conn, 'kicked', `a host removed you from the call in room "${this.room}"; you cannot rejoin while it is open`)
+      return false
+    }
+    if (this.locked && !staff && this.members.size > 0) {
+      if (this.lobby.size >= MAX_LOBBY) {
+        this.refuse(conn, 'lobby_full', `room "${this.room}" is locked and ${MAX_LOBBY} people already wait to be let in; try later`)
+        return false
+      }
+      const id = randomUUID()
+      this.lobby.set(id, { id, user: conn.user, conn, media })
+      conn.send({ type: 'room.waiting', room: this.room })
+      this.tellHostsLobby()
+      return 'waiting'
+    }
+    return this.admitMember(conn, media)
+  }
+
+  private async admitMember(conn: Connection, media: MediaState): Promise<true> {
     const { limits } = this.deps
     const member: Member = {
       id: randomUUID(),
@@ -178,6 +227,8 @@ export class Call {
       seq: this.nextSeq++,
       media,
       signals: new TokenBucket(limits.signalBurst, limits.signalsPerSecond, this.deps.now),
+      // The first member of a room hosts it.
+      host: this.members.size === 0,
     }
     this.members.set(member.id, member)
     this.byConn.set(conn.id, member)
@@ -199,8 +250,161 @@ export class Call {
       iceServers: this.deps.iceServers(member.user),
       ...(this.deps.iceRefreshInSeconds ? { iceRefreshInSeconds: this.deps.iceRefreshInSeconds } : {}),
       maxMembers: this.deps.limits.maxMembers,
+      host: this.isHost(member),
+      locked: this.locked,
+      lobby: this.isHost(member) ? this.lobbyList() : [],
       media: this.mediaMode,
     })
+  }
+
+  private lobbyList(): Waiting[] {
+    return [...this.lobby.values()].map((w) => ({ id: w.id, user: w.user }))
+  }
+
+  private tellHostsLobby() {
+    const waiting = this.lobbyList()
+    for (const member of this.members.values()) {
+      if (member.conn && this.isHost(member)) member.conn.send({ type: 'room.lobby', room: this.room, waiting })
+    }
+  }
+
+  private tellAll(frame: ServerMessage) {
+    for (const member of this.members.values()) member.conn?.send(frame)
+  }
+
+  /** When the last host has gone, the member present longest hosts. */
+  private keepAHost() {
+    const present = [...this.members.values()]
+    if (present.length === 0 && this.lobby.size > 0) {
+      // Nobody left to let them in: the lock goes, and whoever waits comes in (the first of them hosts).
+      this.locked = false
+      this.later({ kind: 'step', step: async () => void (await this.admitAll()) })
+      return
+    }
+    if (present.length === 0 || present.some((m) => this.isHost(m))) return
+    const eldest = present.reduce((a, b) => (a.seq < b.seq ? a : b))
+    eldest.host = true
+    this.tellAll({ type: 'room.member-host', room: this.room, member: eldest.id, host: true })
+    if (eldest.conn) eldest.conn.send({ type: 'room.lobby', room: this.room, waiting: this.lobbyList() })
+  }
+
+  /** A host's action. Anyone else gets `forbidden` and nothing changes. */
+  async hostAction(conn: Connection, frame: HostRequest): Promise<HostOutcome> {
+    const none: HostOutcome = { gone: [] }
+    const actor = this.requireMember(conn)
+    if (!actor) return none
+    // Asked now: a host whose role was taken away a moment ago is no longer one.
+    if (!this.isHost(actor)) {
+      this.refuse(conn, 'forbidden', 'only a host of this call may do that')
+      return none
+    }
+    const by = actor.user
+    const target = 'member' in frame && frame.type !== 'room.admit' && frame.type !== 'room.deny' ? this.members.get(frame.member) : undefined
+    const needTarget = () => {
+      this.refuse(conn, 'unknown_member', `no member "${('member' in frame ? frame.member : '').slice(0, 64)}" in room "${this.room}"`)
+      return none
+    }
+    switch (frame.type) {
+      case 'room.kick': {
+        if (!target) return needTarget()
+        if (target === actor) return this.refuse(conn, 'invalid_message', 'leave the call instead of removing yourself'), none
+        if (this.isStaff(target.user.id)) return this.refuse(conn, 'forbidden', 'an admin or a moderator cannot be removed from a call'), none
+        this.banned.add(target.user.id)
+        await this.deps.audit?.({ actor: by, action: 'room.kick', target: target.user, detail: { room: this.room } })
+        // Every place of that person goes (another tab too): they cannot come back while the room is open.
+        const places = [...this.members.values()].filter((m) => m.user.id === target.user.id)
+        for (const place of places) {
+          place.conn?.send({ type: 'room.left', room: this.room, reason: `${by.username} removed you from the call`, code: 'kicked', by })
+          this.remove(place)
+        }
+        this.keepAHost()
+        return { gone: places.map((p) => p.user) }
+      }
+      case 'room.mute': {
+        if (!target) return needTarget()
+        this.mute(target, frame.source, by)
+        await this.deps.audit?.({ actor: by, action: 'room.mute', target: target.user, detail: { room: this.room, source: frame.source } })
+        return none
+      }
+      case 'room.mute-all': {
+        for (const member of this.members.values()) if (member !== actor && !this.isHost(member) && member.media.mic) this.mute(member, 'mic', by)
+        await this.deps.audit?.({ actor: by, action: 'room.mute-all', detail: { room: this.room } })
+        return none
+      }
+      case 'room.lock': {
+        if (this.locked === frame.locked) return none
+        this.locked = frame.locked
+        this.tellAll({ type: 'room.locked', room: this.room, locked: frame.locked, by })
+        await this.deps.audit?.({ actor: by, action: frame.locked ? 'room.lock' : 'room.unlock', detail: { room: this.room } })
+        // Unlocked: whoever waits comes in.
+        if (!frame.locked) return await this.admitAll()
+        return none
+      }
+      case 'room.admit':
+      case 'room.deny': {
+        const waiting = this.lobby.get(frame.member)
+        if (!waiting) return this.refuse(conn, 'unknown_member', `nobody "${frame.member.slice(0, 64)}" waits to join room "${this.room}"`), none
+        this.lobby.delete(frame.member)
+        this.tellHostsLobby()
+        if (frame.type === 'room.deny') {
+          waiting.conn.send({ type: 'room.left', room: this.room, reason: `${by.username} did not let you in`, code: 'denied', by })
+          return { gone: [waiting.user] }
+        }
+        if (this.members.size >= this.deps.limits.maxMembers) {
+          this.lobby.set(waiting.id, waiting)
+          this.tellHostsLobby()
+          return this.refuse(conn, 'room_full', `room "${this.room}" is full (${this.deps.limits.maxMembers} members)`), none
+        }
+        await this.admitMember(waiting.conn, waiting.media)
+        return none
+      }
+      case 'room.end': {
+        await this.deps.audit?.({ actor: by, action: 'room.end', detail: { room: this.room, members: this.members.size } })
+        const gone: UserRef[] = []
+        for (const waiting of this.lobby.values()) {
+          waiting.conn.send({ type: 'room.left', room: this.room, reason: `${by.username} ended the call`, code: 'ended', by })
+          gone.push(waiting.user)
+        }
+        this.lobby.clear()
+        for (const member of [...this.members.values()]) {
+          member.conn?.send({ type: 'room.left', room: this.room, reason: `${by.username} ended the call`, code: 'ended', by })
+          this.remove(member)
+          gone.push(member.user)
+        }
+        return { gone }
+      }
+      case 'room.host': {
+        if (!target) return needTarget()
+        if (target.host) return none
+        target.host = true
+        this.tellAll({ type: 'room.member-host', room: this.room, member: target.id, host: true })
+        target.conn?.send({ type: 'room.lobby', room: this.room, waiting: this.lobbyList() })
+        await this.deps.audit?.({ actor: by, action: 'room.host', target: target.user, detail: { room: this.room } })
+        return none
+      }
+    }
+  }
+
+  private async admitAll(): Promise<HostOutcome> {
+    const gone: UserRef[] = []
+    for (const [id, waiting] of [...this.lobby]) {
+      this.lobby.delete(id)
+      if (this.members.size >= this.deps.limits.maxMembers) {
+        waiting.conn.send({ type: 'room.left', room: this.room, reason: `room "${this.room}" is full`, code: 'denied' })
+        gone.push(waiting.user)
+      } else await this.admitMember(waiting.conn, waiting.media)
+    }
+    this.tellHostsLobby()
+    return { gone }
+  }
+
+  /** Turns off a member's source: everyone sees it off, its SFU producer pauses, and only the member turns it on. */
+  private mute(member: Member, source: MediaSource, by: UserRef) {
+    if (!member.media[source]) return
+    member.media = { ...member.media, [source]: false }
+    member.conn?.send({ type: 'room.muted', room: this.room, source, by })
+    this.tellOthers(member, () => ({ type: 'room.media', room: this.room, member: member.id, media: member.media }))
+    void this.sfu?.pauseSource(member.id, source).catch(() => undefined)
   }
 
   /** Switches the room between mesh and SFU when its size crosses the thresholds (or as pinned). `quiet`: a
@@ -345,10 +549,23 @@ export class Call {
 
   /** The member on this connection leaves for good. Returns whether it was in the call. */
   leave(conn: Connection): boolean {
+    if (this.leaveLobby(conn)) return true
     const member = this.byConn.get(conn.id)
     if (!member) return false
     this.remove(member)
+    this.keepAHost()
     return true
+  }
+
+  /** Someone waiting in the lobby went away (left, closed the page, lost the socket). */
+  private leaveLobby(conn: Connection): boolean {
+    for (const [id, waiting] of this.lobby) {
+      if (waiting.conn.id !== conn.id) continue
+      this.lobby.delete(id)
+      this.tellHostsLobby()
+      return true
+    }
+    return false
   }
 
   private remove(member: Member) {
@@ -362,6 +579,7 @@ export class Call {
 
   /** The member's socket dropped without saying goodbye: it is shown as reconnecting and may resume. */
   dropped(conn: Connection): boolean {
+    if (this.leaveLobby(conn)) return true
     const member = this.byConn.get(conn.id)
     if (!member) return false
     this.byConn.delete(conn.id)
@@ -377,7 +595,10 @@ export class Call {
 
   graceExpired(memberId: string) {
     const member = this.members.get(memberId)
-    if (member && !member.conn) this.remove(member)
+    if (member && !member.conn) {
+      this.remove(member)
+      this.keepAHost()
+    }
   }
 
   media(conn: Connection, media: MediaState) {

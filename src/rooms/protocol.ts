@@ -88,6 +88,16 @@ export const ClientMessage = t.Union([
   t.Object({ type: t.Literal('room.join'), room, media: mediaState, resume: t.Optional(memberId) }, strict),
   t.Object({ type: t.Literal('room.leave'), room }, strict),
   t.Object({ type: t.Literal('room.media'), room, media: mediaState }, strict),
+  // Hosts (a room's first member, whom hosts name, and every admin and moderator) run the call; anyone else who
+  // sends these gets error `forbidden`.
+  t.Object({ type: t.Literal('room.kick'), room, member: memberId }, strict),
+  t.Object({ type: t.Literal('room.mute'), room, member: memberId, source: t.Union(SOURCES.map((s) => t.Literal(s))) }, strict),
+  t.Object({ type: t.Literal('room.mute-all'), room }, strict),
+  t.Object({ type: t.Literal('room.lock'), room, locked: t.Boolean() }, strict),
+  t.Object({ type: t.Literal('room.admit'), room, member: memberId }, strict),
+  t.Object({ type: t.Literal('room.deny'), room, member: memberId }, strict),
+  t.Object({ type: t.Literal('room.end'), room }, strict),
+  t.Object({ type: t.Literal('room.host'), room, member: memberId }, strict),
   // Fresh ICE servers (TURN credentials expire): asked for when room.joined's iceRefreshInSeconds have passed.
   t.Object({ type: t.Literal('room.ice'), room }, strict),
   // Exactly one of description or candidate; relayed to the one member named by `to`.
@@ -140,6 +150,11 @@ export type ClientMessage = Static<typeof ClientMessage>
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
 /** The SFU requests (`sfu.*`), which the edge hands to the room's call as they are. */
 export type SfuRequest = Extract<ClientMessage, { type: `sfu.${string}` }>
+/** What only a call's hosts may send. */
+export type HostRequest = Extract<
+  ClientMessage,
+  { type: 'room.kick' | 'room.mute' | 'room.mute-all' | 'room.lock' | 'room.admit' | 'room.deny' | 'room.end' | 'room.host' }
+>
 
 export interface UserRef {
   id: number
@@ -204,6 +219,14 @@ export interface CallMember {
   /** Perfect negotiation role of the receiver of this frame toward this member, decided by the server: in every
    * pair the member who joined later is polite (it yields when offers collide). */
   polite: boolean
+  /** Runs the call: may kick, mute, lock, admit and end. */
+  host: boolean
+}
+
+/** Someone knocking on a locked room. */
+export interface Waiting {
+  id: string
+  user: UserRef
 }
 
 /** Frames the server sends. */
@@ -244,6 +267,10 @@ export type ServerMessage =
       /** Ask for fresh ICE servers (room.ice) after this many seconds: the TURN credentials expire. Absent without TURN. */
       iceRefreshInSeconds?: number
       maxMembers: number
+      /** You are a host; the room is locked (newcomers wait in the lobby); who waits (hosts only). */
+      host: boolean
+      locked: boolean
+      lobby: Waiting[]
       media: MediaModeInfo
     }
   /** The answer to room.ice: the servers to use from now on, and when to ask again. */
@@ -273,8 +300,17 @@ export type ServerMessage =
   | { type: 'room.member-connection'; room: string; member: string; connection: MemberConnection }
   | { type: 'room.media'; room: string; member: string; media: MediaState }
   | { type: 'room.signal'; room: string; from: string; description?: SessionDescription; candidate?: IceCandidate }
-  /** The room closed the call for you (you joined again elsewhere with the same member id, or the room closed). */
-  | { type: 'room.left'; room: string; reason: string }
+  /** The room closed the call for you: you left, joined again elsewhere, or a host removed you (`code` kicked),
+   * turned you away from the lobby (denied) or ended the call (ended); `by` is that host. */
+  | { type: 'room.left'; room: string; reason: string; code?: 'kicked' | 'denied' | 'ended'; by?: UserRef }
+  /** The room is locked: you wait in its lobby until a host admits you (then room.joined) or turns you away. */
+  | { type: 'room.waiting'; room: string }
+  /** To hosts: who waits in the lobby now. */
+  | { type: 'room.lobby'; room: string; waiting: Waiting[] }
+  | { type: 'room.locked'; room: string; locked: boolean; by: UserRef }
+  | { type: 'room.member-host'; room: string; member: string; host: boolean }
+  /** A host turned off one of your sources; only you can turn it back on. */
+  | { type: 'room.muted'; room: string; source: MediaSource; by: UserRef }
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {

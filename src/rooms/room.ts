@@ -18,6 +18,7 @@ import {
   type ServerMessage,
   type SfuRequest,
   type UserRef,
+  type HostRequest,
 } from './protocol'
 import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
 import { isUnavailable } from '../db/errors'
@@ -68,6 +69,7 @@ export type RoomCommand =
   | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
   | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
   | { kind: 'call.ice'; conn: Connection }
+  | { kind: 'call.host'; conn: Connection; frame: HostRequest }
   | { kind: 'call.graceExpired'; memberId: string }
   | { kind: 'call.sfu'; conn: Connection; frame: SfuRequest }
   /** Work the call scheduled for itself (a mediasoup event, a timer), run inside the actor. */
@@ -218,7 +220,7 @@ export class Room extends Actor<RoomCommand> {
   private about: string | undefined
 
   protected receive(command: RoomCommand): void | Promise<void> {
-    this.about = command.kind === 'call.sfu' ? command.frame.type : ABOUT[command.kind]
+    this.about = command.kind === 'call.sfu' || command.kind === 'call.host' ? command.frame.type : ABOUT[command.kind]
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
@@ -240,6 +242,8 @@ export class Room extends Actor<RoomCommand> {
         return this.call?.signal(command.conn, command.frame)
       case 'call.ice':
         return this.call?.ice(command.conn)
+      case 'call.host':
+        return this.callHost(command.conn, command.frame)
       case 'call.graceExpired':
         return this.callGraceExpired(command.memberId)
       case 'call.sfu':
@@ -345,10 +349,22 @@ export class Room extends Actor<RoomCommand> {
   private async callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
     if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
     if (!this.enter(conn)) return
+    // Joined, or waiting in the lobby of a locked room: either way the person holds this room.
     if (await this.call.join(conn, frame.media, frame.resume)) {
       clearTimeout(this.emptyTimer)
       this.emptyTimer = undefined
     } else this.release(conn.user.id)
+  }
+
+  private async callHost(conn: Connection, frame: HostRequest) {
+    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    const outcome = await this.call.hostAction(conn, frame)
+    // Whoever the action took out of the call (kicked, turned away, ended) no longer holds this room.
+    for (const user of outcome.gone) this.release(user.id)
+    if (outcome.gone.length > 0) {
+      await this.call.rebalance()
+      this.checkEmpty()
+    }
   }
 
   private async callGraceExpired(memberId: string) {

@@ -156,6 +156,8 @@ async function main() {
         signalsPerSecond: config.rooms.signalsPerSecond,
       },
       iceServers: (user) => iceServersFor(config.ice, user.id),
+      isStaff: (userId) => moderation.isStaff(userId),
+      audit: (entry) => moderation.audit(entry),
       iceRefreshInSeconds: iceRefreshInSeconds(config.ice),
       media: {
         mode: config.sfu.mode,

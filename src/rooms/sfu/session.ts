@@ -237,6 +237,12 @@ export class SfuSession {
     else await producer.resume()
   }
 
+  /** A host muted the member's source: its producer stops forwarding until the member resumes it. */
+  async pauseSource(memberId: string, source: Source) {
+    const member = this.members.get(memberId)
+    for (const producer of member?.producers.values() ?? []) if (producer.appData.source === source) await producer.pause()
+  }
+
   private closeProducer(member: SfuMember, producer: types.Producer) {
     producer.close()
     member.producers.delete(producer.id)

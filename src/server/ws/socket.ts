@@ -129,6 +129,15 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'call.signal', conn, frame: message })
       case 'room.ice':
         return room.tell({ kind: 'call.ice', conn })
+      case 'room.kick':
+      case 'room.mute':
+      case 'room.mute-all':
+      case 'room.lock':
+      case 'room.admit':
+      case 'room.deny':
+      case 'room.end':
+      case 'room.host':
+        return room.tell({ kind: 'call.host', conn, frame: message })
       default:
         // Every sfu.* request (the only frames left): the call answers each.
         return room.tell({ kind: 'call.sfu', conn, frame: message })
