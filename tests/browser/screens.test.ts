@@ -184,6 +184,10 @@ test(
       await viewer.getByTestId('room-chat').getByLabel('Message').press('Enter')
       await viewer.getByTestId('room-chat').locator('article:not(.pending) .text', { hasText: 'can everyone hear me?' }).waitFor()
       await look(viewer, 'call-2', tilesShowVideo(1))
+      // Amy (the admin) hosts: her menu for another member.
+      await viewer.getByRole('button', { name: `Host actions for ${accounts[1]!.username}` }).click()
+      await look(viewer, 'call-host-menu')
+      await viewer.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
       for (const account of accounts.slice(2)) {
         const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
         await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })

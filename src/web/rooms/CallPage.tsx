@@ -10,6 +10,9 @@ import MonitorOff from 'lucide-solid/icons/monitor-off'
 import Settings from 'lucide-solid/icons/settings'
 import MessageSquare from 'lucide-solid/icons/message-square'
 import PhoneOff from 'lucide-solid/icons/phone-off'
+import Lock from 'lucide-solid/icons/lock'
+import LockOpen from 'lucide-solid/icons/lock-open'
+import Ellipsis from 'lucide-solid/icons/ellipsis'
 import { createSignal, For, onCleanup, onMount, Show } from 'solid-js'
 import { user } from '../auth/session'
 import { ChatView } from '../chat/ChatPage'
@@ -45,6 +48,14 @@ function Call(props: { name: string; onLeft: () => void }) {
   const [settingsOpen, setSettingsOpen] = createSignal(false)
   const [audioBlocked, setAudioBlocked] = createSignal(false)
   const [copied, setCopied] = createSignal(false)
+  /** The member whose host menu is open. */
+  const [menuFor, setMenuFor] = createSignal<string>()
+  const [confirmEnd, setConfirmEnd] = createSignal(false)
+  /** A host action from the member menu: the member is read before the menu closes (its view goes with it). */
+  const act = (id: string, action: (id: string) => void) => {
+    setMenuFor()
+    action(id)
+  }
   onMount(() => {
     rememberRoom(props.name)
     call.start()
@@ -108,9 +119,28 @@ function Call(props: { name: string; onLeft: () => void }) {
             relayed
           </span>
         </Show>
+        <Show when={call.state.phase === 'joined' && call.state.locked}>
+          <span class="muted mode" data-testid="locked" title="newcomers wait until a host lets them in">
+            locked
+          </span>
+        </Show>
         <button class="secondary small" onClick={copyLink}>
           {copied() ? 'Link copied' : 'Copy link'}
         </button>
+        <Show when={call.state.phase === 'joined' && call.state.host}>
+          <span class="host-tools" data-testid="host-tools">
+            <button class="secondary small" onClick={() => call.host.lock(!call.state.locked)} data-testid="toggle-lock">
+              {call.state.locked ? <LockOpen aria-hidden="true" /> : <Lock aria-hidden="true" />}
+              <span>{call.state.locked ? 'Unlock' : 'Lock'}</span>
+            </button>
+            <button class="secondary small" onClick={() => call.host.muteAll()}>
+              Mute all
+            </button>
+            <button class="secondary small danger" onClick={() => setConfirmEnd(true)}>
+              End for all
+            </button>
+          </span>
+        </Show>
         <Show when={!call.online()}>
           <span class="status status-offline">reconnecting to the server…</span>
         </Show>
@@ -122,9 +152,83 @@ function Call(props: { name: string; onLeft: () => void }) {
         </p>
       </Show>
       <Show when={call.state.phase === 'left' && call.state.reason !== 'you left'}>
-        <p class="banner" role="status">
-          You left the call: {call.state.reason}. <button class="link" onClick={() => location.reload()}>Join again</button>
+        <p class="banner" role="status" data-testid="left-reason">
+          <Show when={call.state.leftCode} fallback={<>You left the call: {call.state.reason}. </>}>
+            {call.state.reason}.{' '}
+          </Show>
+          <Show when={call.state.leftCode !== 'kicked'}>
+            <button class="link" onClick={() => location.reload()}>Join again</button>
+          </Show>
         </p>
+      </Show>
+      <Show when={call.state.phase === 'waiting'}>
+        <div class="card waiting" role="status" data-testid="waiting">
+          <p>
+            <strong>This room is locked.</strong> Waiting for a host to let you in…
+          </p>
+          <button class="secondary" onClick={leave}>Leave</button>
+        </div>
+      </Show>
+      <Show when={call.state.notice}>
+        <p class="banner" role="status" data-testid="host-notice">
+          {call.state.notice} <button class="link" onClick={() => call.clearNotice()}>dismiss</button>
+        </p>
+      </Show>
+      <Show when={call.state.host && call.state.lobby.length > 0}>
+        <div class="card lobby" data-testid="lobby">
+          <strong>Waiting to join:</strong>
+          <For each={call.state.lobby}>
+            {(w) => (
+              <span class="lobby-entry" data-waiting={w.user.username}>
+                {w.user.username}
+                <button class="small" onClick={() => call.host.admit(w.id)}>Admit</button>
+                <button class="secondary small" onClick={() => call.host.deny(w.id)}>Deny</button>
+              </span>
+            )}
+          </For>
+        </div>
+      </Show>
+      <Show when={call.state.host && call.state.members.find((m) => m.id === menuFor())}>
+        {(m) => (
+          <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setMenuFor()}>
+            <div class="card modal tile-menu" role="dialog" aria-modal="true" aria-label={`Host actions for ${m().user.username}`}>
+              <h2>{m().user.username}</h2>
+              <Show when={m().media.mic}>
+                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'mic'))}>Mute microphone</button>
+              </Show>
+              <Show when={m().media.camera}>
+                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'camera'))}>Turn off camera</button>
+              </Show>
+              <Show when={m().media.screen}>
+                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'screen'))}>Stop screen share</button>
+              </Show>
+              <Show when={!m().host}>
+                <button class="secondary" onClick={() => act(m().id, call.host.make)}>Make host</button>
+              </Show>
+              <button class="secondary danger" onClick={() => act(m().id, call.host.kick)}>Remove from call</button>
+              <button class="secondary" onClick={() => setMenuFor()}>Cancel</button>
+            </div>
+          </div>
+        )}
+      </Show>
+      <Show when={confirmEnd()}>
+        <div class="modal-backdrop">
+          <div class="card modal" role="dialog" aria-modal="true" aria-label="End the call">
+            <p>End the call for everyone in “{props.name}”? Everyone leaves it now.</p>
+            <div class="modal-actions">
+              <button class="secondary" onClick={() => setConfirmEnd(false)}>Keep it going</button>
+              <button
+                class="danger"
+                onClick={() => {
+                  setConfirmEnd(false)
+                  call.host.end()
+                }}
+              >
+                End for all
+              </button>
+            </div>
+          </div>
+        </div>
       </Show>
       <Show when={local.error() ?? call.state.error}>
         <p class="error banner" role="alert">
@@ -157,6 +261,7 @@ function Call(props: { name: string; onLeft: () => void }) {
             cameraOn={local.state().camera}
             micOn={local.state().mic}
             speaking={call.selfSpeaking()}
+            host={call.state.host}
           />
           <Show when={local.tracks().screen}>
             {(track) => <Tile name={user()?.username ?? 'you'} stream={new MediaStream([track()])} kind="screen" self cameraOn micOn={false} speaking={false} />}
@@ -183,6 +288,21 @@ function Call(props: { name: string; onLeft: () => void }) {
                   playAudio
                   onAudioBlocked={() => setAudioBlocked(true)}
                   onFirstFrame={() => call.firstFrame(m.id)}
+                  host={m.host}
+                  actions={
+                    call.state.host ? (
+                      <>
+                        <button
+                          class="tile-menu-button"
+                          aria-label={`Host actions for ${m.user.username}`}
+                          aria-haspopup="dialog"
+                          onClick={() => setMenuFor(menuFor() === m.id ? undefined : m.id)}
+                        >
+                          <Ellipsis aria-hidden="true" />
+                        </button>
+                      </>
+                    ) : undefined
+                  }
                 />
                 <Show when={m.media.screen && (void m.streams, call.streams(m.id).meshScreen ?? call.streams(m.id).sfuScreen)}>
                   <Tile

@@ -8,7 +8,7 @@
 //
 // data-frames-shown counts the frames this tile presented (requestVideoFrameCallback), data-frames-decoded and
 // data-audio-packets are what getStats reports for the path shown: the numbers tests and the stats tooltip use.
-import { createEffect, createSignal, onCleanup, onMount, Show } from 'solid-js'
+import { createEffect, createSignal, onCleanup, onMount, Show, type JSX } from 'solid-js'
 import MicOff from 'lucide-solid/icons/mic-off'
 import type { MediaMode } from '../../rooms/protocol'
 
@@ -42,6 +42,10 @@ export interface TileProps {
   onView?: (visible: boolean, width: number) => void
   /** The simulcast layer asked for on the SFU. */
   layer?: number
+  /** This member hosts the call. */
+  host?: boolean
+  /** What a host can do to this member (a menu in the tile's corner). */
+  actions?: JSX.Element
 }
 
 type Path = MediaMode
@@ -174,6 +178,7 @@ export function Tile(props: TileProps) {
       data-resolution={props.stats?.width ? `${props.stats.width}x${props.stats.height}` : ''}
       data-audio-packets={props.stats?.audioPackets ?? 0}
       data-notice={props.notice ?? ''}
+      data-host={props.host ? 'yes' : 'no'}
       title={statsLine()}
     >
       <video
@@ -197,7 +202,13 @@ export function Tile(props: TileProps) {
           {props.notice}
         </div>
       </Show>
+      <Show when={props.actions}>
+        <div class="tile-actions">{props.actions}</div>
+      </Show>
       <figcaption>
+        <Show when={props.kind === 'camera' && props.host}>
+          <span class="host-badge" data-testid="host-badge">host</span>
+        </Show>
         <Show when={props.kind === 'camera' && !props.micOn}>
           <span class="mic-off" title="microphone off" role="img" aria-label="microphone off">
             <MicOff aria-hidden="true" />

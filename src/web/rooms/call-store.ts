@@ -3,7 +3,7 @@
 // and the room's chat. Phases are marked with performance.mark so the join can be measured (bench/call-join.ts).
 import { createEffect, createSignal, on } from 'solid-js'
 import { createStore, produce } from 'solid-js/store'
-import type { CallMember, IceServer, MediaMode, MediaModeInfo, MediaState, MemberConnection, ServerMessage, UserRef } from '../../rooms/protocol'
+import type { CallMember, IceServer, MediaMode, MediaModeInfo, MediaSource, MediaState, MemberConnection, ServerMessage, UserRef, Waiting } from '../../rooms/protocol'
 import { onServerMessage, send, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { createLocalMedia } from './local-media'
@@ -39,9 +39,14 @@ export interface RemoteMember {
   /** The simulcast layer asked for its camera on the SFU (0-2), from its tile's size. */
   layer?: number
   stats: MemberStats
+  /** Runs the call (kick, mute, lock, admit, end). */
+  host: boolean
 }
 
-export type CallPhase = 'joining' | 'joined' | 'left' | 'refused'
+/** `waiting`: in the lobby of a locked room until a host lets us in. */
+export type CallPhase = 'joining' | 'waiting' | 'joined' | 'left' | 'refused'
+
+const SOURCE_NAMES: Record<MediaSource, string> = { mic: 'microphone', camera: 'camera', screen: 'screen share' }
 
 const noStats = (): MemberStats => ({ framesDecoded: 0, audioPackets: 0, width: 0, height: 0, fps: 0, audioLevel: 0 })
 /** Audio level (0-1) above which a member counts as speaking. */
@@ -63,6 +68,14 @@ export function createCall(room: string, me: () => UserRef | null) {
     sfuNoPath: false,
     /** Some of this page's media goes through a TURN relay (the selected ICE path's local end is a relay candidate). */
     relayed: false,
+    /** We host this call; it is locked; who waits to be let in (told to hosts only). */
+    host: false,
+    locked: false,
+    lobby: [] as Waiting[],
+    /** Why a host took us out of the call, when one did. */
+    leftCode: undefined as 'kicked' | 'denied' | 'ended' | undefined,
+    /** Something a host did to us, to show for a while ("Ann turned off your microphone"). */
+    notice: undefined as string | undefined,
   })
   const [selfLevel, setSelfLevel] = createSignal(0)
   const peers = new Map<string, Peer>()
@@ -195,6 +208,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     streams: 0,
     dominant: false,
     stats: noStats(),
+    host: member.host,
   })
 
   /**
@@ -217,7 +231,7 @@ export function createCall(room: string, me: () => UserRef | null) {
   const handle = async (frame: ServerMessage) => {
     if (frame.type === 'hello') {
       // A new socket: take our place again (the server keeps it for a while after a drop).
-      if (state.phase === 'joining' || state.phase === 'joined') join()
+      if (state.phase === 'joining' || state.phase === 'waiting' || state.phase === 'joined') join()
       return
     }
     if (!('room' in frame) || frame.room !== room) return
@@ -232,10 +246,13 @@ export function createCall(room: string, me: () => UserRef | null) {
         setState({
           phase: 'joined',
           self: frame.self,
+          host: frame.host,
+          locked: frame.locked,
+          lobby: frame.lobby,
           maxMembers: frame.maxMembers,
           members: frame.members.map((m) => {
             const known = state.members.find((x) => x.id === m.id)
-            return known && peers.has(m.id) ? { ...known, media: m.media, connection: m.connection } : fromServer(m)
+            return known && peers.has(m.id) ? { ...known, media: m.media, connection: m.connection, host: m.host } : fromServer(m)
           }),
         })
         chat.start()
@@ -253,6 +270,23 @@ export function createCall(room: string, me: () => UserRef | null) {
         return
       case 'room.ice':
         useIceServers(frame.iceServers, frame.iceRefreshInSeconds)
+        return
+      case 'room.waiting':
+        setState('phase', 'waiting')
+        return
+      case 'room.lobby':
+        setState('lobby', frame.waiting)
+        return
+      case 'room.locked':
+        setState('locked', frame.locked)
+        return
+      case 'room.member-host':
+        if (frame.member === state.self) setState('host', frame.host)
+        else update(frame.member, (m) => void (m.host = frame.host))
+        return
+      case 'room.muted':
+        local.turnOff(frame.source)
+        setState('notice', `${frame.by.username} turned off your ${SOURCE_NAMES[frame.source]}. You can turn it back on.`)
         return
       case 'sfu.speaker':
         for (const m of state.members) if (m.dominant !== (m.id === frame.member)) update(m.id, (x) => void (x.dominant = x.id === frame.member))
@@ -297,6 +331,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         return
       }
       case 'room.left':
+        if (frame.code) setState('leftCode', frame.code)
         if (state.phase !== 'left') leaveLocally(frame.reason)
         return
       case 'error':
@@ -438,8 +473,20 @@ export function createCall(room: string, me: () => UserRef | null) {
     /** A tile presented the first frame of a member's camera. */
     firstFrame: (id: string) => mark(`first-frame:${id}`),
     clearError: () => setState('error', undefined),
+    clearNotice: () => setState('notice', undefined),
+    /** What hosts do; the server refuses anyone else. */
+    host: {
+      kick: (member: string) => send({ type: 'room.kick', room, member }),
+      mute: (member: string, source: MediaSource) => send({ type: 'room.mute', room, member, source }),
+      muteAll: () => send({ type: 'room.mute-all', room }),
+      lock: (locked: boolean) => send({ type: 'room.lock', room, locked }),
+      admit: (member: string) => send({ type: 'room.admit', room, member }),
+      deny: (member: string) => send({ type: 'room.deny', room, member }),
+      end: () => send({ type: 'room.end', room }),
+      make: (member: string) => send({ type: 'room.host', room, member }),
+    },
     leave() {
-      if (state.phase === 'joined') send({ type: 'room.leave', room })
+      if (state.phase === 'joined' || state.phase === 'waiting') send({ type: 'room.leave', room })
       leaveLocally('you left')
     },
     dispose() {
@@ -447,7 +494,7 @@ export function createCall(room: string, me: () => UserRef | null) {
       removeEventListener('pagehide', onPageHide)
       clearInterval(poll)
       unsubscribe()
-      if (state.phase === 'joined' || state.phase === 'joining') {
+      if (state.phase === 'joined' || state.phase === 'joining' || state.phase === 'waiting') {
         send({ type: 'room.leave', room })
         leaveLocally('you left')
       }

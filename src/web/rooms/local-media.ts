@@ -127,6 +127,13 @@ export function createLocalMedia() {
       }
     },
 
+    /** A host turned one of our sources off: it goes off here (and only we turn it back on). */
+    turnOff(source: 'mic' | 'camera' | 'screen') {
+      if (source === 'mic' && micOn()) this.toggleMic()
+      else if (source === 'camera' && tracks().camera) void this.toggleCamera()
+      else if (source === 'screen' && tracks().screen) void this.toggleScreen()
+    },
+
     async toggleScreen() {
       const current = tracks().screen
       if (current) {
