@@ -114,6 +114,23 @@ export class UserStore {
     return row
   }
 
+  /** Every enabled admin and moderator, and every account muted in chat past `now` (what the rooms enforce). */
+  async moderationSnapshot(now: Date): Promise<{ staff: Array<{ id: number; role: Role }>; mutes: Array<{ id: number; until: number }> }> {
+    const { db, tables, dialect } = this.database
+    const { users } = tables
+    const [staff, muted] = await Promise.all([
+      db.select({ id: users.id, role: users.role }).from(users).where(and(ne(users.role, 'member'), eq(users.disabled, false))),
+      db
+        .select({ id: users.id, until: users.chatMutedUntil })
+        .from(users)
+        .where(sql`${users.chatMutedUntil} > ${dialect === 'sqlite' ? now.getTime() : now}`),
+    ])
+    return {
+      staff: staff.map((s) => ({ id: s.id, role: s.role as Role })),
+      mutes: muted.map((m) => ({ id: m.id, until: m.until!.getTime() })),
+    }
+  }
+
   /** Deletes an account (its sessions, files, uploads, messages and reactions go with it by foreign key), unless it
    * is the last enabled admin. Returns the deleted row. */
   async delete(id: number): Promise<User | undefined> {

@@ -346,6 +346,7 @@ export class Call {
         if (!waiting) return this.refuse(conn, 'unknown_member', `nobody "${frame.member.slice(0, 64)}" waits to join room "${this.room}"`), none
         this.lobby.delete(frame.member)
         this.tellHostsLobby()
+        await this.deps.audit?.({ actor: by, action: frame.type === 'room.deny' ? 'room.deny' : 'room.admit', target: waiting.user, detail: { room: this.room } })
         if (frame.type === 'room.deny') {
           waiting.conn.send({ type: 'room.left', room: this.room, reason: `${by.username} did not let you in`, code: 'denied', by })
           return { gone: [waiting.user] }

@@ -1,8 +1,9 @@
 // What the rooms must know about people to enforce moderation, without asking the database on every frame: each
 // person's role (who may remove others' messages) and until when a moderator muted them in chat. The server keeps
-// it current: it records the role and mute of every account that opens a socket, and every change an admin or
-// moderator makes, so a demoted moderator loses the powers with the very next frame. In cluster mode a change made
-// on another node reaches this one when that person's socket next opens here (part 2 of cluster mode carries it).
+// it current: it loads every admin, moderator and running mute at start and every few seconds, records the role and
+// mute of every account that opens a socket, and every change an admin or moderator makes on this node, so a demoted
+// moderator loses the powers with the very next frame. In cluster mode a change made on another node reaches this
+// one with the next reload (5 s).
 
 export type Role = 'admin' | 'moderator' | 'member'
 
@@ -13,12 +14,42 @@ export interface ModerationEntry {
   detail?: Record<string, unknown>
 }
 
+/** What the database says now: every admin and moderator, and every chat mute still running. */
+export interface ModerationSnapshot {
+  staff: Array<{ id: number; role: Role }>
+  mutes: Array<{ id: number; until: number }>
+}
+
 export class Moderation {
-  private readonly roles = new Map<number, Role>()
-  private readonly mutes = new Map<number, number>()
+  private roles = new Map<number, Role>()
+  private mutes = new Map<number, number>()
+  /** Bumped by every change made here, so a reload that started before it cannot undo it. */
+  private version = 0
+  private timer: ReturnType<typeof setInterval> | undefined
 
   /** `record` writes an entry to the audit log. */
   constructor(private readonly record: (entry: ModerationEntry) => Promise<void> = async () => {}) {}
+
+  /**
+   * Reloads the whole book from the database now and every `intervalMs`: in cluster mode a role change or a mute
+   * made on another node reaches this one within that time (changes made on this node apply at once).
+   */
+  async start(load: () => Promise<ModerationSnapshot>, intervalMs: number, onError: (error: unknown) => void = () => {}): Promise<void> {
+    const reload = async () => {
+      const started = this.version
+      const snapshot = await load()
+      if (this.version !== started) return
+      this.roles = new Map(snapshot.staff.map((s) => [s.id, s.role]))
+      this.mutes = new Map(snapshot.mutes.map((m) => [m.id, m.until]))
+    }
+    await reload().catch(onError)
+    this.timer = setInterval(() => void reload().catch(onError), intervalMs)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
 
   roleOf(userId: number): Role {
     return this.roles.get(userId) ?? 'member'
@@ -31,6 +62,7 @@ export class Moderation {
   }
 
   setRole(userId: number, role: Role): void {
+    this.version++
     if (role === 'member') this.roles.delete(userId)
     else this.roles.set(userId, role)
   }
@@ -45,11 +77,13 @@ export class Moderation {
   }
 
   setMute(userId: number, until: number | undefined): void {
+    this.version++
     if (until === undefined) this.mutes.delete(userId)
     else this.mutes.set(userId, until)
   }
 
   forget(userId: number): void {
+    this.version++
     this.roles.delete(userId)
     this.mutes.delete(userId)
   }

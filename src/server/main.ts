@@ -124,6 +124,8 @@ async function main() {
 
   const broadcaster = new BunBroadcaster()
   const moderation = new Moderation((entry) => audit.record(entry).catch((error) => log.error({ err: error }, 'audit record failed')))
+  const users = new UserStore(database)
+  await moderation.start(() => users.moderationSnapshot(new Date()), 5000, (error) => log.warn({ err: error }, 'could not reload roles and chat mutes'))
   const rooms = new RoomRegistry({
     moderation,
     store: messages,
@@ -209,7 +211,7 @@ async function main() {
     config,
     log,
     jwtSecret: loadJwtSecret(config.dataDir, config.jwtSecret),
-    users: new UserStore(database),
+    users,
     sessions,
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
@@ -258,6 +260,7 @@ async function main() {
     }, 10_000)
     deadline.unref()
     clearInterval(sweep)
+    moderation.stop()
     uploads.stop()
     // Sockets are told why they close and no new frame arrives; then every message already handed to a room is
     // written (and acknowledged where the socket still listens) before the database closes.

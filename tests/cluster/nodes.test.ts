@@ -150,3 +150,59 @@ describe('uploads across nodes', () => {
     expect(sha256(body)).toBe(sha256(data))
   })
 })
+
+describe('governance across nodes', () => {
+  /** Sends `frame` from `socket` every 250 ms until `done` says an answer settles it; returns how long it took. */
+  async function until(socket: TestSocket, frame: () => unknown, done: (f: any) => boolean, settles: (f: any) => boolean, limitMs: number) {
+    const started = Date.now()
+    while (Date.now() - started < limitMs) {
+      socket.send(frame())
+      const answer = await socket.next(settles)
+      if (done(answer)) return Date.now() - started
+      await Bun.sleep(250)
+    }
+    throw new Error(`not within ${limitMs} ms`)
+  }
+
+  test('a role given and a chat mute set on A take effect on sockets already open on B within the 5 s reload', async () => {
+    const [admin] = await a.query<{ username: string }>("select username from users where role = 'admin' order by id limit 1")
+    const adminLogin = await requestJson(`${a.url}/api/auth/login`, { body: { username: admin!.username, password: 'correct horse battery' } })
+    const asAdmin = (method: string, path: string, body?: unknown) => requestJson(`${a.url}/api${path}`, { method, body, headers: bearer(adminLogin.body.token) })
+    const mod = await registerAndLogin(b.url, uniqueName('mod'))
+    const ann = await registerAndLogin(a.url, uniqueName('ann'))
+    const open = async (node: TestServer, token: string) => {
+      const socket = await TestSocket.open(node.url, bearer(token))
+      await socket.next((f) => f.type === 'hello')
+      socket.send({ type: 'chat.join', room: 'global' })
+      await socket.next((f) => f.type === 'chat.joined')
+      return socket
+    }
+    const modOnB = await open(b, mod.token)
+    const annOnB = await open(b, ann.token)
+    const clientId = crypto.randomUUID()
+    annOnB.send({ type: 'chat.send', room: 'global', clientId, text: 'remove me later' })
+    const id = (await annOnB.next((f) => f.type === 'chat.message' && f.clientId === clientId)).message.id
+
+    expect((await asAdmin('PATCH', `/admin/users/${mod.user.id}`, { role: 'moderator' })).status).toBe(200)
+    const promoted = await until(
+      modOnB,
+      () => ({ type: 'chat.delete', room: 'global', messageId: id }),
+      (f) => f.type === 'chat.removed',
+      (f) => f.type === 'chat.removed' || (f.type === 'error' && f.about === 'chat.delete'),
+      8000,
+    )
+    expect(promoted).toBeLessThan(8000)
+
+    expect((await asAdmin('PUT', `/admin/users/${ann.user.id}/chat-mute`, { seconds: 600 })).status).toBe(200)
+    const muted = await until(
+      annOnB,
+      () => ({ type: 'chat.send', room: 'global', clientId: crypto.randomUUID(), text: 'still here?' }),
+      (f) => f.type === 'error' && f.code === 'muted',
+      (f) => (f.type === 'chat.message' && f.message.author.id === ann.user.id) || (f.type === 'error' && f.about === 'chat.send'),
+      8000,
+    )
+    expect(muted).toBeLessThan(8000)
+    modOnB.close()
+    annOnB.close()
+  }, 30_000)
+})
