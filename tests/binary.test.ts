@@ -55,3 +55,22 @@ test('the binary alone serves the app, accounts, chat, the SFU and the vault', a
   expect(download.status).toBe(200)
   expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(sha256(bytes))
 }, 60_000)
+
+test('`partyroom admin create` makes an admin from the shell, beside the running server', async () => {
+  const username = `shell_admin_${process.pid % 10000}`
+  const child = Bun.spawn([join(dir, 'partyroom'), 'admin', 'create', username], {
+    cwd: dir,
+    env: { ...process.env, DATA_DIR: join(dir, 'data'), ...server.cluster?.env },
+    stdin: new Blob(['a long shell password\n']),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  expect({ code, out: out.trim(), err }).toEqual({ code: 0, out: expect.stringContaining(`${username} (id `), err: '' })
+  const login = await fetch(`${server.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'a long shell password' }),
+  })
+  expect(((await login.json()) as { user: { role: string } }).user.role).toBe('admin')
+}, 60_000)
