@@ -1,5 +1,5 @@
 // Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction,
-// file record, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
+// file record, share link, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
 // are minutes-long state; the clients start those uploads again).
 import { asc, sql } from 'drizzle-orm'
 import type { Database } from './database'
@@ -13,6 +13,7 @@ export interface TransferCounts {
   settings: number
   invites: number
   audit: number
+  shares: number
 }
 
 const BATCH = 1000
@@ -31,7 +32,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0 }
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0 }
   // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
   const tables = [
     ['users', from.users, to.users, from.users.id],
@@ -42,6 +43,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     ['settings', from.settings, to.settings, from.settings.key],
     ['invites', from.invites, to.invites, from.invites.code],
     ['audit', from.audit, to.audit, from.audit.id],
+    ['shares', from.shares, to.shares, from.shares.id],
   ] as const
   await target.db.transaction(async (tx) => {
     for (const [name, source_, target_, order] of tables) {

@@ -9,7 +9,10 @@ import { securityHeaders } from './security-headers'
 import { healthRoute } from './health'
 import { authRoutes } from './auth/routes'
 import { socketRoute } from './ws/socket'
-import { webClient } from './web'
+import { appShell, webClient } from './web'
+import { shareRoutes, shareState } from './vault/share-routes'
+import type { ShareStore } from '../db/shares'
+import { createHash } from 'node:crypto'
 import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
 import type { LiveSockets } from './ws/live-sockets'
@@ -33,7 +36,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
-  vault: { files: FileStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits }
+  vault: { files: FileStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
   metrics: Metrics
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
@@ -98,6 +101,19 @@ export function createApi(deps: AppDeps) {
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(
+      shareRoutes({
+        ...sessionDeps,
+        shares: deps.vault.shares,
+        files: deps.vault.files,
+        blobs: deps.vault.blobs,
+        passwords: deps.passwords,
+        log: deps.log,
+        maxExpiryDays: config.vault.shareMaxExpiryDays,
+        counters: deps.counters,
+        bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes),
+      }),
+    )
+    .use(
       socketRoute({
         ...sessionDeps,
         log: deps.log,
@@ -114,5 +130,18 @@ export function createApi(deps: AppDeps) {
 export type Api = ReturnType<typeof createApi>
 
 export async function createApp(deps: AppDeps) {
-  return createApi(deps).use(await webClient(deps.config.webDir))
+  const shell = appShell(deps.config.webDir)
+  return (
+    createApi(deps)
+      // A share link's page: the app shows it; its status says whether the link still works (404, 410), and search
+      // engines are told to keep away.
+      .get('/s/:token', async ({ params }) => {
+        const found = /^[A-Za-z0-9_-]{43}$/.test(params.token)
+          ? await deps.vault.shares.byToken(createHash('sha256').update(params.token).digest('hex'))
+          : undefined
+        const status = !found ? 404 : shareState(found) === 'live' ? 200 : 410
+        return shell(status, { 'x-robots-tag': 'noindex, nofollow' })
+      })
+      .use(await webClient(deps.config.webDir))
+  )
 }

@@ -54,6 +54,8 @@ export interface Config {
   /** Rooms (chats and calls) one user may be in at once. */
   roomsPerUser: number
   vault: {
+    /** No share link lives longer than this. */
+    shareMaxExpiryDays: number
     quotaBytes: number
     maxFileBytes: number
     /** Unfinished uploads one user, and the whole server, may have open at once. */
@@ -131,6 +133,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'VAULT_UPLOADS_TOTAL', default: '200', meaning: 'unfinished vault uploads open on the whole server' },
   { name: 'VAULT_UNUSED_UPLOAD_SECONDS', default: '600', meaning: 'an upload that never received a byte is discarded after this long' },
   { name: 'VAULT_UPLOAD_IDLE_HOURS', default: '24', meaning: 'an unfinished upload nobody touched for this long is discarded' },
+  { name: 'SHARE_MAX_EXPIRY_DAYS', default: '30', meaning: 'the longest a vault share link may live (a link asks for its own expiry up to this; 7 days when it asks for none)' },
   { name: 'VAULT_QUOTA_BYTES', default: '10737418240 (10 GiB)', meaning: 'vault space per user' },
   { name: 'VAULT_MAX_FILE_BYTES', default: '4294967296 (4 GiB)', meaning: 'largest single vault file' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
@@ -247,6 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxSockets: integer(env, 'WS_MAX_SOCKETS', 10_000, 1, 1_000_000),
     roomsPerUser: integer(env, 'ROOMS_PER_USER', 20, 1, 10_000),
     vault: {
+      shareMaxExpiryDays: integer(env, 'SHARE_MAX_EXPIRY_DAYS', 30, 1, 3650),
       quotaBytes: integer(env, 'VAULT_QUOTA_BYTES', 10 * 1024 ** 3, 0, 2 ** 52),
       maxFileBytes: integer(env, 'VAULT_MAX_FILE_BYTES', 4 * 1024 ** 3, 0, 2 ** 52),
       maxOpenUploads: integer(env, 'VAULT_UPLOADS_PER_USER', 10, 1, 10_000),

@@ -2,6 +2,7 @@
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
 import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { Moderation } from '../rooms/moderation'
+import { ShareStore } from '../db/shares'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -76,6 +77,7 @@ async function main() {
   log.info({ event: 'db.opened', dialect: database.dialect }, database.dialect === 'postgres' ? 'using PostgreSQL' : 'using SQLite')
   const sessions = new SessionStore(database)
   const audit = new AuditStore(database)
+  const shares = new ShareStore(database)
   // Nodes sharing a database count login attempts in it; one node counts them in memory.
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
@@ -216,7 +218,7 @@ async function main() {
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
     liveSockets,
-    vault: { files, blobs, uploads, limits: vaultLimits },
+    vault: { files, blobs, uploads, limits: vaultLimits, shares },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites: new InviteStore(database), audit },
@@ -245,6 +247,7 @@ async function main() {
 
   const sweep = setInterval(() => {
     void sessions.deleteExpired(new Date()).catch(() => {})
+    void shares.deleteEnded(new Date(Date.now() - 30 * DAY_MS)).catch(() => {})
     void audit.deleteBefore(new Date(Date.now() - config.auditRetentionDays * DAY_MS)).catch(() => {})
     void attempts?.deleteExpired(Date.now()).catch(() => {})
   }, 10 * 60_000)

@@ -6,6 +6,13 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ApiError } from './errors'
 
+/** The app's page with a status of our choosing (a share link that ended is a 410 page, not a 200). */
+export const appShell = (webDir: string) => (status: number, headers: Record<string, string> = {}) =>
+  new Response(Bun.file(join(webDir, 'index.html')), {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...headers },
+  })
+
 export const webClient = async (webDir: string) => {
   const index = join(webDir, 'index.html')
   if (!existsSync(index)) {

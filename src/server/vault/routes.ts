@@ -2,12 +2,11 @@
 // any tus client can resume them; downloads stream from disk with Range and ETag support. Every route requires a
 // login, and every lookup is by owner: another user's id answers 404, exactly like an id that never existed.
 import { Elysia, t } from 'elysia'
-import * as contentDisposition from 'content-disposition'
-import * as rangeParser from 'range-parser'
 import type { FileStore, FileSort } from '../../db/files'
 import { FileNameTakenError } from '../../db/files'
 import type { FileRow } from '../../db/schema'
 import type { BlobStore } from '../../vault/blob-store'
+import { fileResponse } from './download'
 import { checkFileName, cleanContentType } from '../../vault/names'
 import type { UploadManager, VaultLimits } from '../../vault/uploads'
 import { authentication, type SessionDeps } from '../auth/session'
@@ -85,44 +84,7 @@ function validName(raw: string): string {
 export const vaultRoutes = (deps: VaultDeps) => {
   const { files, uploads, blobs, limits } = deps
 
-  const download = async (row: FileRow, request: Request): Promise<Response> => {
-    const etag = `"${row.sha256}"`
-    const headers: Record<string, string> = {
-      'content-type': row.contentType,
-      'content-disposition': contentDisposition.create(row.name),
-      etag,
-      'last-modified': row.updatedAt.toUTCString(),
-      'accept-ranges': 'bytes',
-      'cache-control': 'private, no-cache',
-      // A stored file is never run as a page of ours, whatever its type.
-      'content-security-policy': "default-src 'none'; sandbox",
-      'x-content-type-options': 'nosniff',
-    }
-    const ifNoneMatch = request.headers.get('if-none-match')
-    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
-      return new Response(null, { status: 304, headers })
-    }
-    const range = request.headers.get('range')
-    const ifRange = request.headers.get('if-range')
-    // A Range with an If-Range naming another version gets the whole current file.
-    if (range && (!ifRange || ifRange === etag)) {
-      const parsed = rangeParser.parse(row.size, range)
-      if (parsed.code === 2 || (parsed.code === 0 && row.size === 0)) {
-        return new Response(null, { status: 416, headers: { ...headers, 'content-range': `bytes */${row.size}` } })
-      }
-      // One range is served; several (rare, and costly to answer) fall back to the whole file, as RFC 9110 allows.
-      if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
-        const { start, end } = parsed.ranges[0]!
-        deps.bytesOut?.(end - start + 1)
-        return new Response(await blobs.body(row.storageKey, row.size, { start, end }), {
-          status: 206,
-          headers: { ...headers, 'content-range': `bytes ${start}-${end}/${row.size}`, 'content-length': String(end - start + 1) },
-        })
-      }
-    }
-    deps.bytesOut?.(row.size)
-    return new Response(await blobs.body(row.storageKey, row.size), { headers: { ...headers, 'content-length': String(row.size) } })
-  }
+  const download = (row: FileRow, request: Request) => fileResponse(row, request, blobs, { bytesOut: deps.bytesOut })
 
   const fileId = t.Object({ id: t.String() })
 

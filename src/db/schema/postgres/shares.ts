@@ -1,0 +1,24 @@
+import { index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { at, users } from './users'
+import { files } from './vault'
+
+// The PostgreSQL twin of ../sqlite/shares.ts.
+export const shares = pgTable(
+  'shares',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fileId: text('file_id').references(() => files.id, { onDelete: 'set null' }),
+    fileName: text('file_name').notNull(),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    maxDownloads: integer('max_downloads'),
+    downloads: integer('downloads').notNull().default(0),
+    passwordHash: text('password_hash'),
+    revokedAt: at('revoked_at'),
+  },
+  (table) => [uniqueIndex('shares_token').on(table.tokenHash), index('shares_owner').on(table.ownerId), index('shares_file').on(table.fileId)],
+)

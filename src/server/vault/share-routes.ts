@@ -1,0 +1,255 @@
+// Share links. The owner makes, lists and revokes them under /api/vault; anyone holding a link uses /s/<token>: the
+// page (served by the web client), /s/<token>/info for what it shows, /s/<token>/unlock for a password, and
+// /s/<token>/content for the bytes (Range, ETag, like the owner's download). An ended link answers 410 and says why;
+// a wrong token 404. Downloads count once per transfer that starts at byte 0, so resuming does not use a link up.
+import { Elysia, t } from 'elysia'
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import type { FileStore } from '../../db/files'
+import type { ShareRow } from '../../db/schema'
+import type { ShareStore, ShareWithFile } from '../../db/shares'
+import type { BlobStore } from '../../vault/blob-store'
+import { authentication, type SessionDeps } from '../auth/session'
+import type { PasswordHasher } from '../auth/passwords'
+import { AttemptThrottle, MemoryCounters, type Counters } from '../auth/throttle'
+import { readJsonBody } from '../body'
+import { clientAddress, isHttps } from '../client-address'
+import { ApiError } from '../errors'
+import type { Logger } from '../log'
+import { fileResponse } from './download'
+
+export interface ShareDeps extends SessionDeps {
+  shares: ShareStore
+  files: FileStore
+  blobs: BlobStore
+  passwords: PasswordHasher
+  log: Logger
+  /** SHARE_MAX_EXPIRY_DAYS: no link lives longer. */
+  maxExpiryDays: number
+  counters?: Counters
+  bytesOut?: (bytes: number) => void
+}
+
+/** Links one user may hold at once (live or recently ended). */
+export const MAX_SHARES_PER_USER = 1000
+const MAX_DOWNLOADS = 1_000_000
+/** The link's token: 256 random bits, base64url. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** How long an unlocked password-protected link stays unlocked in that browser. */
+const UNLOCK_SECONDS = 3600
+/** Search engines are told to keep away from every share URL. */
+const NOINDEX = { 'x-robots-tag': 'noindex, nofollow' }
+
+export type ShareState = 'live' | 'revoked' | 'deleted' | 'expired' | 'used_up'
+
+export function shareState(found: ShareWithFile, now = Date.now()): ShareState {
+  const { share, file } = found
+  if (share.revokedAt) return 'revoked'
+  if (!file) return 'deleted'
+  if (share.expiresAt.getTime() <= now) return 'expired'
+  if (share.maxDownloads !== null && share.downloads >= share.maxDownloads) return 'used_up'
+  return 'live'
+}
+
+const ENDED: Record<Exclude<ShareState, 'live'>, string> = {
+  revoked: 'its owner revoked this link',
+  deleted: 'the shared file was deleted',
+  expired: 'this link has expired',
+  used_up: 'this link was downloaded as many times as its owner allowed',
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
+const cookieName = (share: ShareRow) => `partyroom_share_${share.id.slice(0, 8)}`
+const grantName = (share: ShareRow) => `partyroom_dl_${share.id.slice(0, 8)}`
+/** How long a counted download may be resumed after the link is used up. */
+const GRANT_SECONDS = 24 * 3600
+
+function readCookie(header: string | null, name: string): string | undefined {
+  return header
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${name}=`))
+    ?.slice(name.length + 1)
+}
+
+export const shareRoutes = (deps: ShareDeps) => {
+  const counters = deps.counters ?? new MemoryCounters()
+  const wrongByShare = new AttemptThrottle('share-password', counters, 10, 60_000)
+  const wrongByAddress = new AttemptThrottle('share-password-address', counters, 30, 60_000)
+  const proof = (share: ShareRow, purpose: string, expires: number) => createHmac('sha256', deps.secret).update(`${share.id}:${purpose}:${expires}`).digest('base64url')
+  /** A cookie "<expiry>.<HMAC>" for this share and purpose, still valid. */
+  const holds = (share: ShareRow, purpose: string, name: string, cookieHeader: string | null): boolean => {
+    const [expires, given] = (readCookie(cookieHeader, name) ?? '').split('.')
+    if (!expires || !given || Number(expires) < Date.now() / 1000) return false
+    const expected = Buffer.from(proof(share, purpose, Number(expires)))
+    const actual = Buffer.from(given)
+    return expected.length === actual.length && timingSafeEqual(expected, actual)
+  }
+  const cookie = (share: ShareRow, token: string, purpose: string, name: string, seconds: number, request: Request) => {
+    const expires = Math.floor(Date.now() / 1000) + seconds
+    const secure = isHttps(request, deps.trustProxy) ? '; Secure' : ''
+    return `${name}=${expires}.${proof(share, purpose, expires)}; Path=/s/${token}; Max-Age=${seconds}; HttpOnly; SameSite=Strict${secure}`
+  }
+
+  const view = (found: ShareWithFile, request: Request) => {
+    const { share, file } = found
+    const origin = `${isHttps(request, deps.trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
+    return {
+      id: share.id,
+      fileId: share.fileId,
+      fileName: file?.name ?? share.fileName,
+      createdAt: share.createdAt.toISOString(),
+      expiresAt: share.expiresAt.toISOString(),
+      maxDownloads: share.maxDownloads,
+      downloads: share.downloads,
+      hasPassword: share.passwordHash !== null,
+      state: shareState(found),
+      origin,
+    }
+  }
+
+  /** The share a public request names, or the error it gets: 404 for a token that is not one, 410 for an ended one. */
+  const resolve = async (token: string, allowEnded = false) => {
+    const found = TOKEN.test(token) ? await deps.shares.byToken(hashToken(token)) : undefined
+    if (!found) throw new ApiError(404, 'share_not_found', 'no such link: check that it was copied whole')
+    const state = shareState(found)
+    if (state !== 'live' && !allowEnded) throw new ApiError(410, `share_${state}`, ENDED[state])
+    return found
+  }
+
+  const unlocked = (share: ShareRow, cookieHeader: string | null) => !share.passwordHash || holds(share, 'unlock', cookieName(share), cookieHeader)
+
+  return new Elysia()
+    .use(authentication(deps))
+    .onParse(({ request }) => readJsonBody(request, 4096))
+    .post(
+      '/api/vault/files/:id/shares',
+      async ({ user, params, body, request, set }) => {
+        const file = UUID.test(params.id) ? await deps.files.get(user.id, params.id) : undefined
+        if (!file) throw new ApiError(404, 'file_not_found', 'no such file')
+        const maxSeconds = deps.maxExpiryDays * 86_400
+        const seconds = body.expiresInSeconds ?? Math.min(7 * 86_400, maxSeconds)
+        if (seconds > maxSeconds) throw new ApiError(400, 'invalid_request', `a link lives at most ${deps.maxExpiryDays} days on this server`)
+        if (body.password !== undefined && Buffer.byteLength(body.password) > 72) throw new ApiError(400, 'invalid_password', 'a link password is at most 72 bytes')
+        await deps.shares.deleteEnded(new Date(Date.now() - 30 * 86_400_000))
+        if ((await deps.shares.count(user.id)) >= MAX_SHARES_PER_USER) {
+          throw new ApiError(409, 'too_many_shares', `at most ${MAX_SHARES_PER_USER} links at once; revoke some first`)
+        }
+        const token = randomBytes(32).toString('base64url')
+        const now = new Date()
+        const share = await deps.shares.create({
+          id: randomUUID(),
+          tokenHash: hashToken(token),
+          ownerId: user.id,
+          fileId: file.id,
+          fileName: file.name,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + seconds * 1000),
+          maxDownloads: body.maxDownloads ?? null,
+          passwordHash: body.password ? await deps.passwords.hash(body.password) : null,
+        })
+        deps.log.info({ event: 'vault.share_created', userId: user.id, fileId: file.id, share: share.id }, 'share link created')
+        set.status = 201
+        const shown = view({ share, file }, request)
+        // The token is shown once, to its owner, inside the URL; only its hash is kept.
+        return { share: { ...shown, url: `${shown.origin}/s/${token}` } }
+      },
+      {
+        auth: true,
+        params: t.Object({ id: t.String({ maxLength: 64 }) }),
+        body: t.Object({
+          expiresInSeconds: t.Optional(t.Integer({ minimum: 60, maximum: 3650 * 86_400, error: 'expiresInSeconds is a whole number of seconds, at least 60' })),
+          maxDownloads: t.Optional(t.Integer({ minimum: 1, maximum: MAX_DOWNLOADS, error: `maxDownloads is from 1 to ${MAX_DOWNLOADS}` })),
+          password: t.Optional(t.String({ minLength: 4, maxLength: 72, error: 'a link password is 4 to 72 characters' })),
+        }),
+      },
+    )
+    .get(
+      '/api/vault/shares',
+      async ({ user, request }) => ({ shares: (await deps.shares.list(user.id, MAX_SHARES_PER_USER)).map((s) => view(s, request)) }),
+      { auth: true },
+    )
+    .delete(
+      '/api/vault/shares/:id',
+      async ({ user, params, set }) => {
+        const row = UUID.test(params.id) ? await deps.shares.revoke(user.id, params.id, new Date()) : undefined
+        if (!row) throw new ApiError(404, 'share_not_found', 'no such link')
+        set.status = 204
+      },
+      { auth: true, params: t.Object({ id: t.String({ maxLength: 64 }) }) },
+    )
+    .get('/s/:token/info', async ({ params, request, set }) => {
+      set.headers = { ...NOINDEX }
+      const found = await resolve(params.token, true)
+      const state = shareState(found)
+      if (state !== 'live') throw new ApiError(410, `share_${state}`, ENDED[state], NOINDEX)
+      const { file, share } = found
+      return {
+        share: {
+          name: file!.name,
+          size: file!.size,
+          contentType: file!.contentType,
+          expiresAt: share.expiresAt.toISOString(),
+          downloadsLeft: share.maxDownloads === null ? null : share.maxDownloads - share.downloads,
+          hasPassword: share.passwordHash !== null,
+          unlocked: unlocked(share, request.headers.get('cookie')),
+        },
+      }
+    })
+    .post(
+      '/s/:token/unlock',
+      async ({ params, body, request, server, set }) => {
+        const { share } = await resolve(params.token)
+        if (!share.passwordHash) {
+          set.status = 204
+          return
+        }
+        const address = clientAddress(request, server, deps.trustProxy)
+        const verdicts = [await wrongByShare.check(share.id), await wrongByAddress.check(address)]
+        const refused = verdicts.find((v) => !v.allowed)
+        if (refused) {
+          throw new ApiError(429, 'rate_limited', `too many wrong passwords; try again in ${refused.retryAfterSeconds} s`, { 'retry-after': String(refused.retryAfterSeconds) })
+        }
+        if (!(await deps.passwords.verify(body.password, share.passwordHash))) {
+          await wrongByShare.add(share.id)
+          await wrongByAddress.add(address)
+          throw new ApiError(401, 'wrong_password', 'that is not the password of this link')
+        }
+        set.headers = { ...NOINDEX, 'set-cookie': cookie(share, params.token, 'unlock', cookieName(share), UNLOCK_SECONDS, request) }
+        set.status = 204
+      },
+      { body: t.Object({ password: t.String({ maxLength: 200, error: 'send { "password": "…" }' }) }) },
+    )
+    .get('/s/:token/content', async ({ params, request }) => {
+      const found = await resolve(params.token, true)
+      const { share } = found
+      const state = shareState(found)
+      const range = request.headers.get('range')
+      // A download counted before the link was used up may still be resumed (a Range past its first byte) by the
+      // browser that started it, which holds its grant; nothing else of an ended link is served.
+      const resuming = state === 'used_up' && range !== null && !/^bytes=0-/.test(range) && holds(share, 'download', grantName(share), request.headers.get('cookie'))
+      if (state !== 'live' && !resuming) throw new ApiError(410, `share_${state}`, ENDED[state as Exclude<ShareState, 'live'>], NOINDEX)
+      const file = found.file!
+      if (!unlocked(share, request.headers.get('cookie'))) {
+        throw new ApiError(401, 'password_required', 'this link needs its password: open the link page and enter it', NOINDEX)
+      }
+      let granted: string | undefined
+      const response = await fileResponse(file, request, deps.blobs, {
+        bytesOut: deps.bytesOut,
+        headers: NOINDEX,
+        // A transfer from the first byte is a download; a resumed one (a later Range) is the same download.
+        fromStart: async () => {
+          if (await deps.shares.countDownload(share.id, new Date())) {
+            granted = cookie(share, params.token, 'download', grantName(share), GRANT_SECONDS, request)
+            return undefined
+          }
+          const now = await deps.shares.byToken(share.tokenHash)
+          const ended = now ? shareState(now) : 'revoked'
+          const code = ended === 'live' ? 'used_up' : ended
+          return Response.json({ error: { code: `share_${code}`, message: ENDED[code] } }, { status: 410, headers: NOINDEX })
+        },
+      })
+      if (granted) response.headers.append('set-cookie', granted)
+      return response
+    })
+}
