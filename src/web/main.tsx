@@ -15,12 +15,14 @@ const pages = {
   call: lazy(() => import('./rooms/CallPage').then((m) => ({ default: m.CallPage }))),
   vault: lazy(() => import('./vault/VaultPage').then((m) => ({ default: m.VaultPage }))),
   admin: lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage }))),
+  share: lazy(() => import('./share/SharePage').then((m) => ({ default: m.SharePage }))),
 }
 const wanted = location.pathname.split('/')[1]
 if (wanted === 'chat') void pages.chat.preload()
 else if (wanted === 'rooms' && location.pathname.split('/')[2]) void pages.call.preload()
 else if (wanted === 'vault') void pages.vault.preload()
 else if (wanted === 'admin') void pages.admin.preload()
+else if (wanted === 's') void pages.share.preload()
 import './styles.css'
 
 function Root(props: ParentProps) {
@@ -37,6 +39,7 @@ render(
     <Router root={Root}>
       <Route path="/login" component={LoginPage} />
       <Route path="/register" component={RegisterPage} />
+      <Route path="/s/:token" component={pages.share} />
       <Route path="/" component={Shell}>
         <Route path="/" component={HomePage} />
         <Route path="/chat" component={pages.chat} />

@@ -14,6 +14,8 @@ export function VaultPage() {
   const [dragging, setDragging] = createSignal(false)
   const [confirming, setConfirming] = createSignal<PublicFile>()
   const [renaming, setRenaming] = createSignal<{ id: string; name: string }>()
+  const [sharing, setSharing] = createSignal<PublicFile>()
+  const [links, { refetch: refetchLinks }] = createResource(async () => (await api.vault.shares.get()).data?.shares ?? [])
 
   const [listing, { refetch: refetchList }] = createResource(
     () => ({ ...sort(), offset: page() * PAGE }),
@@ -183,6 +185,7 @@ export function VaultPage() {
                   <a class="button secondary" href={`/api/vault/files/${file.id}/content`} download={file.name}>
                     Download
                   </a>
+                  <button class="secondary" onClick={() => setSharing(file)}>Share</button>
                   <button class="secondary" onClick={() => setRenaming({ id: file.id, name: file.name })}>Rename</button>
                   <button class="secondary danger" onClick={() => setConfirming(file)}>Delete</button>
                 </td>
@@ -203,6 +206,69 @@ export function VaultPage() {
         </nav>
       </Show>
 
+      <Show when={(links()?.length ?? 0) > 0}>
+        <section class="card shared-links" data-testid="share-links">
+          <h2>Share links</h2>
+          <table class="list">
+            <thead>
+              <tr>
+                <th>File</th>
+                <th class="num">Downloads</th>
+                <th>Until</th>
+                <th>State</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              <For each={links() ?? []}>
+                {(link) => (
+                  <tr data-share={link.id} data-state={link.state}>
+                    <td class="file-name">
+                      {link.fileName}
+                      <Show when={link.hasPassword}>
+                        <span class="badge">password</span>
+                      </Show>
+                    </td>
+                    <td class="num">
+                      {link.downloads}
+                      {link.maxDownloads !== null ? ` / ${link.maxDownloads}` : ''}
+                    </td>
+                    <td>{new Date(link.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</td>
+                    <td>{link.state.replace('_', ' ')}</td>
+                    <td class="row-actions">
+                      <Show when={link.state === 'live'}>
+                        <button
+                          class="secondary danger"
+                          onClick={async () => {
+                            const { error } = await api.vault.shares({ id: link.id }).delete()
+                            if (error) setError(errorMessage(error))
+                            void refetchLinks()
+                          }}
+                        >
+                          Revoke
+                        </button>
+                      </Show>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </section>
+      </Show>
+
+      <Show when={sharing()}>
+        {(file) => (
+          <ShareDialog
+            file={file()}
+            onDone={() => {
+              setSharing(undefined)
+              void refetchLinks()
+            }}
+          />
+        )}
+      </Show>
+
       <Show when={confirming()}>
         {(file) => (
           <div class="modal-backdrop">
@@ -219,5 +285,95 @@ export function VaultPage() {
         )}
       </Show>
     </section>
+  )
+}
+
+const EXPIRIES: Array<[string, number]> = [
+  ['1 hour', 3600],
+  ['1 day', 86_400],
+  ['7 days', 7 * 86_400],
+  ['30 days', 30 * 86_400],
+]
+
+/** Makes a share link for one file: how long it lives, how many downloads, an optional password; then its URL. */
+function ShareDialog(props: { file: PublicFile; onDone: () => void }) {
+  const [expiry, setExpiry] = createSignal(7 * 86_400)
+  const [limit, setLimit] = createSignal('')
+  const [password, setPassword] = createSignal('')
+  const [url, setUrl] = createSignal<string>()
+  const [error, setError] = createSignal<string>()
+  const [copied, setCopied] = createSignal(false)
+  const create = async (event: SubmitEvent) => {
+    event.preventDefault()
+    setError(undefined)
+    const { data, error } = await api.vault.files({ id: props.file.id }).shares.post({
+      expiresInSeconds: expiry(),
+      ...(limit() ? { maxDownloads: Number(limit()) } : {}),
+      ...(password() ? { password: password() } : {}),
+    })
+    if (error) return setError(errorMessage(error))
+    setUrl(data.share.url)
+  }
+  return (
+    <div class="modal-backdrop">
+      <div class="card modal share-dialog" role="dialog" aria-modal="true" aria-label="Share file">
+        <h2>Share “{props.file.name}”</h2>
+        <Show
+          when={url()}
+          fallback={
+            <form class="share-form" onSubmit={create}>
+              <label>
+                Link works for
+                <select value={expiry()} onChange={(e) => setExpiry(Number(e.currentTarget.value))}>
+                  <For each={EXPIRIES}>{([label, seconds]) => <option value={seconds}>{label}</option>}</For>
+                </select>
+              </label>
+              <label>
+                Downloads allowed (empty: no limit)
+                <input type="number" min={1} max={1000000} value={limit()} onInput={(e) => setLimit(e.currentTarget.value)} />
+              </label>
+              <label>
+                Password (optional)
+                <input type="password" autocomplete="new-password" minLength={4} maxLength={72} value={password()} onInput={(e) => setPassword(e.currentTarget.value)} />
+              </label>
+              <Show when={error()}>
+                <p class="error" role="alert">
+                  {error()}
+                </p>
+              </Show>
+              <div class="modal-actions">
+                <button type="button" class="secondary" onClick={props.onDone}>
+                  Cancel
+                </button>
+                <button type="submit">Create link</button>
+              </div>
+            </form>
+          }
+        >
+          {(link) => (
+            <>
+              <p class="muted">Anyone with this link can download the file{password() ? ' with the password' : ''}. You can revoke it any time.</p>
+              <p class="invite-created">
+                <input readonly aria-label="Share link" value={link()} data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
+                <button
+                  class="secondary"
+                  onClick={() =>
+                    void navigator.clipboard?.writeText(link()).then(
+                      () => setCopied(true),
+                      () => setCopied(false),
+                    )
+                  }
+                >
+                  {copied() ? 'Copied' : 'Copy'}
+                </button>
+              </p>
+              <div class="modal-actions">
+                <button onClick={props.onDone}>Done</button>
+              </div>
+            </>
+          )}
+        </Show>
+      </div>
+    </div>
   )
 }
