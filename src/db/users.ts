@@ -1,4 +1,4 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, ne, or, sql } from 'drizzle-orm'
 import type { Database } from './database'
 import { isUniqueViolation } from './errors'
 import type { User } from './schema'
@@ -118,16 +118,15 @@ export class UserStore {
   async moderationSnapshot(now: Date): Promise<{ staff: Array<{ id: number; role: Role }>; mutes: Array<{ id: number; until: number }> }> {
     const { db, tables, dialect } = this.database
     const { users } = tables
-    const [staff, muted] = await Promise.all([
-      db.select({ id: users.id, role: users.role }).from(users).where(and(ne(users.role, 'member'), eq(users.disabled, false))),
-      db
-        .select({ id: users.id, until: users.chatMutedUntil })
-        .from(users)
-        .where(sql`${users.chatMutedUntil} > ${dialect === 'sqlite' ? now.getTime() : now}`),
-    ])
+    const muted = sql`${users.chatMutedUntil} > ${dialect === 'sqlite' ? now.getTime() : now}`
+    // One query (one connection): the staff and the muted are few.
+    const rows = await db
+      .select({ id: users.id, role: users.role, disabled: users.disabled, until: users.chatMutedUntil })
+      .from(users)
+      .where(or(and(ne(users.role, 'member'), eq(users.disabled, false)), muted))
     return {
-      staff: staff.map((s) => ({ id: s.id, role: s.role as Role })),
-      mutes: muted.map((m) => ({ id: m.id, until: m.until!.getTime() })),
+      staff: rows.filter((r) => r.role !== 'member' && !r.disabled).map((r) => ({ id: r.id, role: r.role as Role })),
+      mutes: rows.filter((r) => r.until && r.until.getTime() > now.getTime()).map((r) => ({ id: r.id, until: r.until!.getTime() })),
     }
   }
 

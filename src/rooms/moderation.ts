@@ -35,15 +35,30 @@ export class Moderation {
    * made on another node reaches this one within that time (changes made on this node apply at once).
    */
   async start(load: () => Promise<ModerationSnapshot>, intervalMs: number, onError: (error: unknown) => void = () => {}): Promise<void> {
+    let running = false
+    /** After a failed reload (the database away) the next waits this many intervals: no pile of connection attempts
+     * competes with the requests that need the database when it comes back. */
+    let skip = 0
     const reload = async () => {
-      const started = this.version
-      const snapshot = await load()
-      if (this.version !== started) return
-      this.roles = new Map(snapshot.staff.map((s) => [s.id, s.role]))
-      this.mutes = new Map(snapshot.mutes.map((m) => [m.id, m.until]))
+      if (running) return
+      if (skip > 0) return void skip--
+      running = true
+      try {
+        const started = this.version
+        const snapshot = await load()
+        if (this.version !== started) return
+        this.roles = new Map(snapshot.staff.map((s) => [s.id, s.role]))
+        this.mutes = new Map(snapshot.mutes.map((m) => [m.id, m.until]))
+      } catch (error) {
+        skip = 5
+        onError(error)
+      } finally {
+        running = false
+      }
     }
-    await reload().catch(onError)
-    this.timer = setInterval(() => void reload().catch(onError), intervalMs)
+    await reload()
+    skip = 0
+    this.timer = setInterval(() => void reload(), intervalMs)
     this.timer.unref()
   }
 
