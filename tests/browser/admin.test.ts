@@ -53,8 +53,8 @@ test('invite-only registration through a link made on the Admin page; disabling 
   // A member has no Admin link.
   expect(await strangerPage.getByRole('link', { name: 'Admin' }).count()).toBe(0)
 
-  // The admin finds them, sees them online, and disables them: their page goes to the login screen by itself.
-  await page.reload()
+  // The admin finds them (the search fetches the list again), sees them online, and disables them: their page
+  // goes to the login screen by itself.
   await page.getByLabel('Search people by name').fill(guest)
   const row = page.locator(`[data-testid=users] tr[data-user="${guest}"]`)
   await row.locator('.badge', { hasText: 'online' }).waitFor()
@@ -66,8 +66,7 @@ test('invite-only registration through a link made on the Admin page; disabling 
   await strangerPage.getByRole('button', { name: 'Log in' }).click()
   await expect(strangerPage.getByRole('alert').textContent()).resolves.toContain('disabled')
 
-  // The audit log tells the story, newest first.
-  await page.reload()
+  // The audit log tells the story, newest first (it is fetched again after each action on the page).
   const audit = page.getByTestId('audit')
   await audit.locator('li[data-action="user.disable"]').waitFor()
   const lines = await audit.locator('li[data-action]').allTextContents()

@@ -1,4 +1,4 @@
-import { createResource, createSignal, For, Show } from 'solid-js'
+import { createResource, createSignal, For, onCleanup, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
 import type { PublicFile } from '../../server/vault/routes'
 import { createUploads } from './uploads'
@@ -16,6 +16,15 @@ export function VaultPage() {
   const [renaming, setRenaming] = createSignal<{ id: string; name: string }>()
   const [sharing, setSharing] = createSignal<PublicFile>()
   const [links, { refetch: refetchLinks }] = createResource(async () => (await api.vault.shares.get()).data?.shares ?? [])
+  // Downloads through the links happen elsewhere: their counts and states are fetched again now and then, and when
+  // the person comes back to the tab.
+  const relist = () => document.visibilityState === 'visible' && void refetchLinks()
+  const linkTimer = setInterval(relist, 10_000)
+  document.addEventListener('visibilitychange', relist)
+  onCleanup(() => {
+    clearInterval(linkTimer)
+    document.removeEventListener('visibilitychange', relist)
+  })
 
   const [listing, { refetch: refetchList }] = createResource(
     () => ({ ...sort(), offset: page() * PAGE }),
