@@ -86,7 +86,7 @@ export class ShareStore {
     return rows.length > 0
   }
 
-  /** Shares that ended (expired or revoked) before `before`, or whose file is gone: they go for good. */
+  /** Shares that ended (expired or revoked) before `before`: they go for good. */
   async deleteEnded(before: Date): Promise<number> {
     const s = this.shares
     const cutoff = this.stamp(before)

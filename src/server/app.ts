@@ -10,9 +10,8 @@ import { healthRoute } from './health'
 import { authRoutes } from './auth/routes'
 import { socketRoute } from './ws/socket'
 import { appShell, webClient } from './web'
-import { shareRoutes, shareState } from './vault/share-routes'
+import { findShare, shareRoutes, shareState } from './vault/share-routes'
 import type { ShareStore } from '../db/shares'
-import { createHash } from 'node:crypto'
 import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
 import type { LiveSockets } from './ws/live-sockets'
@@ -136,9 +135,7 @@ export async function createApp(deps: AppDeps) {
       // A share link's page: the app shows it; its status says whether the link still works (404, 410), and search
       // engines are told to keep away.
       .get('/s/:token', async ({ params }) => {
-        const found = /^[A-Za-z0-9_-]{43}$/.test(params.token)
-          ? await deps.vault.shares.byToken(createHash('sha256').update(params.token).digest('hex'))
-          : undefined
+        const found = await findShare(deps.vault.shares, params.token)
         const status = !found ? 404 : shareState(found) === 'live' ? 200 : 410
         return shell(status, { 'x-robots-tag': 'noindex, nofollow' })
       })

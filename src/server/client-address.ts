@@ -15,3 +15,8 @@ export function isHttps(request: Request, trustProxy: boolean): boolean {
   if (trustProxy && request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https') return true
   return new URL(request.url).protocol === 'https:'
 }
+
+/** The origin the client reached us at ("https://host:port"), for links we hand out and same-origin checks. */
+export function originOf(request: Request, trustProxy: boolean): string {
+  return `${isHttps(request, trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
+}

@@ -78,6 +78,7 @@ async function main() {
   const sessions = new SessionStore(database)
   const audit = new AuditStore(database)
   const shares = new ShareStore(database)
+  const invites = new InviteStore(database)
   // Nodes sharing a database count login attempts in it; one node counts them in memory.
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
@@ -221,7 +222,7 @@ async function main() {
     vault: { files, blobs, uploads, limits: vaultLimits, shares },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
-    governance: { settings: new SettingsStore(database), invites: new InviteStore(database), audit },
+    governance: { settings: new SettingsStore(database), invites, audit },
     moderation,
   })
   app.listen({
@@ -248,6 +249,7 @@ async function main() {
   const sweep = setInterval(() => {
     void sessions.deleteExpired(new Date()).catch(() => {})
     void shares.deleteEnded(new Date(Date.now() - 30 * DAY_MS)).catch(() => {})
+    void invites.deleteEnded(new Date(Date.now() - 7 * DAY_MS)).catch(() => {})
     void audit.deleteBefore(new Date(Date.now() - config.auditRetentionDays * DAY_MS)).catch(() => {})
     void attempts?.deleteExpired(Date.now()).catch(() => {})
   }, 10 * 60_000)

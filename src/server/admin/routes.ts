@@ -12,7 +12,7 @@ import type { RoomRegistry } from '../../rooms/registry'
 import type { UploadManager } from '../../vault/uploads'
 import { authentication, type SessionDeps } from '../auth/session'
 import { readJsonBody } from '../body'
-import { isHttps } from '../client-address'
+import { originOf } from '../client-address'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import type { LiveSockets } from '../ws/live-sockets'
@@ -84,10 +84,9 @@ export const adminRoutes = (deps: AdminDeps) => {
   })
   const actorOf = (user: User) => ({ id: user.id, username: user.username })
   const inviteView = (row: Awaited<ReturnType<InviteStore['list']>>[number], request: Request, now = Date.now()) => {
-    const origin = `${isHttps(request, deps.trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
     return {
       code: row.code,
-      url: `${origin}/register?invite=${row.code}`,
+      url: `${originOf(request, deps.trustProxy)}/register?invite=${row.code}`,
       maxUses: row.maxUses,
       uses: row.uses,
       createdAt: row.createdAt.toISOString(),
@@ -249,8 +248,7 @@ export const adminRoutes = (deps: AdminDeps) => {
       async ({ user, body, request, set }) => {
         mustBe(user, STAFF)
         const now = new Date()
-        // Ended invites are shown for a week, then go; live ones count against the cap.
-        await deps.invites.deleteEnded(new Date(now.getTime() - 7 * 24 * 3600_000))
+        // Ended invites are shown for a week, then the server's sweep removes them; until then they count too.
         if ((await deps.invites.count()) >= MAX_INVITES) {
           throw new ApiError(409, 'too_many_invites', `at most ${MAX_INVITES} invites at once; revoke some first`)
         }

@@ -7,7 +7,7 @@ import type { SessionStore } from '../../db/sessions'
 import type { User } from '../../db/schema'
 import type { Role } from '../../db/users'
 import { ApiError } from '../errors'
-import { isHttps } from '../client-address'
+import { isHttps, originOf } from '../client-address'
 
 export const SESSION_COOKIE = 'partyroom_session'
 
@@ -59,7 +59,7 @@ function crossOrigin(request: Request, trustProxy: boolean): boolean {
   if (!origin) return false
   const upgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket'
   if (SAFE_METHODS.has(request.method) && !upgrade) return false
-  const own = `${isHttps(request, trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
+  const own = originOf(request, trustProxy)
   return origin.toLowerCase() !== own.toLowerCase()
 }
 

@@ -9,9 +9,9 @@ import type { BlobStore } from '../../vault/blob-store'
 export interface FileResponseOptions {
   /** Counts the bytes sent (metrics). */
   bytesOut?: (bytes: number) => void
-  /** Called before a body that starts at the file's first byte is sent (a share counts its downloads there); a
-   * Response it returns is sent instead. */
-  fromStart?: () => Promise<Response | undefined>
+  /** Called before a body that starts at the file's first byte is sent (a share counts its downloads there); it
+   * throws to refuse the transfer. */
+  fromStart?: () => Promise<void>
   headers?: Record<string, string>
 }
 
@@ -44,10 +44,7 @@ export async function fileResponse(row: FileRow, request: Request, blobs: BlobSt
     // One range is served; several (rare, and costly to answer) fall back to the whole file, as RFC 9110 allows.
     if (parsed.code === 0 && parsed.type === 'bytes' && parsed.ranges.length === 1) {
       const { start, end } = parsed.ranges[0]!
-      if (start === 0) {
-        const instead = await options.fromStart?.()
-        if (instead) return instead
-      }
+      if (start === 0) await options.fromStart?.()
       options.bytesOut?.(end - start + 1)
       return new Response(await blobs.body(row.storageKey, row.size, { start, end }), {
         status: 206,
@@ -55,8 +52,7 @@ export async function fileResponse(row: FileRow, request: Request, blobs: BlobSt
       })
     }
   }
-  const instead = await options.fromStart?.()
-  if (instead) return instead
+  await options.fromStart?.()
   options.bytesOut?.(row.size)
   return new Response(await blobs.body(row.storageKey, row.size), { headers: { ...headers, 'content-length': String(row.size) } })
 }

@@ -12,7 +12,7 @@ import { authentication, type SessionDeps } from '../auth/session'
 import type { PasswordHasher } from '../auth/passwords'
 import { AttemptThrottle, MemoryCounters, type Counters } from '../auth/throttle'
 import { readJsonBody } from '../body'
-import { clientAddress, isHttps } from '../client-address'
+import { clientAddress, isHttps, originOf } from '../client-address'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import { fileResponse } from './download'
@@ -59,6 +59,13 @@ const ENDED: Record<Exclude<ShareState, 'live'>, string> = {
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
+
+/** The share a link's token names (a token that cannot be one is not looked up). */
+export async function findShare(shares: ShareStore, token: string): Promise<ShareWithFile | undefined> {
+  return TOKEN.test(token) ? shares.byToken(hashToken(token)) : undefined
+}
+
+const ended = (state: Exclude<ShareState, 'live'>) => new ApiError(410, `share_${state}`, ENDED[state], NOINDEX)
 const cookieName = (share: ShareRow) => `partyroom_share_${share.id.slice(0, 8)}`
 const grantName = (share: ShareRow) => `partyroom_dl_${share.id.slice(0, 8)}`
 /** How long a counted download may be resumed after the link is used up. */
@@ -93,7 +100,6 @@ export const shareRoutes = (deps: ShareDeps) => {
 
   const view = (found: ShareWithFile, request: Request) => {
     const { share, file } = found
-    const origin = `${isHttps(request, deps.trustProxy) ? 'https' : 'http'}://${request.headers.get('host') ?? new URL(request.url).host}`
     return {
       id: share.id,
       fileId: share.fileId,
@@ -104,16 +110,16 @@ export const shareRoutes = (deps: ShareDeps) => {
       downloads: share.downloads,
       hasPassword: share.passwordHash !== null,
       state: shareState(found),
-      origin,
+      origin: originOf(request, deps.trustProxy),
     }
   }
 
   /** The share a public request names, or the error it gets: 404 for a token that is not one, 410 for an ended one. */
   const resolve = async (token: string, allowEnded = false) => {
-    const found = TOKEN.test(token) ? await deps.shares.byToken(hashToken(token)) : undefined
-    if (!found) throw new ApiError(404, 'share_not_found', 'no such link: check that it was copied whole')
+    const found = await findShare(deps.shares, token)
+    if (!found) throw new ApiError(404, 'share_not_found', 'no such link: check that it was copied whole', NOINDEX)
     const state = shareState(found)
-    if (state !== 'live' && !allowEnded) throw new ApiError(410, `share_${state}`, ENDED[state])
+    if (state !== 'live' && !allowEnded) throw ended(state)
     return found
   }
 
@@ -131,7 +137,7 @@ export const shareRoutes = (deps: ShareDeps) => {
         const seconds = body.expiresInSeconds ?? Math.min(7 * 86_400, maxSeconds)
         if (seconds > maxSeconds) throw new ApiError(400, 'invalid_request', `a link lives at most ${deps.maxExpiryDays} days on this server`)
         if (body.password !== undefined && Buffer.byteLength(body.password) > 72) throw new ApiError(400, 'invalid_password', 'a link password is at most 72 bytes')
-        await deps.shares.deleteEnded(new Date(Date.now() - 30 * 86_400_000))
+        // Ended links count until the server's sweep removes them, 30 days after they ended.
         if ((await deps.shares.count(user.id)) >= MAX_SHARES_PER_USER) {
           throw new ApiError(409, 'too_many_shares', `at most ${MAX_SHARES_PER_USER} links at once; revoke some first`)
         }
@@ -180,10 +186,7 @@ export const shareRoutes = (deps: ShareDeps) => {
     )
     .get('/s/:token/info', async ({ params, request, set }) => {
       set.headers = { ...NOINDEX }
-      const found = await resolve(params.token, true)
-      const state = shareState(found)
-      if (state !== 'live') throw new ApiError(410, `share_${state}`, ENDED[state], NOINDEX)
-      const { file, share } = found
+      const { file, share } = await resolve(params.token)
       return {
         share: {
           name: file!.name,
@@ -228,7 +231,7 @@ export const shareRoutes = (deps: ShareDeps) => {
       // A download counted before the link was used up may still be resumed (a Range past its first byte) by the
       // browser that started it, which holds its grant; nothing else of an ended link is served.
       const resuming = state === 'used_up' && range !== null && !/^bytes=0-/.test(range) && holds(share, 'download', grantName(share), request.headers.get('cookie'))
-      if (state !== 'live' && !resuming) throw new ApiError(410, `share_${state}`, ENDED[state as Exclude<ShareState, 'live'>], NOINDEX)
+      if (state !== 'live' && !resuming) throw ended(state)
       const file = found.file!
       if (!unlocked(share, request.headers.get('cookie'))) {
         throw new ApiError(401, 'password_required', 'this link needs its password: open the link page and enter it', NOINDEX)
@@ -241,12 +244,12 @@ export const shareRoutes = (deps: ShareDeps) => {
         fromStart: async () => {
           if (await deps.shares.countDownload(share.id, new Date())) {
             granted = cookie(share, params.token, 'download', grantName(share), GRANT_SECONDS, request)
-            return undefined
+            return
           }
+          // Not counted: the link ended meanwhile (another download took the last one, or it was revoked).
           const now = await deps.shares.byToken(share.tokenHash)
-          const ended = now ? shareState(now) : 'revoked'
-          const code = ended === 'live' ? 'used_up' : ended
-          return Response.json({ error: { code: `share_${code}`, message: ENDED[code] } }, { status: 410, headers: NOINDEX })
+          const state = now ? shareState(now) : 'revoked'
+          throw ended(state === 'live' ? 'used_up' : state)
         },
       })
       if (granted) response.headers.append('set-cookie', granted)
