@@ -3,7 +3,9 @@
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
 import { user } from '../auth/session'
-import { formatBytes } from '../vault/format'
+import { formatBytes, formatWhen as when } from '../ui/format'
+import { Pager } from '../ui/Pager'
+import { CopyField, copyText } from '../ui/CopyField'
 
 type Role = 'admin' | 'moderator' | 'member'
 type Policy = 'open' | 'invite' | 'closed'
@@ -22,7 +24,6 @@ const EXPIRY_CHOICES: Array<[string, number]> = [
   ['30 days', 30 * 86_400],
 ]
 
-const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
 
 export function AdminPage() {
   const isAdmin = () => user()?.role === 'admin'
@@ -123,22 +124,14 @@ function Invites(props: Fail) {
   const [uses, setUses] = createSignal(1)
   const [expiry, setExpiry] = createSignal(86_400)
   const [created, setCreated] = createSignal<string>()
-  const [copied, setCopied] = createSignal(false)
 
   const create = async (event: SubmitEvent) => {
     event.preventDefault()
     const { data, error } = await api.admin.invites.post({ maxUses: uses(), expiresInSeconds: expiry() })
     if (error) return props.fail(error)
     setCreated(data.invite.url)
-    setCopied(false)
     void refetch()
     props.changed()
-  }
-  const copy = async (url: string) => {
-    await navigator.clipboard?.writeText(url).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    )
   }
   const revoke = async (code: string) => {
     const { error } = await api.admin.invites({ code }).delete()
@@ -163,13 +156,8 @@ function Invites(props: Fail) {
         </label>
         <button type="submit">Create invite link</button>
       </form>
-      <Show when={created()}>
-        {(url) => (
-          <p class="invite-created">
-            <input readonly aria-label="New invite link" value={url()} data-testid="invite-url" onFocus={(e) => e.currentTarget.select()} />
-            <button class="secondary" onClick={() => void copy(url())}>{copied() ? 'Copied' : 'Copy'}</button>
-          </p>
-        )}
+      <Show when={created()} keyed>
+        {(url) => <CopyField value={url} label="New invite link" testId="invite-url" />}
       </Show>
       <table class="list">
         <thead>
@@ -195,7 +183,7 @@ function Invites(props: Fail) {
                 <td>{invite.state.replace('_', ' ')}</td>
                 <td class="row-actions">
                   <Show when={invite.state === 'live'}>
-                    <button class="secondary" onClick={() => void copy(invite.url)}>Copy link</button>
+                    <button class="secondary" onClick={() => void copyText(invite.url)}>Copy link</button>
                     <button class="secondary danger" onClick={() => void revoke(invite.code)}>Revoke</button>
                   </Show>
                 </td>
@@ -302,17 +290,7 @@ function Users(props: Fail) {
           </For>
         </tbody>
       </table>
-      <Show when={(listing()?.total ?? 0) > USERS_PAGE}>
-        <nav class="pager">
-          <button class="secondary" disabled={page() === 0} onClick={() => setPage((p) => p - 1)}>Previous</button>
-          <span class="muted">
-            Page {page() + 1} of {Math.ceil((listing()?.total ?? 0) / USERS_PAGE)}
-          </span>
-          <button class="secondary" disabled={(page() + 1) * USERS_PAGE >= (listing()?.total ?? 0)} onClick={() => setPage((p) => p + 1)}>
-            Next
-          </button>
-        </nav>
-      </Show>
+      <Pager page={page()} total={listing()?.total ?? 0} size={USERS_PAGE} onPage={setPage} />
       <Show when={confirming()}>
         {(person) => (
           <div class="modal-backdrop">

@@ -2,7 +2,7 @@
 // lives, a password form when the link has one, and Download. An ended link says why; a wrong one says so.
 import { createResource, createSignal, Show } from 'solid-js'
 import { useParams } from '@solidjs/router'
-import { formatBytes } from '../vault/format'
+import { formatBytes, formatWhen } from '../ui/format'
 
 interface ShareInfo {
   name: string
@@ -68,7 +68,7 @@ export function SharePage() {
                   <h1 class="share-name">{share().name}</h1>
                   <p class="muted" data-testid="share-meta">
                     {formatBytes(share().size)} · {share().contentType} · available until{' '}
-                    {new Date(share().expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}
+                    {formatWhen(share().expiresAt)}
                     <Show when={share().downloadsLeft !== null}>
                       {' '}
                       · {share().downloadsLeft} {share().downloadsLeft === 1 ? 'download' : 'downloads'} left

@@ -2,7 +2,9 @@ import { createResource, createSignal, For, onCleanup, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
 import type { PublicFile } from '../../server/vault/routes'
 import { createUploads } from './uploads'
-import { formatBytes, formatDuration } from './format'
+import { formatBytes, formatDuration, formatWhen } from '../ui/format'
+import { Pager } from '../ui/Pager'
+import { CopyField } from '../ui/CopyField'
 
 type Sort = 'created' | 'name' | 'size'
 const PAGE = 50
@@ -189,7 +191,7 @@ export function VaultPage() {
                   </Show>
                 </td>
                 <td class="num">{formatBytes(file.size)}</td>
-                <td>{new Date(file.createdAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</td>
+                <td>{formatWhen(file.createdAt)}</td>
                 <td class="file-actions">
                   <a class="button secondary" href={`/api/vault/files/${file.id}/content`} download={file.name}>
                     Download
@@ -203,17 +205,7 @@ export function VaultPage() {
           </For>
         </tbody>
       </table>
-      <Show when={(listing()?.total ?? 0) > PAGE}>
-        <nav class="pager">
-          <button class="secondary" disabled={page() === 0} onClick={() => setPage((p) => p - 1)}>Previous</button>
-          <span class="muted">
-            Page {page() + 1} of {Math.ceil((listing()?.total ?? 0) / PAGE)}
-          </span>
-          <button class="secondary" disabled={(page() + 1) * PAGE >= (listing()?.total ?? 0)} onClick={() => setPage((p) => p + 1)}>
-            Next
-          </button>
-        </nav>
-      </Show>
+      <Pager page={page()} total={listing()?.total ?? 0} size={PAGE} onPage={setPage} />
 
       <Show when={(links()?.length ?? 0) > 0}>
         <section class="card shared-links" data-testid="share-links">
@@ -242,7 +234,7 @@ export function VaultPage() {
                       {link.downloads}
                       {link.maxDownloads !== null ? ` / ${link.maxDownloads}` : ''}
                     </td>
-                    <td>{new Date(link.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</td>
+                    <td>{formatWhen(link.expiresAt)}</td>
                     <td>{link.state.replace('_', ' ')}</td>
                     <td class="row-actions">
                       <Show when={link.state === 'live'}>
@@ -311,7 +303,6 @@ function ShareDialog(props: { file: PublicFile; onDone: () => void }) {
   const [password, setPassword] = createSignal('')
   const [url, setUrl] = createSignal<string>()
   const [error, setError] = createSignal<string>()
-  const [copied, setCopied] = createSignal(false)
   const create = async (event: SubmitEvent) => {
     event.preventDefault()
     setError(undefined)
@@ -362,20 +353,7 @@ function ShareDialog(props: { file: PublicFile; onDone: () => void }) {
           {(link) => (
             <>
               <p class="muted">Anyone with this link can download the file{password() ? ' with the password' : ''}. You can revoke it any time.</p>
-              <p class="invite-created">
-                <input readonly aria-label="Share link" value={link()} data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
-                <button
-                  class="secondary"
-                  onClick={() =>
-                    void navigator.clipboard?.writeText(link()).then(
-                      () => setCopied(true),
-                      () => setCopied(false),
-                    )
-                  }
-                >
-                  {copied() ? 'Copied' : 'Copy'}
-                </button>
-              </p>
+              <CopyField value={link()} label="Share link" testId="share-url" />
               <div class="modal-actions">
                 <button onClick={props.onDone}>Done</button>
               </div>

@@ -20,3 +20,8 @@ export function formatDuration(seconds: number): string {
   if (m < 60) return `${m} min ${s % 60} s`
   return `${Math.floor(m / 60)} h ${m % 60} min`
 }
+
+/** A moment as people read it here: "Dec 2, 2026, 10:50 PM" in their own locale. */
+export function formatWhen(at: string | number | Date): string {
+  return new Date(at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+}
