@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
-import { writeRandomFile } from './transfer-shared'
+import { uploadToVault, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 512)
 const RUNS = Number(process.argv[3] ?? 5)
@@ -23,16 +23,7 @@ const server = await startServer({ VAULT_MAX_FILE_BYTES: String(SIZE * 2), VAULT
 try {
   const account = await registerAndLogin(server.url)
   const auth = { authorization: `Bearer ${account.token}` }
-  const created = await fetch(`${server.url}/api/vault/uploads`, {
-    method: 'POST',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${btoa('bench.bin')}` },
-  })
-  const patched = await fetch(server.url + created.headers.get('location')!, {
-    method: 'PATCH',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-    body: Bun.file(source),
-  })
-  const fileId = patched.headers.get('vault-file-id')!
+  const fileId = await uploadToVault(server.url, auth, source, SIZE)
   const link = await fetch(`${server.url}/api/vault/files/${fileId}/shares`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' })
   const url = ((await link.json()) as { share: { url: string } }).share.url
 

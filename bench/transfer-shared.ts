@@ -1,5 +1,5 @@
-// What the vault transfer benchmarks (vault-transfer.ts, vault-s3.ts) share: a process's RSS and CPU time from
-// /proc, and the file of random bytes they move.
+// What the vault transfer benchmarks (vault-transfer.ts, vault-s3.ts, share-download.ts) share: a process's RSS and
+// CPU time from /proc, the file of random bytes they move, and its upload to PartyRoom.
 import { readFileSync } from 'node:fs'
 
 /** Resident memory of a process, in bytes. */
@@ -24,4 +24,19 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
     await writer.flush()
   }
   await writer.end()
+}
+
+/** Uploads the file at `path` (`size` bytes) to a PartyRoom vault in one tus PATCH; returns the new file's id. */
+export async function uploadToVault(base: string, auth: Record<string, string>, path: string, size: number): Promise<string> {
+  const created = await fetch(`${base}/api/vault/uploads`, {
+    method: 'POST',
+    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(size), 'upload-metadata': `filename ${btoa('bench.bin')}` },
+  })
+  const patched = await fetch(base + created.headers.get('location')!, {
+    method: 'PATCH',
+    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    body: Bun.file(path),
+  })
+  if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
+  return patched.headers.get('vault-file-id')!
 }

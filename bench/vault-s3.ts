@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { clusterResources, startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
-import { cpuSeconds, rss, writeRandomFile } from './transfer-shared'
+import { cpuSeconds, rss, uploadToVault, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
@@ -62,17 +62,7 @@ try {
     await direct.delete().catch(() => {})
     const bu = await measure(process.pid, () => direct.write(Bun.file(source), { partSize: 8 * 1024 * 1024 }).then(() => {}))
     const ou = await measure(server.pid, async () => {
-      const created = await fetch(`${server.url}/api/vault/uploads`, {
-        method: 'POST',
-        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${btoa('bench.bin')}` },
-      })
-      const patched = await fetch(server.url + created.headers.get('location')!, {
-        method: 'PATCH',
-        headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-        body: Bun.file(source),
-      })
-      if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
-      fileId = patched.headers.get('vault-file-id')!
+      fileId = await uploadToVault(server.url, auth, source, SIZE)
     })
     const bd = await measure(process.pid, () => drain(direct.stream()))
     const od = await measure(server.pid, async () => {

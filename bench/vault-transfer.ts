@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
-import { cpuSeconds, rss, writeRandomFile } from './transfer-shared'
+import { cpuSeconds, rss, uploadToVault, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
@@ -58,20 +58,7 @@ const server = await startServer({ VAULT_MAX_FILE_BYTES: String(SIZE * 2), VAULT
 const account = await registerAndLogin(server.url)
 const auth = { authorization: `Bearer ${account.token}` }
 
-async function ourUpload(): Promise<string> {
-  const created = await fetch(`${server.url}/api/vault/uploads`, {
-    method: 'POST',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': `filename ${btoa('bench.bin')}` },
-  })
-  const location = created.headers.get('location')!
-  const patched = await fetch(server.url + location, {
-    method: 'PATCH',
-    headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-    body: Bun.file(source),
-  })
-  if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
-  return patched.headers.get('vault-file-id')!
-}
+const ourUpload = () => uploadToVault(server.url, auth, source, SIZE)
 
 const results = {
   baseline: { up: Infinity, down: Infinity, upGrowth: 0, downGrowth: 0, upCpu: 0, downCpu: 0 },

@@ -3,17 +3,14 @@
 // promoted (and enabled); a new one is created with the password read from standard input (one line; typed at a
 // prompt when it is a terminal). Run it with the server's environment (DATA_DIR, or DATABASE_URL in cluster mode).
 import { join } from 'node:path'
-import { ConfigError, loadConfig } from '../server/config'
-import { openDatabase } from '../db/database'
+import { configOrFail, failer } from './command'
+import { openDatabase, openFailure } from '../db/database'
 import { UserStore } from '../db/users'
 import { AuditStore } from '../db/governance'
 import { PasswordHasher, passwordProblem } from '../server/auth/passwords'
 import { USERNAME_PATTERN } from '../server/auth/routes'
 
-function fail(message: string): never {
-  console.error(`partyroom admin: ${message}`)
-  process.exit(2)
-}
+const fail: (message: string) => never = failer('admin')
 
 async function readPassword(): Promise<string> {
   if (process.stdin.isTTY) return prompt('Password for the new admin (8 to 72 bytes):') ?? ''
@@ -25,15 +22,9 @@ export async function adminCommand(args: string[], migrationsDir?: string): Prom
   const [action, username] = args
   if (action !== 'create' || !username) fail('usage: partyroom admin create <username>')
   if (!new RegExp(USERNAME_PATTERN).test(username)) fail('a username is 3 to 32 characters: letters, digits, "_", "-" or "."')
-  let config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message)
-    throw error
-  }
-  const database = await openDatabase({ url: config.databaseUrl, file: join(config.dataDir, 'partyroom.sqlite'), migrationsDir }).catch((error: Error) =>
-    fail(`${config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR'}: cannot open the database: ${error.cause instanceof Error ? error.cause.message : error.message}`),
+  const config = configOrFail(fail)
+  const database = await openDatabase({ url: config.databaseUrl, file: join(config.dataDir, 'partyroom.sqlite'), migrationsDir }).catch((error) =>
+    fail(`${config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR'}: cannot open the database: ${openFailure(error)}`),
   )
   try {
     const users = new UserStore(database)

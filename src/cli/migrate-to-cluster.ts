@@ -5,34 +5,25 @@
 // transaction, so the database is either fully moved or untouched.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError, loadConfig } from '../server/config'
-import { openDatabase, openSqlite } from '../db/database'
+import { configOrFail, failer } from './command'
+import { openDatabase, openFailure, openSqlite } from '../db/database'
 import { copyDatabase, hasAccounts } from '../db/transfer'
 import { FileStore } from '../db/files'
 import { LocalBlobStore } from '../vault/local-store'
 import { S3BlobStore, describeS3Failure } from '../vault/s3-store'
 
-function fail(message: string): never {
-  console.error(`partyroom migrate-to-cluster: ${message}`)
-  process.exit(2)
-}
+const fail: (message: string) => never = failer('migrate-to-cluster')
 
 export async function migrateToCluster(migrationsDir?: string): Promise<void> {
-  let config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message)
-    throw error
-  }
+  const config = configOrFail(fail)
   if (!config.databaseUrl) fail('DATABASE_URL: set it to the cluster\'s PostgreSQL (postgres://user:password@host:port/database)')
   if (!config.s3) fail('S3_ENDPOINT: set S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to the cluster\'s bucket')
   const file = join(config.dataDir, 'partyroom.sqlite')
   if (!existsSync(file)) fail(`DATA_DIR: no PartyRoom database at ${file}`)
 
   const source = openSqlite(file, migrationsDir ? join(migrationsDir, 'sqlite') : undefined)
-  const target = await openDatabase({ url: config.databaseUrl, file, migrationsDir }).catch((error: Error) =>
-    fail(`DATABASE_URL: cannot open the database: ${error.cause instanceof Error ? error.cause.message : error.message}`),
+  const target = await openDatabase({ url: config.databaseUrl, file, migrationsDir }).catch((error) =>
+    fail(`DATABASE_URL: cannot open the database: ${openFailure(error)}`),
   )
   if (await hasAccounts(target)) fail('DATABASE_URL: the target database already has accounts; give it an empty database')
   const bucket = new S3BlobStore(config.s3)

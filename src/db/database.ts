@@ -41,6 +41,12 @@ export interface OpenOptions {
   poolSize?: number
 }
 
+/** Why a database could not be opened, in one line: the driver's own reason when it wrapped one. */
+export function openFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  return error.cause instanceof Error ? error.cause.message : error.message
+}
+
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const migrations = options.migrationsDir ?? MIGRATIONS_DIR
   return options.url ? openPostgres(options.url, join(migrations, 'postgres'), options.poolSize ?? 10) : openSqlite(options.file, join(migrations, 'sqlite'))

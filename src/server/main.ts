@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from './config'
 import { getEmbedded } from './embedded'
 import { createLogger } from './log'
 import { createApp } from './app'
-import { openDatabase, type Database } from '../db/database'
+import { openDatabase, openFailure, type Database } from '../db/database'
 import { UserStore } from '../db/users'
 import { SessionStore } from '../db/sessions'
 import { MessageStore } from '../db/messages'
@@ -70,8 +70,7 @@ async function main() {
     })
   } catch (error) {
     // A wrong URL, bad credentials, a missing database or an unreachable server: say which, and stop.
-    const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
-    console.error(`partyroom: ${config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR'}: cannot open the database: ${reason}`)
+    console.error(`partyroom: ${config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR'}: cannot open the database: ${openFailure(error)}`)
     process.exit(2)
   }
   log.info({ event: 'db.opened', dialect: database.dialect }, database.dialect === 'postgres' ? 'using PostgreSQL' : 'using SQLite')
