@@ -19,6 +19,15 @@ export function isUniqueViolation(error: unknown, index?: string): boolean {
   return false
 }
 
+/** A foreign key refused the row: what it points at is gone. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  for (const e of chain(error)) {
+    if (e.errno === '23503') return true
+    if (typeof e.message === 'string' && /FOREIGN KEY constraint failed/.test(e.message)) return true
+  }
+  return false
+}
+
 /** The database cannot be reached (down, restarting, refusing connections, out of connection slots): the request
  * may succeed later, so the edge answers 503, not 500. */
 export function isUnavailable(error: unknown): boolean {

@@ -1,17 +1,17 @@
 // Vault file metadata. Every query is scoped by owner: there is no way to ask this store for someone else's file.
-import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Database } from './database'
-import { isUniqueViolation } from './errors'
+import { isForeignKeyViolation, isUniqueViolation } from './errors'
 import type { FileRow } from './schema'
 
 export type FileSort = 'name' | 'created' | 'size'
 
 export class FileNameTakenError extends Error {}
 
-/** The owner already has a file of this name (and nothing else was refused): SQLite names the columns, PostgreSQL
- * the index. For every store that writes file rows. */
+/** The owner already has a file of this name in that folder (and nothing else was refused). For every store that
+ * writes file rows. */
 export function isFileNameClash(database: Database, error: unknown): boolean {
-  return isUniqueViolation(error, database.dialect === 'sqlite' ? 'files.owner_id, files.name' : 'files_owner_name')
+  return isUniqueViolation(error, 'files_owner_folder_name')
 }
 
 export class FileStore {
@@ -31,7 +31,19 @@ export class FileStore {
     return row
   }
 
-  async list(ownerId: number, sort: FileSort, order: 'asc' | 'desc', offset: number, limit: number): Promise<FileRow[]> {
+  /** Any owner's file (the grants decide who else may see it). */
+  async byId(id: string): Promise<FileRow | undefined> {
+    const [row] = await this.database.db.select().from(this.files).where(eq(this.files.id, id)).limit(1)
+    return row
+  }
+
+  private inFolder(ownerId: number, folderId: string | null) {
+    const { files } = this
+    return and(eq(files.ownerId, ownerId), folderId === null ? isNull(files.folderId) : eq(files.folderId, folderId))
+  }
+
+  /** One page of the files in a folder (null: the top level). */
+  async list(ownerId: number, folderId: string | null, sort: FileSort, order: 'asc' | 'desc', offset: number, limit: number): Promise<FileRow[]> {
     const { files } = this
     const byName = this.database.dialect === 'sqlite' ? sql`${files.name} collate nocase` : sql`lower(${files.name})`
     const column = sort === 'name' ? byName : sort === 'size' ? files.size : files.createdAt
@@ -39,10 +51,34 @@ export class FileStore {
     return this.database.db
       .select()
       .from(files)
-      .where(eq(files.ownerId, ownerId))
+      .where(this.inFolder(ownerId, folderId))
       .orderBy(direction(column), direction(files.id))
       .limit(limit)
       .offset(offset)
+  }
+
+  async countIn(ownerId: number, folderId: string | null): Promise<number> {
+    const [row] = await this.database.db
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(this.files)
+      .where(this.inFolder(ownerId, folderId))
+    return row!.n
+  }
+
+  /** The files of a folder in id order, a page at a time, for walking a folder of any size in bounded memory. */
+  async *walk(ownerId: number, folderId: string | null, pageSize = 200): AsyncGenerator<FileRow> {
+    const { files } = this
+    for (let after = ''; ; ) {
+      const page = await this.database.db
+        .select()
+        .from(files)
+        .where(and(this.inFolder(ownerId, folderId), gt(files.id, after)))
+        .orderBy(asc(files.id))
+        .limit(pageSize)
+      yield* page
+      if (page.length < pageSize) return
+      after = page[page.length - 1]!.id
+    }
   }
 
   /** How many files and bytes the owner has. */
@@ -55,27 +91,30 @@ export class FileStore {
     return row ?? { files: 0, bytes: 0 }
   }
 
-  async nameTaken(ownerId: number, name: string): Promise<boolean> {
+  async nameTaken(ownerId: number, folderId: string | null, name: string): Promise<boolean> {
     const { files } = this
     const [row] = await this.database.db
       .select({ id: files.id })
       .from(files)
-      .where(and(eq(files.ownerId, ownerId), eq(files.name, name)))
+      .where(and(this.inFolder(ownerId, folderId), eq(files.name, name)))
       .limit(1)
     return !!row
   }
 
-  async rename(ownerId: number, id: string, name: string, now: Date): Promise<FileRow | undefined> {
+  /** Renames and/or moves a file (folderId null: to the top level). The caller has checked that the folder is the
+   * owner's; a folder deleted meanwhile answers undefined, like a file deleted meanwhile. */
+  async update(ownerId: number, id: string, change: { name?: string; folderId?: string | null }, now: Date): Promise<FileRow | undefined> {
     const { files } = this
     try {
       const [row] = await this.database.db
         .update(files)
-        .set({ name, updatedAt: now })
+        .set({ ...(change.name !== undefined && { name: change.name }), ...(change.folderId !== undefined && { folderId: change.folderId }), updatedAt: now })
         .where(and(eq(files.ownerId, ownerId), eq(files.id, id)))
         .returning()
       return row
     } catch (error) {
-      if (isFileNameClash(this.database, error)) throw new FileNameTakenError(name)
+      if (isFileNameClash(this.database, error)) throw new FileNameTakenError(change.name ?? '')
+      if (isForeignKeyViolation(error)) return undefined
       throw error
     }
   }

@@ -1,7 +1,7 @@
 // Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction,
-// file record, share link, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
+// folder, file record, share link, grant, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
 // are minutes-long state; the clients start those uploads again).
-import { asc, sql } from 'drizzle-orm'
+import { asc, inArray, isNull, sql } from 'drizzle-orm'
 import type { Database } from './database'
 
 export interface TransferCounts {
@@ -14,6 +14,8 @@ export interface TransferCounts {
   invites: number
   audit: number
   shares: number
+  folders: number
+  grants: number
 }
 
 const BATCH = 1000
@@ -32,21 +34,45 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0 }
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0 }
   // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
   const tables = [
     ['users', from.users, to.users, from.users.id],
     ['sessions', from.sessions, to.sessions, from.sessions.id],
     ['messages', from.messages, to.messages, from.messages.id],
     ['reactions', from.reactions, to.reactions, from.reactions.messageId],
+    ['folders', from.folders, to.folders, from.folders.id],
     ['files', from.files, to.files, from.files.id],
+    ['grants', from.grants, to.grants, from.grants.id],
     ['settings', from.settings, to.settings, from.settings.key],
     ['invites', from.invites, to.invites, from.invites.code],
     ['audit', from.audit, to.audit, from.audit.id],
     ['shares', from.shares, to.shares, from.shares.id],
   ] as const
+  // Folders a level of the trees at a time, so every folder's parent is there before it.
+  const copyFolders = async (tx: Pick<typeof target.db, 'insert'>) => {
+    for (let level: string[] | null = null; level === null || level.length > 0; ) {
+      const next: string[] = []
+      const parents: Array<string[] | null> = level === null ? [null] : Array.from({ length: Math.ceil(level.length / 500) }, (_, i) => level!.slice(i * 500, i * 500 + 500))
+      for (const chunk of parents) {
+        const rows = await source.db
+          .select()
+          .from(from.folders)
+          .where(chunk === null ? isNull(from.folders.parentId) : inArray(from.folders.parentId, chunk))
+          .orderBy(asc(from.folders.id))
+        for (let i = 0; i < rows.length; i += BATCH) await tx.insert(to.folders).values(rows.slice(i, i + BATCH) as never)
+        next.push(...rows.map((r) => r.id))
+        counts.folders += rows.length
+      }
+      level = next
+    }
+  }
   await target.db.transaction(async (tx) => {
     for (const [name, source_, target_, order] of tables) {
+      if (name === 'folders') {
+        await copyFolders(tx)
+        continue
+      }
       for (let offset = 0; ; offset += BATCH) {
         const rows = await source.db
           .select()

@@ -19,6 +19,10 @@ import type { FileStore } from '../db/files'
 import type { BlobStore } from '../vault/blob-store'
 import type { UploadManager, VaultLimits } from '../vault/uploads'
 import { vaultRoutes } from './vault/routes'
+import { folderRoutes } from './vault/folder-routes'
+import { grantRoutes } from './vault/grant-routes'
+import type { FolderStore } from '../db/folders'
+import type { GrantStore } from '../db/grants'
 import { metricsRoute, type Metrics } from './metrics'
 import { requestLog } from './request-log'
 import type { Counters } from './auth/throttle'
@@ -35,7 +39,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
-  vault: { files: FileStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
+  vault: { files: FileStore; folders: FolderStore; grants: GrantStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
   metrics: Metrics
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
@@ -99,6 +103,8 @@ export function createApi(deps: AppDeps) {
       }),
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
+    .use(folderRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
+    .use(grantRoutes({ ...sessionDeps, ...deps.vault, users: deps.users, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(
       shareRoutes({
         ...sessionDeps,

@@ -2,6 +2,8 @@
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
 import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { Moderation } from '../rooms/moderation'
+import { FolderStore } from '../db/folders'
+import { GrantStore } from '../db/grants'
 import { ShareStore } from '../db/shares'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
@@ -218,7 +220,7 @@ async function main() {
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
     liveSockets,
-    vault: { files, blobs, uploads, limits: vaultLimits, shares },
+    vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), blobs, uploads, limits: vaultLimits, shares },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites, audit },

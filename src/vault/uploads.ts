@@ -9,6 +9,7 @@ import type { FileStore } from '../db/files'
 import type { FileRow } from '../db/schema'
 import type { UploadProgress, UploadRow, UploadStore } from '../db/uploads'
 import { FileNameTakenError } from '../db/files'
+import { isForeignKeyViolation } from '../db/errors'
 import { newKey, type BlobStore } from './blob-store'
 import { candidateNames } from './names'
 import { VaultError } from './errors'
@@ -76,7 +77,8 @@ export class UploadManager {
     return { id: row.id, offset: file ? row.size : row.received, length: row.size, file }
   }
 
-  async create(ownerId: number, name: string, contentType: string, length: number): Promise<Upload> {
+  /** A new upload into the owner's folder `folderId` (null: the top level; the caller checked it is the owner's). */
+  async create(ownerId: number, name: string, contentType: string, length: number, folderId: string | null = null): Promise<Upload> {
     if (length > this.limits.maxFileBytes) {
       throw new VaultError(413, 'file_too_large', `a file may be at most ${this.limits.maxFileBytes} bytes`)
     }
@@ -85,6 +87,7 @@ export class UploadManager {
       id: randomUUID(),
       ownerId,
       name,
+      folderId,
       contentType,
       size: length,
       received: 0,
@@ -98,7 +101,10 @@ export class UploadManager {
       createdAt: at,
       touchedAt: at,
     }
-    const created = await this.uploads.create(row, this.limits)
+    const created = await this.uploads.create(row, this.limits).catch((error: unknown) => {
+      if (isForeignKeyViolation(error)) throw new VaultError(404, 'folder_not_found', 'no such folder')
+      throw error
+    })
     if (created === 'too_many_uploads') {
       throw new VaultError(429, 'too_many_uploads', `at most ${this.limits.maxOpenUploads} uploads may be open at once`)
     }
@@ -195,12 +201,14 @@ export class UploadManager {
     try {
       const sha256 = await this.blobs.completeUpload(row)
       const at = new Date(this.now())
+      let folderId = row.folderId
       for (const name of candidateNames(row.name)) {
-        if (await this.files.nameTaken(row.ownerId, name)) continue
+        if (await this.files.nameTaken(row.ownerId, folderId, name)) continue
         try {
           const file = await this.uploads.finish(row.id, {
             id: randomUUID(),
             ownerId: row.ownerId,
+            folderId,
             name,
             size: row.size,
             contentType: row.contentType,
@@ -212,7 +220,9 @@ export class UploadManager {
           this.finished.set(row.id, { ownerId: row.ownerId, upload: this.view(row, file), at: this.now() })
           return file
         } catch (error) {
-          if (!(error instanceof FileNameTakenError)) throw error
+          // Its folder was deleted while the bytes arrived: the file lands at the top level instead of being lost.
+          if (isForeignKeyViolation(error) && folderId !== null) folderId = null
+          else if (!(error instanceof FileNameTakenError)) throw error
         }
       }
       throw new Error('unreachable')

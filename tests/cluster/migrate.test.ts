@@ -47,8 +47,19 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
   const tus = new TusClient(single.url, alice.token)
   const big = randomBytes(9 * 1024 * 1024 + 3)
   const small = randomBytes(1000)
+  // Folders three deep (a parent must be moved before its children whatever their ids), a file in the deepest,
+  // and that folder shared with another user.
+  const bob = await registerAndLogin(single.url)
+  const auth0 = { authorization: `Bearer ${alice.token}` }
+  let parentId: string | null = null
+  const folderIds: string[] = []
+  for (const name of ['Outer', 'Middle', 'Inner']) {
+    const made: any = await requestJson(`${single.url}/api/vault/folders`, { body: { name, parentId }, headers: auth0 })
+    folderIds.push((parentId = made.body.folder.id))
+  }
   const bigId = await tus.upload('big.bin', big)
-  const smallId = await tus.upload('small.txt', small)
+  const smallId = await tus.upload('small.txt', small, undefined, folderIds[2])
+  expect((await requestJson(`${single.url}/api/vault/grants`, { body: { username: bob.username, folderId: folderIds[0] }, headers: auth0 })).status).toBe(201)
   await single.stop()
 
   const shared: ClusterResources = await clusterResources()
@@ -58,7 +69,7 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
 
   const moved = await migrate(single.dataDir, env)
   expect(moved.output).toContain('files: 2 copied')
-  expect(moved.output).toMatch(/rows: 1 users, \d+ sessions, 3 messages, 1 reactions, 2 files/)
+  expect(moved.output).toMatch(/rows: 2 users, \d+ sessions, 3 messages, 1 reactions, 3 folders, 2 files, 0 share links, 1 shares with people/)
   expect(moved.code).toBe(0)
   // A second run refuses: the target is no longer empty.
   const again = await migrate(single.dataDir, env)
@@ -78,6 +89,11 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
     const body = new Uint8Array(await (await fetch(`${node.url}/api/vault/files/${id}/content`, { headers: auth })).arrayBuffer())
     expect(sha256(body)).toBe(sha256(bytes))
   }
+  const inner = await requestJson(`${node.url}/api/vault/files?folder=${folderIds[2]}`, { headers: auth })
+  expect(inner.body.path.map((f: any) => f.name)).toEqual(['Outer', 'Middle', 'Inner'])
+  expect(inner.body.files.map((f: any) => f.id)).toEqual([smallId])
+  const asBob = { authorization: `Bearer ${bob.token}` }
+  expect((await requestJson(`${node.url}/api/vault/shared/files/${smallId}`, { headers: asBob })).body.file.name).toBe('small.txt')
   const onNode = await TestSocket.open(node.url, auth)
   await onNode.next((f) => f.type === 'hello')
   onNode.send({ type: 'chat.join', room: 'global' })
@@ -89,6 +105,6 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
   expect(fresh.message.id).toBeGreaterThan(ids.at(-1)!)
   onNode.close()
   // A new account gets a new id, after the moved ones.
-  const bob = await registerAndLogin(node.url)
-  expect(bob.user.id).toBeGreaterThan(alice.user.id)
+  const carol = await registerAndLogin(node.url)
+  expect(carol.user.id).toBeGreaterThan(bob.user.id)
 }, 120_000)

@@ -9,9 +9,10 @@ export class TusClient {
     return { authorization: `Bearer ${this.token}`, 'tus-resumable': '1.0.0', ...extra }
   }
 
-  async create(name: string, length: number, type?: string, extra: Record<string, string> = {}): Promise<Response> {
+  async create(name: string, length: number, type?: string, extra: Record<string, string> = {}, folderId?: string): Promise<Response> {
     const metadata = [`filename ${Buffer.from(name).toString('base64')}`]
     if (type) metadata.push(`filetype ${Buffer.from(type).toString('base64')}`)
+    if (folderId) metadata.push(`folderId ${Buffer.from(folderId).toString('base64')}`)
     return fetch(`${this.base}/api/vault/uploads`, {
       method: 'POST',
       headers: this.headers({ 'upload-length': String(length), 'upload-metadata': metadata.join(','), ...extra }),
@@ -35,10 +36,10 @@ export class TusClient {
     return fetch(this.base + location, { method: 'DELETE', headers: this.headers() })
   }
 
-  /** Create and send a whole file in one PATCH; returns the new file's id. */
-  async upload(name: string, bytes: Uint8Array<ArrayBuffer> | Blob, type?: string): Promise<string> {
+  /** Create and send a whole file in one PATCH (into a folder when given); returns the new file's id. */
+  async upload(name: string, bytes: Uint8Array<ArrayBuffer> | Blob, type?: string, folderId?: string): Promise<string> {
     const size = bytes instanceof Blob ? bytes.size : bytes.byteLength
-    const created = await this.create(name, size, type)
+    const created = await this.create(name, size, type, {}, folderId)
     if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`)
     if (size === 0) return created.headers.get('vault-file-id')!
     const patched = await this.patch(created.headers.get('location')!, 0, bytes)

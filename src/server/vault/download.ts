@@ -13,13 +13,25 @@ export interface FileResponseOptions {
    * throws to refuse the transfer. */
   fromStart?: () => Promise<void>
   headers?: Record<string, string>
+  /** Asked for a preview: a type a browser shows safely (images other than SVG, audio, video, PDF, plain text)
+   * is sent for display in the page instead of as a download. Anything else is a download whatever was asked. */
+  inline?: boolean
+}
+
+/** The types shown in place. SVG and HTML are not among them: they can carry scripts. */
+const PREVIEWABLE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+|application\/pdf|text\/plain)$/
+
+export function isPreviewable(contentType: string): boolean {
+  return PREVIEWABLE.test(contentType)
 }
 
 export async function fileResponse(row: FileRow, request: Request, blobs: BlobStore, options: FileResponseOptions = {}): Promise<Response> {
   const etag = `"${row.sha256}"`
+  const inline = options.inline === true && isPreviewable(row.contentType)
   const headers: Record<string, string> = {
-    'content-type': row.contentType,
-    'content-disposition': contentDisposition.create(row.name),
+    // Plain text is shown as UTF-8 text, never sniffed into anything else.
+    'content-type': inline && row.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : row.contentType,
+    'content-disposition': contentDisposition.create(row.name, { type: inline ? 'inline' : 'attachment' }),
     etag,
     'last-modified': row.updatedAt.toUTCString(),
     'accept-ranges': 'bytes',

@@ -2,12 +2,14 @@
 // any tus client can resume them; downloads stream from disk with Range and ETag support. Every route requires a
 // login, and every lookup is by owner: another user's id answers 404, exactly like an id that never existed.
 import { Elysia, t } from 'elysia'
-import type { FileStore, FileSort } from '../../db/files'
+import type { FileStore } from '../../db/files'
 import { FileNameTakenError } from '../../db/files'
+import type { FolderStore } from '../../db/folders'
 import type { FileRow } from '../../db/schema'
 import type { BlobStore } from '../../vault/blob-store'
 import { fileResponse } from './download'
-import { checkFileName, cleanContentType } from '../../vault/names'
+import { cleanContentType } from '../../vault/names'
+import { folderNotFound, listing, listQuery, notFound, publicFile, publicFolder, UUID, validName } from './views'
 import type { UploadManager, VaultLimits } from '../../vault/uploads'
 import { authentication, type SessionDeps } from '../auth/session'
 import { readJsonBody } from '../body'
@@ -16,6 +18,7 @@ import type { Logger } from '../log'
 
 export interface VaultDeps extends SessionDeps {
   files: FileStore
+  folders: FolderStore
   blobs: BlobStore
   uploads: UploadManager
   limits: VaultLimits
@@ -24,35 +27,8 @@ export interface VaultDeps extends SessionDeps {
   bytesOut?: (bytes: number) => void
 }
 
-export interface PublicFile {
-  id: string
-  name: string
-  size: number
-  contentType: string
-  sha256: string
-  createdAt: string
-  updatedAt: string
-}
-
-function publicFile(row: FileRow): PublicFile {
-  return {
-    id: row.id,
-    name: row.name,
-    size: row.size,
-    contentType: row.contentType,
-    sha256: row.sha256,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  }
-}
-
 const TUS_VERSION = '1.0.0'
 const TUS_HEADERS = { 'tus-resumable': TUS_VERSION }
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
-function notFound(): ApiError {
-  return new ApiError(404, 'file_not_found', 'no such file')
-}
 
 /** A header that must be a non-negative integer, or undefined when absent. */
 function integerHeader(request: Request, name: string): number | undefined {
@@ -75,16 +51,17 @@ function parseMetadata(raw: string | null): Record<string, string> {
   return result
 }
 
-function validName(raw: string): string {
-  const checked = checkFileName(raw)
-  if (!checked.ok) throw new ApiError(400, 'invalid_name', checked.reason)
-  return checked.name
-}
-
 export const vaultRoutes = (deps: VaultDeps) => {
-  const { files, uploads, blobs, limits } = deps
+  const { files, folders, uploads, blobs, limits } = deps
 
-  const download = (row: FileRow, request: Request) => fileResponse(row, request, blobs, { bytesOut: deps.bytesOut })
+  const download = (row: FileRow, request: Request, inline: boolean) => fileResponse(row, request, blobs, { bytesOut: deps.bytesOut, inline })
+
+  /** The owner's folder named by a request (null: the top level), or 404. */
+  const ownFolder = async (ownerId: number, id: string | null | undefined): Promise<string | null> => {
+    if (id === null || id === undefined || id === '') return null
+    if (!UUID.test(id) || !(await folders.get(ownerId, id))) throw folderNotFound()
+    return id
+  }
 
   const fileId = t.Object({ id: t.String() })
 
@@ -102,25 +79,22 @@ export const vaultRoutes = (deps: VaultDeps) => {
       .get(
         '/files',
         async ({ user, query }) => {
-          const sort: FileSort = query.sort ?? 'created'
-          const order = query.order ?? (sort === 'name' ? 'asc' : 'desc')
-          const offset = query.offset ?? 0
-          const limit = query.limit ?? 50
+          const { sort, order, offset, limit } = listing(query, 'created')
+          const folderId = await ownFolder(user.id, query.folder)
+          const path = folderId === null ? [] : await folders.path(user.id, folderId)
           return {
-            files: (await files.list(user.id, sort, order, offset, limit)).map(publicFile),
-            total: (await files.usage(user.id)).files,
+            folder: path.length > 0 ? publicFolder(path[path.length - 1]!) : null,
+            path: path.map((f) => ({ id: f.id, name: f.name })),
+            folders: (await folders.children(user.id, folderId)).map(publicFolder),
+            files: (await files.list(user.id, folderId, sort, order, offset, limit)).map(publicFile),
+            total: await files.countIn(user.id, folderId),
             offset,
             limit,
           }
         },
         {
           auth: true,
-          query: t.Object({
-            sort: t.Optional(t.Union([t.Literal('name'), t.Literal('created'), t.Literal('size')], { error: 'sort must be name, created or size' })),
-            order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')], { error: 'order must be asc or desc' })),
-            offset: t.Optional(t.Numeric({ minimum: 0, maximum: 1e9, multipleOf: 1, error: 'offset must be a whole number' })),
-            limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200, multipleOf: 1, error: 'limit must be 1 to 200' })),
-          }),
+          query: t.Object({ folder: t.Optional(t.String({ maxLength: 64, error: 'folder must be a folder id' })), ...listQuery }),
         },
       )
       .get(
@@ -134,28 +108,31 @@ export const vaultRoutes = (deps: VaultDeps) => {
       )
       .get(
         '/files/:id/content',
-        async ({ user, params, request }) => {
+        async ({ user, params, request, query }) => {
           const row = UUID.test(params.id) ? await files.get(user.id, params.id) : undefined
           if (!row) throw notFound()
-          return download(row, request)
+          return download(row, request, query.inline !== undefined)
         },
-        { auth: true, params: fileId },
+        { auth: true, params: fileId, query: t.Object({ inline: t.Optional(t.String({ maxLength: 8 })) }) },
       )
       .patch(
         '/files/:id',
         async ({ user, params, request }) => {
-          const body = (await readJsonBody(request, 4096)) as { name?: unknown } | undefined
-          if (!body || typeof body !== 'object' || typeof body.name !== 'string') {
-            throw new ApiError(400, 'invalid_request', 'send { "name": "new name" }')
+          const body = (await readJsonBody(request, 4096)) as { name?: unknown; folderId?: unknown } | undefined
+          const hasName = typeof body?.name === 'string'
+          const hasFolder = body?.folderId === null || typeof body?.folderId === 'string'
+          if (!body || typeof body !== 'object' || (!hasName && !hasFolder) || (body.name !== undefined && !hasName) || (body.folderId !== undefined && !hasFolder)) {
+            throw new ApiError(400, 'invalid_request', 'send { "name": "new name" } and/or { "folderId": "folder id or null for the top level" }')
           }
-          const name = validName(body.name)
+          const name = hasName ? validName(body.name as string) : undefined
           if (!UUID.test(params.id) || !(await files.get(user.id, params.id))) throw notFound()
+          const folderId = hasFolder ? await ownFolder(user.id, body.folderId as string | null) : undefined
           try {
-            const row = await files.rename(user.id, params.id, name, new Date())
-            if (!row) throw notFound()
+            const row = await files.update(user.id, params.id, { name, folderId }, new Date())
+            if (!row) throw (await files.get(user.id, params.id)) ? folderNotFound() : notFound()
             return { file: publicFile(row) }
           } catch (error) {
-            if (error instanceof FileNameTakenError) throw new ApiError(409, 'name_taken', 'you already have a file with that name')
+            if (error instanceof FileNameTakenError) throw new ApiError(409, 'name_taken', 'that folder already has a file with that name')
             throw error
           }
         },
@@ -198,7 +175,8 @@ export const vaultRoutes = (deps: VaultDeps) => {
           if (metadata.filename === undefined) throw new ApiError(400, 'invalid_name', 'Upload-Metadata must include filename')
           const name = validName(metadata.filename)
           const contentType = cleanContentType(metadata.filetype)
-          let upload = await uploads.create(user.id, name, contentType, length)
+          const folderId = await ownFolder(user.id, metadata.folderId)
+          let upload = await uploads.create(user.id, name, contentType, length, folderId)
           set.status = 201
           set.headers['location'] = `/api/vault/uploads/${upload.id}`
           set.headers['tus-resumable'] = TUS_VERSION

@@ -1,6 +1,6 @@
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
-import type { PublicFile } from '../../server/vault/routes'
+import type { PublicFile } from '../../server/vault/views'
 import { createUploads } from './uploads'
 import { formatBytes, formatDuration, formatWhen } from '../ui/format'
 import { Pager } from '../ui/Pager'

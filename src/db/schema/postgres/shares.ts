@@ -1,6 +1,6 @@
 import { index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { at, users } from './users'
-import { files } from './vault'
+import { files, folders } from './vault'
 
 // The PostgreSQL twin of ../sqlite/shares.ts.
 export const shares = pgTable(
@@ -21,4 +21,28 @@ export const shares = pgTable(
     revokedAt: at('revoked_at'),
   },
   (table) => [uniqueIndex('shares_token').on(table.tokenHash), index('shares_owner').on(table.ownerId), index('shares_file').on(table.fileId)],
+)
+
+// The PostgreSQL twin of the grants table in ../sqlite/shares.ts.
+export const grants = pgTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    recipientId: integer('recipient_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fileId: text('file_id').references(() => files.id, { onDelete: 'cascade' }),
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'cascade' }),
+    createdAt: at('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('grants_recipient_file').on(table.recipientId, table.fileId),
+    uniqueIndex('grants_recipient_folder').on(table.recipientId, table.folderId),
+    index('grants_owner').on(table.ownerId),
+    index('grants_file').on(table.fileId),
+    index('grants_folder').on(table.folderId),
+  ],
 )

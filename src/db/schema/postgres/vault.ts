@@ -1,5 +1,25 @@
-import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { bigint, index, integer, pgTable, text, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core'
 import { at, users } from './users'
+
+// The PostgreSQL twin of the folders table in ../sqlite/vault.ts.
+export const folders = pgTable(
+  'folders',
+  {
+    id: text('id').primaryKey(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    parentId: text('parent_id').references((): AnyPgColumn => folders.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('folders_owner_parent_name').on(table.ownerId, sql`coalesce(${table.parentId}, '')`, table.name),
+    index('folders_parent').on(table.parentId),
+  ],
+)
 
 // The PostgreSQL twin of ../sqlite/vault.ts.
 export const files = pgTable(
@@ -9,6 +29,7 @@ export const files = pgTable(
     ownerId: integer('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
     contentType: text('content_type').notNull(),
@@ -18,7 +39,8 @@ export const files = pgTable(
     updatedAt: at('updated_at').notNull(),
   },
   (table) => [
-    uniqueIndex('files_owner_name').on(table.ownerId, table.name),
+    uniqueIndex('files_owner_folder_name').on(table.ownerId, sql`coalesce(${table.folderId}, '')`, table.name),
+    index('files_folder').on(table.folderId),
     index('files_owner_created').on(table.ownerId, table.createdAt),
     uniqueIndex('files_storage_key').on(table.storageKey),
   ],
@@ -33,6 +55,7 @@ export const uploads = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'set null' }),
     contentType: text('content_type').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
     received: bigint('received', { mode: 'number' }).notNull(),

@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { users } from './users'
-import { files } from './vault'
+import { files, folders } from './vault'
 
 // A link to one vault file that anyone holding it may open. Only the SHA-256 of the link's token is stored, so the
 // database alone gives nobody a working link. A deleted file leaves its shares behind (file_id null, the name kept)
@@ -26,3 +26,30 @@ export const shares = sqliteTable(
 )
 
 export type ShareRow = typeof shares.$inferSelect
+
+// A file or folder shared read-only with another registered user (exactly one of file_id, folder_id is set). What
+// is inside a shared folder is shared with it. Deleting the file, the folder or either user ends the grant.
+export const grants = sqliteTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    recipientId: integer('recipient_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    fileId: text('file_id').references(() => files.id, { onDelete: 'cascade' }),
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('grants_recipient_file').on(table.recipientId, table.fileId),
+    uniqueIndex('grants_recipient_folder').on(table.recipientId, table.folderId),
+    index('grants_owner').on(table.ownerId),
+    index('grants_file').on(table.fileId),
+    index('grants_folder').on(table.folderId),
+  ],
+)
+
+export type GrantRow = typeof grants.$inferSelect

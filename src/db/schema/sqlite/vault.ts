@@ -1,5 +1,28 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
+import { index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
 import { users } from './users'
+
+// A folder of one owner's vault; `parent_id` null is the vault's top level. Names are unique among siblings (the
+// top level's null parent counts as one value). Deleting a folder deletes what is inside, down the tree.
+export const folders = sqliteTable(
+  'folders',
+  {
+    id: text('id').primaryKey(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    parentId: text('parent_id').references((): AnySQLiteColumn => folders.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('folders_owner_parent_name').on(table.ownerId, sql`coalesce(${table.parentId}, '')`, table.name),
+    index('folders_parent').on(table.parentId),
+  ],
+)
+
+export type FolderRow = typeof folders.$inferSelect
 
 // A vault file's metadata. The bytes live in the blob store under `storage_key`, a name the server chose; the
 // user's name for the file is display-only and never touches the filesystem. A row exists only for a complete,
@@ -11,6 +34,8 @@ export const files = sqliteTable(
     ownerId: integer('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** The folder it is in; null at the top level. */
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     size: integer('size').notNull(),
     contentType: text('content_type').notNull(),
@@ -20,7 +45,8 @@ export const files = sqliteTable(
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (table) => [
-    uniqueIndex('files_owner_name').on(table.ownerId, table.name),
+    uniqueIndex('files_owner_folder_name').on(table.ownerId, sql`coalesce(${table.folderId}, '')`, table.name),
+    index('files_folder').on(table.folderId),
     index('files_owner_created').on(table.ownerId, table.createdAt),
     uniqueIndex('files_storage_key').on(table.storageKey),
   ],
@@ -40,6 +66,8 @@ export const uploads = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    /** The folder the file will be put in (the top level if that folder is deleted meanwhile). */
+    folderId: text('folder_id').references(() => folders.id, { onDelete: 'set null' }),
     contentType: text('content_type').notNull(),
     size: integer('size').notNull(),
     received: integer('received').notNull(),
