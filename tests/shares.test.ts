@@ -42,6 +42,41 @@ async function expectEnded(token: string, code: string) {
 }
 
 describe('share links', () => {
+  test('a preview: shown in place only for a safe type on a link without a download limit, and never counted', async () => {
+    const text = new TextEncoder().encode('plain words\n')
+    const textId = await tus.upload('readme.txt', text, 'text/plain')
+    const svgId = await tus.upload('logo.svg', new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/svg+xml')
+    const openShare = (await share({}, textId)).body.share
+    const limitedShare = (await share({ maxDownloads: 5 }, textId)).body.share
+    const [open, limited] = [tokenOf(openShare.url), tokenOf(limitedShare.url)]
+    const svg = tokenOf((await share({}, svgId)).body.share.url)
+    expect((await info(open)).body.share.preview).toBe(true)
+    expect((await info(limited)).body.share.preview).toBe(false)
+    expect((await info(svg)).body.share.preview).toBe(false)
+    for (let i = 0; i < 3; i++) {
+      const shown = await fetch(`${server.url}/s/${open}/content?inline=1`)
+      expect(shown.headers.get('content-disposition')).toStartWith('inline')
+      expect(shown.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+      expect(shown.headers.get('content-security-policy')).toContain('sandbox')
+      expect(await shown.text()).toBe('plain words\n')
+    }
+    const listed = async (id: string) => (await requestJson(`${server.url}/api/vault/shares`, { headers: as(alice) })).body.shares.find((s: any) => s.id === id)
+    expect((await listed(openShare.id)).downloads).toBe(0)
+    // A limited link's "preview" is a counted download, and an SVG is never sent for display.
+    const asked = await fetch(`${server.url}/s/${limited}/content?inline=1`)
+    expect(asked.headers.get('content-disposition')).toStartWith('attachment')
+    await asked.arrayBuffer()
+    expect((await listed(limitedShare.id)).downloads).toBe(1)
+    const svgShown = await fetch(`${server.url}/s/${svg}/content?inline=1`)
+    expect(svgShown.headers.get('content-disposition')).toStartWith('attachment')
+    expect(svgShown.headers.get('content-type')).toBe('image/svg+xml')
+    await svgShown.arrayBuffer()
+    // The owner's own preview follows the same rule.
+    const own = await fetch(`${server.url}/api/vault/files/${svgId}/content?inline=1`, { headers: as(alice) })
+    expect(own.headers.get('content-disposition')).toStartWith('attachment')
+    await own.arrayBuffer()
+  })
+
   test('a link gives anyone the file, byte-identical, with Range; it carries only an unguessable token; nothing is indexed', async () => {
     const created = await share({ expiresInSeconds: 3600 })
     expect(created.status).toBe(201)
@@ -66,6 +101,7 @@ describe('share links', () => {
       expiresAt: link.expiresAt,
       downloadsLeft: null,
       hasPassword: false,
+      preview: false,
       unlocked: true,
     })
     const whole = await content(token)

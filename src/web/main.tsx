@@ -46,6 +46,7 @@ render(
         <Route path="/rooms" component={RoomsPage} />
         <Route path="/rooms/:name" component={pages.call} />
         <Route path="/vault" component={pages.vault} />
+        <Route path="/vault/shared" component={pages.vault} />
         <Route path="/admin" component={pages.admin} />
         <Route path="*" component={() => <p>Page not found.</p>} />
       </Route>

@@ -5,6 +5,7 @@ import * as contentDisposition from 'content-disposition'
 import * as rangeParser from 'range-parser'
 import type { FileRow } from '../../db/schema'
 import type { BlobStore } from '../../vault/blob-store'
+import { isPreviewable } from '../../vault/preview'
 
 export interface FileResponseOptions {
   /** Counts the bytes sent (metrics). */
@@ -18,13 +19,6 @@ export interface FileResponseOptions {
   inline?: boolean
 }
 
-/** The types shown in place. SVG and HTML are not among them: they can carry scripts. */
-const PREVIEWABLE = /^(image\/(png|jpeg|gif|webp|avif|bmp)|audio\/[a-z0-9.+-]+|video\/[a-z0-9.+-]+|application\/pdf|text\/plain)$/
-
-export function isPreviewable(contentType: string): boolean {
-  return PREVIEWABLE.test(contentType)
-}
-
 export async function fileResponse(row: FileRow, request: Request, blobs: BlobStore, options: FileResponseOptions = {}): Promise<Response> {
   const etag = `"${row.sha256}"`
   const inline = options.inline === true && isPreviewable(row.contentType)
@@ -36,9 +30,11 @@ export async function fileResponse(row: FileRow, request: Request, blobs: BlobSt
     'last-modified': row.updatedAt.toUTCString(),
     'accept-ranges': 'bytes',
     'cache-control': 'private, no-cache',
-    // A stored file is never run as a page of ours, whatever its type.
-    'content-security-policy': "default-src 'none'; sandbox",
+    // A stored file is never run as a page of ours, whatever its type. A preview may be framed by our own pages
+    // (the PDF viewer), by nothing else.
+    'content-security-policy': inline ? "default-src 'none'; frame-ancestors 'self'; sandbox" : "default-src 'none'; sandbox",
     'x-content-type-options': 'nosniff',
+    ...(inline && { 'x-frame-options': 'SAMEORIGIN' }),
     ...options.headers,
   }
   const ifNoneMatch = request.headers.get('if-none-match')

@@ -16,6 +16,7 @@ import { clientAddress, isHttps, originOf } from '../client-address'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import { fileResponse } from './download'
+import { isPreviewable } from '../../vault/preview'
 
 export interface ShareDeps extends SessionDeps {
   shares: ShareStore
@@ -65,6 +66,9 @@ export async function findShare(shares: ShareStore, token: string): Promise<Shar
   return TOKEN.test(token) ? shares.byToken(hashToken(token)) : undefined
 }
 
+/** Whether the link's page may show the file in place: a type shown safely, and no download limit (a preview is
+ * not counted, so it must not be a way around one). */
+const previewable = ({ share, file }: ShareWithFile) => share.maxDownloads === null && !!file && isPreviewable(file.contentType)
 const ended = (state: Exclude<ShareState, 'live'>) => new ApiError(410, `share_${state}`, ENDED[state], NOINDEX)
 const cookieName = (share: ShareRow) => `partyroom_share_${share.id.slice(0, 8)}`
 const grantName = (share: ShareRow) => `partyroom_dl_${share.id.slice(0, 8)}`
@@ -186,7 +190,8 @@ export const shareRoutes = (deps: ShareDeps) => {
     )
     .get('/s/:token/info', async ({ params, request, set }) => {
       set.headers = { ...NOINDEX }
-      const { file, share } = await resolve(params.token)
+      const found = await resolve(params.token)
+      const { file, share } = found
       return {
         share: {
           name: file!.name,
@@ -195,6 +200,7 @@ export const shareRoutes = (deps: ShareDeps) => {
           expiresAt: share.expiresAt.toISOString(),
           downloadsLeft: share.maxDownloads === null ? null : share.maxDownloads - share.downloads,
           hasPassword: share.passwordHash !== null,
+          preview: previewable(found),
           unlocked: unlocked(share, request.headers.get('cookie')),
         },
       }
@@ -223,7 +229,7 @@ export const shareRoutes = (deps: ShareDeps) => {
       },
       { body: t.Object({ password: t.String({ maxLength: 200, error: 'send { "password": "…" }' }) }) },
     )
-    .get('/s/:token/content', async ({ params, request }) => {
+    .get('/s/:token/content', async ({ params, request, query }) => {
       const found = await resolve(params.token, true)
       const { share } = found
       const state = shareState(found)
@@ -237,6 +243,11 @@ export const shareRoutes = (deps: ShareDeps) => {
         throw new ApiError(401, 'password_required', 'this link needs its password: open the link page and enter it', NOINDEX)
       }
       let granted: string | undefined
+      // A preview (an image shown, a video played) is not a download and is not counted; so it is offered only by
+      // links without a download limit, which a preview could otherwise get around.
+      if (query.inline !== undefined && previewable(found)) {
+        return fileResponse(file, request, deps.blobs, { bytesOut: deps.bytesOut, headers: NOINDEX, inline: true })
+      }
       const response = await fileResponse(file, request, deps.blobs, {
         bytesOut: deps.bytesOut,
         headers: NOINDEX,

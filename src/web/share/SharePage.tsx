@@ -1,8 +1,10 @@
 // What someone opening a share link sees, logged in or not: the file's name, size, type and how long the link
-// lives, a password form when the link has one, and Download. An ended link says why; a wrong one says so.
+// lives, a password form when the link has one, a preview when the type and the link allow, and Download. An
+// ended link says why; a wrong one says so.
 import { createResource, createSignal, Show } from 'solid-js'
 import { useParams } from '@solidjs/router'
 import { formatBytes, formatWhen } from '../ui/format'
+import { PreviewBody } from '../vault/Preview'
 
 interface ShareInfo {
   name: string
@@ -11,6 +13,8 @@ interface ShareInfo {
   expiresAt: string
   downloadsLeft: number | null
   hasPassword: boolean
+  /** The file may be shown in place (a safe type, and a link without a download limit). */
+  preview: boolean
   unlocked: boolean
 }
 
@@ -86,6 +90,9 @@ export function SharePage() {
                       </form>
                     }
                   >
+                    <Show when={share().preview}>
+                      <PreviewBody file={{ name: share().name, size: share().size, contentType: share().contentType, src: `${base()}/content` }} />
+                    </Show>
                     <a class="button primary" href={`${base()}/content`} download={share().name} data-testid="share-download">
                       Download
                     </a>

@@ -1,77 +1,31 @@
-import { createResource, createSignal, For, onCleanup, Show } from 'solid-js'
+// The vault: "My files" (folders with breadcrumbs, uploads into the folder shown, preview, rename, move, delete,
+// share with people or by link, a folder as a zip) and "Shared with me" (what others shared, read-only).
+import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from 'solid-js'
+import { A, useLocation, useSearchParams } from '@solidjs/router'
 import { api, errorMessage } from '../api'
-import type { PublicFile } from '../../server/vault/views'
+import type { PublicFile, PublicFolder } from '../../server/vault/views'
 import { createUploads } from './uploads'
-import { formatBytes, formatDuration, formatWhen } from '../ui/format'
+import { formatBytes, formatWhen } from '../ui/format'
 import { Pager } from '../ui/Pager'
-import { CopyField } from '../ui/CopyField'
+import { DropZone, UploadList } from './UploadList'
+import { FileTable, nextSort, type SortState } from './FileTable'
+import { PreviewDialog, type Previewed } from './Preview'
+import { ShareDialog, type Shareable } from './ShareDialog'
+import { MoveDialog } from './MoveDialog'
+import { SharedWithMe } from './SharedWithMe'
 
-type Sort = 'created' | 'name' | 'size'
-const PAGE = 50
+export const PAGE = 50
 
 export function VaultPage() {
-  const [sort, setSort] = createSignal<{ by: Sort; order: 'asc' | 'desc' }>({ by: 'created', order: 'desc' })
-  const [page, setPage] = createSignal(0)
-  const [error, setError] = createSignal<string>()
-  const [dragging, setDragging] = createSignal(false)
-  const [confirming, setConfirming] = createSignal<PublicFile>()
-  const [renaming, setRenaming] = createSignal<{ id: string; name: string }>()
-  const [sharing, setSharing] = createSignal<PublicFile>()
-  const [links, { refetch: refetchLinks }] = createResource(async () => (await api.vault.shares.get()).data?.shares ?? [])
-  // Downloads through the links happen elsewhere: their counts and states are fetched again now and then, and when
-  // the person comes back to the tab.
-  const relist = () => document.visibilityState === 'visible' && void refetchLinks()
-  const linkTimer = setInterval(relist, 10_000)
-  document.addEventListener('visibilitychange', relist)
-  onCleanup(() => {
-    clearInterval(linkTimer)
-    document.removeEventListener('visibilitychange', relist)
-  })
-
-  const [listing, { refetch: refetchList }] = createResource(
-    () => ({ ...sort(), offset: page() * PAGE }),
-    async ({ by, order, offset }) => {
-      const { data, error } = await api.vault.files.get({ query: { sort: by, order, offset, limit: PAGE } })
-      if (error) throw new Error(errorMessage(error))
-      return data
-    },
-  )
+  const location = useLocation()
   const [usage, { refetch: refetchUsage }] = createResource(async () => {
     const { data } = await api.vault.usage.get()
     return data ?? undefined
   })
-  const refresh = () => {
-    void refetchList()
-    void refetchUsage()
-  }
-  const uploads = createUploads(refresh)
-
-  const sortBy = (by: Sort) =>
-    setSort((current) => ({ by, order: current.by === by ? (current.order === 'asc' ? 'desc' : 'asc') : by === 'name' ? 'asc' : 'desc' }))
-  const arrow = (by: Sort) => (sort().by === by ? (sort().order === 'asc' ? ' ▲' : ' ▼') : '')
-
-  const remove = async (file: PublicFile) => {
-    setConfirming(undefined)
-    const { error } = await api.vault.files({ id: file.id }).delete()
-    if (error) setError(errorMessage(error))
-    refresh()
-  }
-
-  const rename = async (event: SubmitEvent) => {
-    event.preventDefault()
-    const target = renaming()
-    if (!target) return
-    const { error } = await api.vault.files({ id: target.id }).patch({ name: target.name })
-    if (error) return setError(errorMessage(error))
-    setRenaming(undefined)
-    refresh()
-  }
-
   const quotaShare = () => {
     const u = usage()
     return u && u.quotaBytes > 0 ? Math.min(1, u.usedBytes / u.quotaBytes) : 0
   }
-
   return (
     <section class="vault">
       <header class="vault-header">
@@ -89,123 +43,255 @@ export function VaultPage() {
           )}
         </Show>
       </header>
+      <nav class="tabs" aria-label="Vault sections">
+        <A href="/vault" end>
+          My files
+        </A>
+        <A href="/vault/shared">Shared with me</A>
+      </nav>
+      <Show when={location.pathname.startsWith('/vault/shared')} fallback={<MyFiles onChange={() => void refetchUsage()} />}>
+        <SharedWithMe />
+      </Show>
+    </section>
+  )
+}
+
+type Item = { kind: 'file'; file: PublicFile } | { kind: 'folder'; folder: PublicFolder }
+
+function MyFiles(props: { onChange: () => void }) {
+  const [params] = useSearchParams<{ folder?: string }>()
+  const folderId = () => params.folder || null
+  const [sort, setSort] = createSignal<SortState>({ by: 'created', order: 'desc' })
+  const [page, setPage] = createSignal(0)
+  const [error, setError] = createSignal<string>()
+  const [confirming, setConfirming] = createSignal<Item>()
+  const [renaming, setRenaming] = createSignal<{ kind: 'file' | 'folder'; id: string; name: string }>()
+  const [sharing, setSharing] = createSignal<Shareable>()
+  const [moving, setMoving] = createSignal<Shareable>()
+  const [previewing, setPreviewing] = createSignal<Previewed>()
+  const [newFolder, setNewFolder] = createSignal<string>()
+
+  const [listing, { refetch: refetchList }] = createResource(
+    () => ({ ...sort(), offset: page() * PAGE, folder: folderId() }),
+    async ({ by, order, offset, folder }) => {
+      const { data, error } = await api.vault.files.get({ query: { sort: by, order, offset, limit: PAGE, ...(folder ? { folder } : {}) } })
+      if (error) throw new Error(errorMessage(error))
+      return data
+    },
+  )
+  const [links, { refetch: refetchLinks }] = createResource(async () => (await api.vault.shares.get()).data?.shares ?? [])
+  const [grants, { refetch: refetchGrants }] = createResource(async () => (await api.vault.grants.get()).data?.grants ?? [])
+  // Downloads through the links happen elsewhere: their counts and states are fetched again now and then, and when
+  // the person comes back to the tab.
+  const relist = () => document.visibilityState === 'visible' && void refetchLinks()
+  const linkTimer = setInterval(relist, 10_000)
+  document.addEventListener('visibilitychange', relist)
+  onCleanup(() => {
+    clearInterval(linkTimer)
+    document.removeEventListener('visibilitychange', relist)
+  })
+
+  const refresh = () => {
+    void refetchList()
+    props.onChange()
+  }
+  const uploads = createUploads(refresh, { folderId })
+  // Another folder starts at its first page.
+  createEffect(on(folderId, () => setPage(0), { defer: true }))
+
+  const remove = async (item: Item) => {
+    setConfirming(undefined)
+    const { error } =
+      item.kind === 'file'
+        ? await api.vault.files({ id: item.file.id }).delete()
+        : await api.vault.folders({ id: item.folder.id }).delete(undefined, { query: { recursive: 'true' } })
+    if (error) setError(errorMessage(error))
+    refresh()
+    void refetchGrants()
+    void refetchLinks()
+  }
+
+  const rename = async (event: SubmitEvent) => {
+    event.preventDefault()
+    const target = renaming()
+    if (!target) return
+    const { error } =
+      target.kind === 'file'
+        ? await api.vault.files({ id: target.id }).patch({ name: target.name })
+        : await api.vault.folders({ id: target.id }).patch({ name: target.name })
+    if (error) return setError(errorMessage(error))
+    setRenaming(undefined)
+    refresh()
+  }
+
+  const createFolder = async (event: SubmitEvent) => {
+    event.preventDefault()
+    const { error } = await api.vault.folders.post({ name: newFolder() ?? '', parentId: folderId() })
+    if (error) return setError(errorMessage(error))
+    setNewFolder(undefined)
+    refresh()
+  }
+
+  const here = () => listing.latest?.folder
+
+  return (
+    <>
+      <div class="folder-bar">
+        <nav class="breadcrumbs" aria-label="Folder">
+          <a href="/vault" aria-current={folderId() === null ? 'page' : undefined}>
+            My files
+          </a>
+          <For each={listing.latest?.path ?? []}>
+            {(step) => (
+              <>
+                <span aria-hidden="true">/</span>
+                <a href={`/vault?folder=${step.id}`} aria-current={step.id === folderId() ? 'page' : undefined}>
+                  {step.name}
+                </a>
+              </>
+            )}
+          </For>
+        </nav>
+        <div class="folder-tools">
+          <Show when={here()}>
+            {(folder) => (
+              <a class="button secondary" href={`/api/vault/folders/${folder().id}/zip`} download={`${folder().name}.zip`}>
+                Download as zip
+              </a>
+            )}
+          </Show>
+          <button class="secondary" onClick={() => setNewFolder('')}>
+            New folder
+          </button>
+        </div>
+      </div>
+
+      <Show when={newFolder() !== undefined}>
+        <form class="rename new-folder" onSubmit={createFolder}>
+          <input aria-label="Folder name" placeholder="Folder name" value={newFolder()} onInput={(e) => setNewFolder(e.currentTarget.value)} autofocus required maxLength={255} />
+          <button type="submit">Create</button>
+          <button type="button" class="secondary" onClick={() => setNewFolder(undefined)}>
+            Cancel
+          </button>
+        </form>
+      </Show>
 
       <Show when={error()}>
         <p class="error banner" role="alert">
-          {error()} <button class="link" onClick={() => setError(undefined)}>dismiss</button>
+          {error()}{' '}
+          <button class="link" onClick={() => setError(undefined)}>
+            dismiss
+          </button>
         </p>
       </Show>
 
-      <label
-        class="dropzone"
-        classList={{ dragging: dragging() }}
-        onDragOver={(e) => {
-          e.preventDefault()
-          setDragging(true)
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e) => {
-          e.preventDefault()
-          setDragging(false)
-          if (e.dataTransfer?.files.length) uploads.add(e.dataTransfer.files)
-        }}
-      >
-        <input
-          type="file"
-          multiple
-          aria-label="Choose files to upload"
-          onChange={(e) => {
-            if (e.currentTarget.files) uploads.add(e.currentTarget.files)
-            e.currentTarget.value = ''
-          }}
-        />
-        <strong>Drop files here</strong> or click to choose. Only you can see them.
-      </label>
+      <DropZone uploads={uploads}>
+        <strong>Drop files here</strong> or click to choose. {here() ? `They go into “${here()!.name}”.` : 'Only you can see them.'}
+      </DropZone>
+      <UploadList uploads={uploads} />
 
-      <Show when={uploads.items.length > 0}>
-        <ul class="uploads" aria-label="Uploads">
-          <For each={uploads.items}>
-            {(item) => (
-              <li class="upload card" data-state={item.state}>
-                <div class="upload-line">
-                  <strong class="upload-name">{item.name}</strong>
-                  <span class="muted">
-                    {item.state === 'done'
-                      ? 'done'
-                      : item.state === 'failed'
-                        ? `failed: ${item.error}`
-                        : item.state === 'paused'
-                          ? `paused at ${formatBytes(item.sent)}`
-                          : `${formatBytes(item.sent)} of ${formatBytes(item.total)} · ${formatBytes(item.speed)}/s · ${formatDuration(
-                              item.speed > 0 ? (item.total - item.sent) / item.speed : Infinity,
-                            )} left`}
-                  </span>
-                  <span class="upload-actions">
-                    <Show when={item.state === 'uploading'}>
-                      <button class="secondary" onClick={() => uploads.pause(item.key)}>Pause</button>
-                    </Show>
-                    <Show when={item.state === 'paused'}>
-                      <button class="secondary" onClick={() => uploads.resume(item.key)}>Resume</button>
-                    </Show>
-                    <Show when={item.state === 'uploading' || item.state === 'paused'}>
-                      <button class="secondary" onClick={() => uploads.cancel(item.key)}>Cancel</button>
-                    </Show>
-                    <Show when={item.state === 'done' || item.state === 'failed'}>
-                      <button class="link" onClick={() => uploads.dismiss(item.key)}>dismiss</button>
-                    </Show>
-                  </span>
-                </div>
-                <progress max={item.total || 1} value={item.state === 'done' ? item.total || 1 : item.sent} aria-label={`Upload of ${item.name}`} />
-              </li>
-            )}
-          </For>
-        </ul>
-      </Show>
+      <FileTable
+        folders={listing.latest?.folders ?? []}
+        files={listing.latest?.files ?? []}
+        loading={listing.loading}
+        empty={folderId() ? 'This folder is empty.' : 'No files yet.'}
+        sort={sort()}
+        onSort={(by) => setSort((current) => nextSort(current, by))}
+        folderHref={(folder) => `/vault?folder=${folder.id}`}
+        fileSrc={(file) => `/api/vault/files/${file.id}/content`}
+        onPreview={(file) => setPreviewing({ ...file, src: `/api/vault/files/${file.id}/content` })}
+        nameEditor={(item) =>
+          renaming()?.id === item.id ? (
+            <form class="rename" onSubmit={rename}>
+              <input aria-label="New name" value={renaming()!.name} onInput={(e) => setRenaming({ ...renaming()!, name: e.currentTarget.value })} autofocus />
+              <button type="submit">Save</button>
+              <button type="button" class="secondary" onClick={() => setRenaming(undefined)}>
+                Cancel
+              </button>
+            </form>
+          ) : undefined
+        }
+        folderActions={(folder) => (
+          <>
+            <a class="button secondary" href={`/api/vault/folders/${folder.id}/zip`} download={`${folder.name}.zip`} aria-label={`Download ${folder.name} as zip`}>
+              Zip
+            </a>
+            <button class="secondary" onClick={() => setSharing({ kind: 'folder', id: folder.id, name: folder.name })}>
+              Share
+            </button>
+            <button class="secondary" onClick={() => setRenaming({ kind: 'folder', id: folder.id, name: folder.name })}>
+              Rename
+            </button>
+            <button class="secondary" onClick={() => setMoving({ kind: 'folder', id: folder.id, name: folder.name })}>
+              Move
+            </button>
+            <button class="secondary danger" onClick={() => setConfirming({ kind: 'folder', folder })}>
+              Delete
+            </button>
+          </>
+        )}
+        fileActions={(file) => (
+          <>
+            <a class="button secondary" href={`/api/vault/files/${file.id}/content`} download={file.name}>
+              Download
+            </a>
+            <button class="secondary" onClick={() => setSharing({ kind: 'file', id: file.id, name: file.name })}>
+              Share
+            </button>
+            <button class="secondary" onClick={() => setRenaming({ kind: 'file', id: file.id, name: file.name })}>
+              Rename
+            </button>
+            <button class="secondary" onClick={() => setMoving({ kind: 'file', id: file.id, name: file.name })}>
+              Move
+            </button>
+            <button class="secondary danger" onClick={() => setConfirming({ kind: 'file', file })}>
+              Delete
+            </button>
+          </>
+        )}
+      />
+      <Pager page={page()} total={listing.latest?.total ?? 0} size={PAGE} onPage={setPage} />
 
-      <table class="files card">
-        <thead>
-          <tr>
-            <th>
-              <button class="link" onClick={() => sortBy('name')}>Name{arrow('name')}</button>
-            </th>
-            <th class="num">
-              <button class="link" onClick={() => sortBy('size')}>Size{arrow('size')}</button>
-            </th>
-            <th>
-              <button class="link" onClick={() => sortBy('created')}>Added{arrow('created')}</button>
-            </th>
-            <th />
-          </tr>
-        </thead>
-        <tbody data-testid="files">
-          <For each={listing()?.files ?? []} fallback={<tr><td colSpan={4} class="muted empty">{listing.loading ? 'Loading…' : 'No files yet.'}</td></tr>}>
-            {(file) => (
-              <tr data-file-id={file.id}>
-                <td class="file-name">
-                  <Show when={renaming()?.id === file.id} fallback={<span>{file.name}</span>}>
-                    <form class="rename" onSubmit={rename}>
-                      <input aria-label="New name" value={renaming()!.name} onInput={(e) => setRenaming({ id: file.id, name: e.currentTarget.value })} autofocus />
-                      <button type="submit">Save</button>
-                      <button type="button" class="secondary" onClick={() => setRenaming(undefined)}>Cancel</button>
-                    </form>
-                  </Show>
-                </td>
-                <td class="num">{formatBytes(file.size)}</td>
-                <td>{formatWhen(file.createdAt)}</td>
-                <td class="file-actions">
-                  <a class="button secondary" href={`/api/vault/files/${file.id}/content`} download={file.name}>
-                    Download
-                  </a>
-                  <button class="secondary" onClick={() => setSharing(file)}>Share</button>
-                  <button class="secondary" onClick={() => setRenaming({ id: file.id, name: file.name })}>Rename</button>
-                  <button class="secondary danger" onClick={() => setConfirming(file)}>Delete</button>
-                </td>
+      <Show when={(grants()?.length ?? 0) > 0}>
+        <section class="card shared-links" data-testid="grants">
+          <h2>Shared with people</h2>
+          <table class="list">
+            <thead>
+              <tr>
+                <th>Item</th>
+                <th>With</th>
+                <th>Since</th>
+                <th>
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
-            )}
-          </For>
-        </tbody>
-      </table>
-      <Pager page={page()} total={listing()?.total ?? 0} size={PAGE} onPage={setPage} />
+            </thead>
+            <tbody>
+              <For each={grants() ?? []}>
+                {(grant) => (
+                  <tr data-grant={grant.id}>
+                    <td class="file-name">{grant.file?.name ?? `${grant.folder?.name ?? ''}/`}</td>
+                    <td>{grant.recipient.username}</td>
+                    <td>{formatWhen(grant.createdAt)}</td>
+                    <td class="row-actions">
+                      <button
+                        class="secondary danger"
+                        onClick={async () => {
+                          const { error } = await api.vault.grants({ id: grant.id }).delete()
+                          if (error) setError(errorMessage(error))
+                          void refetchGrants()
+                        }}
+                      >
+                        Stop sharing
+                      </button>
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          </table>
+        </section>
+      </Show>
 
       <Show when={(links()?.length ?? 0) > 0}>
         <section class="card shared-links" data-testid="share-links">
@@ -217,7 +303,9 @@ export function VaultPage() {
                 <th class="num">Downloads</th>
                 <th>Until</th>
                 <th>State</th>
-                <th />
+                <th>
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -259,108 +347,62 @@ export function VaultPage() {
       </Show>
 
       <Show when={sharing()}>
-        {(file) => (
+        {(item) => (
           <ShareDialog
-            file={file()}
+            item={item()}
             onDone={() => {
               setSharing(undefined)
               void refetchLinks()
+              void refetchGrants()
             }}
           />
         )}
       </Show>
 
+      <Show when={moving()}>
+        {(item) => (
+          <MoveDialog
+            item={item()}
+            from={folderId()}
+            onDone={(moved) => {
+              setMoving(undefined)
+              if (moved) refresh()
+            }}
+          />
+        )}
+      </Show>
+
+      <Show when={previewing()}>{(file) => <PreviewDialog file={file()} onClose={() => setPreviewing(undefined)} />}</Show>
+
       <Show when={confirming()}>
-        {(file) => (
+        {(item) => (
           <div class="modal-backdrop">
-            <div class="card modal" role="dialog" aria-modal="true" aria-label="Delete file">
-              <p>
-                Delete <strong>{file().name}</strong> ({formatBytes(file().size)})? This cannot be undone.
-              </p>
+            <div class="card modal" role="dialog" aria-modal="true" aria-label={item().kind === 'file' ? 'Delete file' : 'Delete folder'}>
+              <Show
+                when={item().kind === 'folder'}
+                fallback={
+                  <p>
+                    Delete <strong>{(item() as { file: PublicFile }).file.name}</strong> ({formatBytes((item() as { file: PublicFile }).file.size)})? This cannot be undone.
+                  </p>
+                }
+              >
+                <p>
+                  Delete the folder <strong>{(item() as { folder: PublicFolder }).folder.name}</strong> and everything in it? This cannot be undone.
+                </p>
+              </Show>
               <div class="modal-actions">
-                <button class="secondary" onClick={() => setConfirming(undefined)}>Keep it</button>
-                <button class="danger" onClick={() => remove(file())}>Delete</button>
+                <button class="secondary" onClick={() => setConfirming(undefined)}>
+                  Keep it
+                </button>
+                <button class="danger" onClick={() => remove(item())}>
+                  Delete
+                </button>
               </div>
             </div>
           </div>
         )}
       </Show>
-    </section>
+    </>
   )
 }
 
-const EXPIRIES: Array<[string, number]> = [
-  ['1 hour', 3600],
-  ['1 day', 86_400],
-  ['7 days', 7 * 86_400],
-  ['30 days', 30 * 86_400],
-]
-
-/** Makes a share link for one file: how long it lives, how many downloads, an optional password; then its URL. */
-function ShareDialog(props: { file: PublicFile; onDone: () => void }) {
-  const [expiry, setExpiry] = createSignal(7 * 86_400)
-  const [limit, setLimit] = createSignal('')
-  const [password, setPassword] = createSignal('')
-  const [url, setUrl] = createSignal<string>()
-  const [error, setError] = createSignal<string>()
-  const create = async (event: SubmitEvent) => {
-    event.preventDefault()
-    setError(undefined)
-    const { data, error } = await api.vault.files({ id: props.file.id }).shares.post({
-      expiresInSeconds: expiry(),
-      ...(limit() ? { maxDownloads: Number(limit()) } : {}),
-      ...(password() ? { password: password() } : {}),
-    })
-    if (error) return setError(errorMessage(error))
-    setUrl(data.share.url)
-  }
-  return (
-    <div class="modal-backdrop">
-      <div class="card modal share-dialog" role="dialog" aria-modal="true" aria-label="Share file">
-        <h2>Share “{props.file.name}”</h2>
-        <Show
-          when={url()}
-          fallback={
-            <form class="share-form" onSubmit={create}>
-              <label>
-                Link works for
-                <select value={expiry()} onChange={(e) => setExpiry(Number(e.currentTarget.value))}>
-                  <For each={EXPIRIES}>{([label, seconds]) => <option value={seconds}>{label}</option>}</For>
-                </select>
-              </label>
-              <label>
-                Downloads allowed (empty: no limit)
-                <input type="number" min={1} max={1000000} value={limit()} onInput={(e) => setLimit(e.currentTarget.value)} />
-              </label>
-              <label>
-                Password (optional)
-                <input type="password" autocomplete="new-password" minLength={4} maxLength={72} value={password()} onInput={(e) => setPassword(e.currentTarget.value)} />
-              </label>
-              <Show when={error()}>
-                <p class="error" role="alert">
-                  {error()}
-                </p>
-              </Show>
-              <div class="modal-actions">
-                <button type="button" class="secondary" onClick={props.onDone}>
-                  Cancel
-                </button>
-                <button type="submit">Create link</button>
-              </div>
-            </form>
-          }
-        >
-          {(link) => (
-            <>
-              <p class="muted">Anyone with this link can download the file{password() ? ' with the password' : ''}. You can revoke it any time.</p>
-              <CopyField value={link()} label="Share link" testId="share-url" />
-              <div class="modal-actions">
-                <button onClick={props.onDone}>Done</button>
-              </div>
-            </>
-          )}
-        </Show>
-      </div>
-    </div>
-  )
-}

@@ -31,7 +31,14 @@ function reason(error: Error): string {
   return error.message.split(', originated from')[0] ?? 'upload failed'
 }
 
-export function createUploads(onFileStored: () => void) {
+export interface UploadOptions {
+  /** Where tus creates uploads (the owner's vault by default; a file drop has its own). */
+  endpoint?: string
+  /** The folder new uploads go into (read when each file is added). */
+  folderId?: () => string | null
+}
+
+export function createUploads(onFileStored: () => void, options: UploadOptions = {}) {
   const [items, setItems] = createStore<UploadItem[]>([])
   const running = new Map<string, Running>()
 
@@ -45,13 +52,14 @@ export function createUploads(onFileStored: () => void) {
 
   const add = (file: File) => {
     const key = crypto.randomUUID()
+    const folderId = options.folderId?.() ?? null
     setItems((list) => [...list, { key, name: file.name, total: file.size, sent: 0, speed: 0, state: 'uploading' }])
     const upload = new Upload(file, {
-      endpoint: '/api/vault/uploads',
+      endpoint: options.endpoint ?? '/api/vault/uploads',
       // Bounded requests: a dropped connection costs at most one chunk, and no request body is huge.
       chunkSize: 32 * 1024 * 1024,
       retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000],
-      metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
+      metadata: { filename: file.name, filetype: file.type || 'application/octet-stream', ...(folderId ? { folderId } : {}) },
       removeFingerprintOnSuccess: true,
       onProgress(sent) {
         const entry = running.get(key)
