@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
-import { registerAndLogin, uniqueName } from '../support/http'
+import { registerAndLogin, requestJson, uniqueName } from '../support/http'
 import { launchBrowser, openPageAs } from '../support/browser'
 import { TusClient } from '../support/tus'
 
@@ -162,6 +162,43 @@ test(
     await home.page.getByRole('dialog').getByRole('button', { name: 'Done' }).click()
     await home.page.getByTestId('share-links').waitFor()
     await look(home.page, 'vault-with-links')
+    // Folders: one holding a picture, opened (breadcrumbs, thumbnail); the picture previewed; the move dialog; the
+    // folder shared with Bo (the share dialog for a folder), and what Bo sees under "Shared with me".
+    const picture = new Uint8Array(await home.page.screenshot({ clip: { x: 0, y: 0, width: 320, height: 200 } }))
+    const asAmy = { authorization: `Bearer ${amy.token}` }
+    const folderId = (await requestJson(`${server.url}/api/vault/folders`, { body: { name: 'Team photos from the offsite' }, headers: asAmy })).body.folder.id
+    await requestJson(`${server.url}/api/vault/folders`, { body: { name: 'Day two', parentId: folderId }, headers: asAmy })
+    await new TusClient(server.url, amy.token).upload('the whole team on the beach.png', picture, 'image/png', folderId)
+    await new TusClient(server.url, amy.token).upload('schedule.txt', new TextEncoder().encode('09:00 breakfast\n10:00 talks\n'), 'text/plain', folderId)
+    await home.page.goto(`${server.url}/vault?folder=${folderId}`)
+    await home.page.waitForFunction(() => (document.querySelector<HTMLImageElement>('img.thumb')?.naturalWidth ?? 0) > 0)
+    await look(home.page, 'vault-folder')
+    await home.page.getByRole('button', { name: 'Preview the whole team on the beach.png' }).click()
+    await home.page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid=preview] img')?.naturalWidth ?? 0) > 0)
+    await look(home.page, 'vault-preview')
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
+    await home.page.getByRole('button', { name: 'Preview schedule.txt' }).click()
+    await home.page.locator('[data-testid=preview] pre', { hasText: 'breakfast' }).waitFor()
+    await look(home.page, 'vault-preview-text')
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
+    await home.page.locator('tr[data-file-id]').first().getByRole('button', { name: 'Move' }).click()
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Day two' }).waitFor()
+    await look(home.page, 'vault-move')
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
+    await home.page.getByRole('navigation', { name: 'Folder' }).getByRole('link', { name: 'My files' }).click()
+    await home.page.locator('tr[data-folder-id]').first().getByRole('button', { name: 'Share' }).click()
+    await home.page.getByRole('dialog').getByLabel('Username').fill(accounts[1]!.username)
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Share', exact: true }).click()
+    await home.page.getByTestId('shared-with').getByText(accounts[1]!.username).waitFor()
+    await look(home.page, 'vault-share-folder')
+    await home.page.getByRole('dialog').getByRole('button', { name: 'Done' }).click()
+    const bo = await openPageAs(browser, server.url, accounts[1]!, '/vault/shared')
+    await bo.page.locator('tr[data-grant]').first().waitFor()
+    await look(bo.page, 'vault-shared-with-me')
+    await bo.page.getByRole('link', { name: 'Team photos from the offsite', exact: true }).click()
+    await bo.page.getByRole('button', { name: 'Preview schedule.txt' }).waitFor()
+    await look(bo.page, 'vault-shared-folder')
+    await bo.context.close()
     const outsider = await browser.newContext()
     const sharePage = await outsider.newPage()
     await sharePage.goto(shareUrl)

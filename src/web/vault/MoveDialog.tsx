@@ -13,8 +13,8 @@ export function MoveDialog(props: { item: Shareable; from: string | null; onDone
     () => ({ folder: at() }),
     async ({ folder }) => {
       const { data, error } = await api.vault.files.get({ query: { ...(folder ? { folder } : {}), limit: 1 } })
-      if (error) throw new Error(errorMessage(error))
-      return data
+      if (error) setError(errorMessage(error))
+      return data ?? undefined
     },
   )
   const move = async () => {

@@ -27,7 +27,9 @@ export function ShareDialog(props: { item: Shareable; onDone: () => void }) {
           <ShareLink fileId={props.item.id} />
         </Show>
         <div class="modal-actions">
-          <button onClick={props.onDone}>Done</button>
+          <button class="secondary" onClick={props.onDone}>
+            Done
+          </button>
         </div>
       </div>
     </div>

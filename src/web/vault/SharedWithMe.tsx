@@ -39,10 +39,11 @@ export function SharedWithMe() {
 }
 
 function SharedList(props: { onError: (message: string) => void; onPreview: (file: Previewed) => void }) {
+  const [failed, setFailed] = createSignal<string>()
   const [shared, { refetch }] = createResource(async () => {
     const { data, error } = await api.vault.shared.get()
-    if (error) throw new Error(errorMessage(error))
-    return data.shared
+    setFailed(error ? errorMessage(error) : undefined)
+    return data?.shared ?? []
   })
   const drop = async (id: string) => {
     const { error } = await api.vault.grants({ id }).delete()
@@ -68,7 +69,7 @@ function SharedList(props: { onError: (message: string) => void; onPreview: (fil
           fallback={
             <tr>
               <td colSpan={5} class="muted empty">
-                {shared.loading ? 'Loading…' : shared.error ? `Could not load: ${shared.error.message}` : 'Nothing has been shared with you yet.'}
+                {shared.loading ? 'Loading…' : failed() ? `Could not load: ${failed()}` : 'Nothing has been shared with you yet.'}
               </td>
             </tr>
           }
@@ -137,12 +138,13 @@ function SharedFolder(props: { folderId: string; onError: (message: string) => v
   const [sort, setSort] = createSignal<SortState>({ by: 'name', order: 'asc' })
   const [page, setPage] = createSignal(0)
   createEffect(on(() => props.folderId, () => setPage(0), { defer: true }))
+  const [failed, setFailed] = createSignal<string>()
   const [listing] = createResource(
     () => ({ ...sort(), offset: page() * PAGE, id: props.folderId }),
     async ({ by, order, offset, id }) => {
       const { data, error } = await api.vault.shared.folders({ id }).get({ query: { sort: by, order, offset, limit: PAGE } })
-      if (error) throw new Error(errorMessage(error))
-      return data
+      setFailed(error ? errorMessage(error) : undefined)
+      return data ?? undefined
     },
   )
   return (
@@ -171,7 +173,7 @@ function SharedFolder(props: { folderId: string; onError: (message: string) => v
           </Show>
         </div>
       </div>
-      <Show when={listing.error}>
+      <Show when={failed()}>
         <p class="error" role="alert">
           This folder is not shared with you (any more).
         </p>

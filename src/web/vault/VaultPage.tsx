@@ -75,8 +75,9 @@ function MyFiles(props: { onChange: () => void }) {
     () => ({ ...sort(), offset: page() * PAGE, folder: folderId() }),
     async ({ by, order, offset, folder }) => {
       const { data, error } = await api.vault.files.get({ query: { sort: by, order, offset, limit: PAGE, ...(folder ? { folder } : {}) } })
-      if (error) throw new Error(errorMessage(error))
-      return data
+      // A folder deleted meanwhile (in another tab) says so instead of leaving an empty page.
+      if (error) setError(errorMessage(error))
+      return data ?? undefined
     },
   )
   const [links, { refetch: refetchLinks }] = createResource(async () => (await api.vault.shares.get()).data?.shares ?? [])
