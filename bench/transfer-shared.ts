@@ -40,3 +40,32 @@ export async function uploadToVault(base: string, auth: Record<string, string>, 
   if (patched.status !== 204) throw new Error(`upload answered ${patched.status}: ${await patched.text()}`)
   return patched.headers.get('vault-file-id')!
 }
+
+/** Runs `fn` while sampling the server's RSS; returns seconds, the peak growth over the RSS before it, and the
+ * server's CPU use (all its threads) in cores. */
+export async function measure(pid: number, fn: () => Promise<void>) {
+  // Every transfer starts with no dirty pages waiting: otherwise whichever side runs while the kernel writes back
+  // the previous gigabyte is slowed by it, and the comparison measures the disk's mood.
+  Bun.spawnSync(['sync'])
+  const before = rss(pid)
+  const cpu0 = cpuSeconds(pid)
+  const client0 = process.cpuUsage()
+  let peak = before
+  const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
+  const start = performance.now()
+  await fn()
+  const seconds = (performance.now() - start) / 1000
+  clearInterval(sampler)
+  peak = Math.max(peak, rss(pid))
+  const client = process.cpuUsage(client0)
+  return { seconds, growth: peak - before, cpu: (cpuSeconds(pid) - cpu0) / seconds, clientCpu: (client.user + client.system) / 1e6 / seconds }
+}
+
+/** Reads a whole 200 response, returning its length (which must be `expected` when given). */
+export async function drain(response: Response, expected?: number): Promise<number> {
+  if (response.status !== 200) throw new Error(`download answered ${response.status}`)
+  let bytes = 0
+  for await (const chunk of response.body!) bytes += chunk.byteLength
+  if (expected !== undefined && bytes !== expected) throw new Error(`downloaded ${bytes} of ${expected} bytes`)
+  return bytes
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
-import { cpuSeconds, rss, uploadToVault, writeRandomFile } from './transfer-shared'
+import { drain, measure, uploadToVault, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
@@ -19,33 +19,6 @@ const SIZE = MIB * 1024 * 1024
 const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
 const source = join(work, 'source.bin')
 
-/** Runs `fn` while sampling the server's RSS; returns seconds, the peak growth over the RSS before it, and the
- * server's CPU use (all its threads) in cores. */
-async function measure(pid: number, fn: () => Promise<void>) {
-  // Every transfer starts with no dirty pages waiting: otherwise whichever side runs while the kernel writes back
-  // the previous gigabyte is slowed by it, and the comparison measures the disk's mood.
-  Bun.spawnSync(['sync'])
-  const before = rss(pid)
-  const cpu0 = cpuSeconds(pid)
-  const client0 = process.cpuUsage()
-  let peak = before
-  const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
-  const start = performance.now()
-  await fn()
-  const seconds = (performance.now() - start) / 1000
-  clearInterval(sampler)
-  peak = Math.max(peak, rss(pid))
-  const client = process.cpuUsage(client0)
-  return { seconds, growth: peak - before, cpu: (cpuSeconds(pid) - cpu0) / seconds, clientCpu: (client.user + client.system) / 1e6 / seconds }
-}
-
-async function drain(response: Response): Promise<number> {
-  if (response.status !== 200) throw new Error(`download answered ${response.status}`)
-  let bytes = 0
-  for await (const chunk of response.body!) bytes += chunk.byteLength
-  if (bytes !== SIZE) throw new Error(`downloaded ${bytes} of ${SIZE} bytes`)
-  return bytes
-}
 
 await writeRandomFile(source, SIZE)
 
@@ -77,8 +50,8 @@ try {
     const ou = await measure(server.pid, async () => {
       fileId = await ourUpload()
     })
-    const bd = await measure(baselineChild.pid, async () => void (await drain(await fetch(`${baseline}/file`))))
-    const od = await measure(server.pid, async () => void (await drain(await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth }))))
+    const bd = await measure(baselineChild.pid, async () => void (await drain(await fetch(`${baseline}/file`), SIZE)))
+    const od = await measure(server.pid, async () => void (await drain(await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth }), SIZE)))
     // CPU is reported for the best (fastest) run of each.
     if (bu.seconds < results.baseline.up) results.baseline.upCpu = bu.cpu
     if (ou.seconds < results.ours.up) results.ours.upCpu = ou.cpu

@@ -1,5 +1,5 @@
 // Vault file metadata. Every query is scoped by owner: there is no way to ask this store for someone else's file.
-import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm'
 import type { Database } from './database'
 import { isForeignKeyViolation, isUniqueViolation } from './errors'
 import type { FileRow } from './schema'
@@ -63,6 +63,20 @@ export class FileStore {
       .from(this.files)
       .where(this.inFolder(ownerId, folderId))
     return row!.n
+  }
+
+  /** How many files the owner has in any of these folders. */
+  async countInFolders(ownerId: number, folderIds: string[]): Promise<number> {
+    const { files } = this
+    let total = 0
+    for (let i = 0; i < folderIds.length; i += 500) {
+      const [row] = await this.database.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(files)
+        .where(and(eq(files.ownerId, ownerId), inArray(files.folderId, folderIds.slice(i, i + 500))))
+      total += row!.n
+    }
+    return total
   }
 
   /** The files of a folder in id order, a page at a time, for walking a folder of any size in bounded memory. */

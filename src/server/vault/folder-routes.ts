@@ -26,7 +26,7 @@ const REFUSALS: Record<FolderRefusal, () => ApiError> = {
   too_deep: () => new ApiError(409, 'too_deep', `folders may be nested at most ${MAX_FOLDER_DEPTH} deep`),
   too_many_folders: () => new ApiError(409, 'too_many_folders', `you may have at most ${MAX_FOLDERS} folders`),
   folder_full: () => new ApiError(409, 'folder_full', `a folder may hold at most ${MAX_FOLDER_CHILDREN} folders`),
-  cycle: () => new ApiError(409, 'cycle', 'a folder cannot be moved into itself or into a folder inside it'),
+  cycle: () => new ApiError(400, 'cycle', 'a folder cannot be moved into itself or into a folder inside it'),
 }
 
 function nameTaken(): ApiError {
