@@ -1,5 +1,5 @@
 // Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction,
-// folder, file record, share link, grant, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
+// folder, file record, share link, grant, file drop, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
 // are minutes-long state; the clients start those uploads again).
 import { asc, inArray, isNull, sql } from 'drizzle-orm'
 import type { Database } from './database'
@@ -16,6 +16,7 @@ export interface TransferCounts {
   shares: number
   folders: number
   grants: number
+  drops: number
 }
 
 const BATCH = 1000
@@ -34,7 +35,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0 }
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0, drops: 0 }
   // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
   const tables = [
     ['users', from.users, to.users, from.users.id],
@@ -44,6 +45,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     ['folders', from.folders, to.folders, from.folders.id],
     ['files', from.files, to.files, from.files.id],
     ['grants', from.grants, to.grants, from.grants.id],
+    ['drops', from.drops, to.drops, from.drops.id],
     ['settings', from.settings, to.settings, from.settings.key],
     ['invites', from.invites, to.invites, from.invites.code],
     ['audit', from.audit, to.audit, from.audit.id],

@@ -21,6 +21,8 @@ import type { UploadManager, VaultLimits } from '../vault/uploads'
 import { vaultRoutes } from './vault/routes'
 import { folderRoutes } from './vault/folder-routes'
 import { grantRoutes } from './vault/grant-routes'
+import { dropRoutes, dropState, findDrop } from './vault/drop-routes'
+import type { DropStore } from '../db/drops'
 import type { FolderStore } from '../db/folders'
 import type { GrantStore } from '../db/grants'
 import { metricsRoute, type Metrics } from './metrics'
@@ -39,7 +41,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
-  vault: { files: FileStore; folders: FolderStore; grants: GrantStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
+  vault: { files: FileStore; folders: FolderStore; grants: GrantStore; drops: DropStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
   metrics: Metrics
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
@@ -104,6 +106,18 @@ export function createApi(deps: AppDeps) {
     )
     .use(vaultRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(folderRoutes({ ...sessionDeps, ...deps.vault, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
+    .use(
+      dropRoutes({
+        ...sessionDeps,
+        drops: deps.vault.drops,
+        folders: deps.vault.folders,
+        uploads: deps.vault.uploads,
+        limits: deps.vault.limits,
+        log: deps.log,
+        maxExpiryDays: config.vault.shareMaxExpiryDays,
+        counters: deps.counters,
+      }),
+    )
     .use(grantRoutes({ ...sessionDeps, ...deps.vault, users: deps.users, log: deps.log, bytesOut: (bytes) => deps.metrics.vaultBytesOut(bytes) }))
     .use(
       shareRoutes({
@@ -143,6 +157,12 @@ export async function createApp(deps: AppDeps) {
       .get('/s/:token', async ({ params }) => {
         const found = await findShare(deps.vault.shares, params.token)
         const status = !found ? 404 : shareState(found) === 'live' ? 200 : 410
+        return shell(status, { 'x-robots-tag': 'noindex, nofollow' })
+      })
+      // A file drop's page, the same way.
+      .get('/d/:token', async ({ params }) => {
+        const found = await findDrop(deps.vault.drops, params.token)
+        const status = !found ? 404 : dropState(found.drop) === 'live' ? 200 : 410
         return shell(status, { 'x-robots-tag': 'noindex, nofollow' })
       })
       .use(await webClient(deps.config.webDir))

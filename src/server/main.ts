@@ -4,6 +4,7 @@ import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { Moderation } from '../rooms/moderation'
 import { FolderStore } from '../db/folders'
 import { GrantStore } from '../db/grants'
+import { DropStore } from '../db/drops'
 import { ShareStore } from '../db/shares'
 import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
@@ -79,6 +80,7 @@ async function main() {
   const sessions = new SessionStore(database)
   const audit = new AuditStore(database)
   const shares = new ShareStore(database)
+  const drops = new DropStore(database)
   const invites = new InviteStore(database)
   // Nodes sharing a database count login attempts in it; one node counts them in memory.
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
@@ -220,7 +222,7 @@ async function main() {
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
     liveSockets,
-    vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), blobs, uploads, limits: vaultLimits, shares },
+    vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), drops, blobs, uploads, limits: vaultLimits, shares },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites, audit },
@@ -250,6 +252,7 @@ async function main() {
   const sweep = setInterval(() => {
     void sessions.deleteExpired(new Date()).catch(() => {})
     void shares.deleteEnded(new Date(Date.now() - 30 * DAY_MS)).catch(() => {})
+    void drops.deleteEnded(new Date(Date.now() - 30 * DAY_MS)).catch(() => {})
     void invites.deleteEnded(new Date(Date.now() - 7 * DAY_MS)).catch(() => {})
     void audit.deleteBefore(new Date(Date.now() - config.auditRetentionDays * DAY_MS)).catch(() => {})
     void attempts?.deleteExpired(Date.now()).catch(() => {})

@@ -28,6 +28,12 @@ export interface VaultLimits {
   uploadIdleMs: number
 }
 
+/** Where an upload through a file drop came from: the drop, and the uploader's anonymous id. */
+export interface UploadOrigin {
+  dropId: string
+  uploader: string
+}
+
 /** What the routes see of an upload. */
 export interface Upload {
   id: string
@@ -47,7 +53,7 @@ const ORPHAN_GRACE_MS = 60 * 60_000
 
 export class UploadManager {
   /** Uploads this node finished recently: a client that lost the last answer asks again and learns the file. */
-  private readonly finished = new Map<string, { ownerId: number; upload: Upload; at: number }>()
+  private readonly finished = new Map<string, { ownerId: number; upload: Upload; at: number; origin: UploadOrigin | null }>()
   private sweeper: ReturnType<typeof setInterval> | undefined
   private orphanSweeper: ReturnType<typeof setInterval> | undefined
 
@@ -78,7 +84,7 @@ export class UploadManager {
   }
 
   /** A new upload into the owner's folder `folderId` (null: the top level; the caller checked it is the owner's). */
-  async create(ownerId: number, name: string, contentType: string, length: number, folderId: string | null = null): Promise<Upload> {
+  async create(ownerId: number, name: string, contentType: string, length: number, folderId: string | null = null, origin?: UploadOrigin): Promise<Upload> {
     if (length > this.limits.maxFileBytes) {
       throw new VaultError(413, 'file_too_large', `a file may be at most ${this.limits.maxFileBytes} bytes`)
     }
@@ -88,6 +94,8 @@ export class UploadManager {
       ownerId,
       name,
       folderId,
+      dropId: origin?.dropId ?? null,
+      uploader: origin?.uploader ?? null,
       contentType,
       size: length,
       received: 0,
@@ -126,6 +134,16 @@ export class UploadManager {
     }
     if (length === 0) return this.view(row, await this.complete(row))
     return this.view(row)
+  }
+
+  /** Where one of the owner's uploads came from: its drop and uploader, null for the owner's own, undefined when
+   * the owner has no such upload. */
+  async originOf(ownerId: number, id: string): Promise<UploadOrigin | null | undefined> {
+    const done = this.finished.get(id)
+    if (done && done.ownerId === ownerId) return done.origin
+    const row = await this.uploads.get(ownerId, id)
+    if (!row) return undefined
+    return row.dropId && row.uploader ? { dropId: row.dropId, uploader: row.uploader } : null
   }
 
   /** The owner's upload (or the file it recently became); someone else's id is as unknown as a made-up one. */
@@ -217,7 +235,8 @@ export class UploadManager {
             createdAt: at,
             updatedAt: at,
           })
-          this.finished.set(row.id, { ownerId: row.ownerId, upload: this.view(row, file), at: this.now() })
+          const origin = row.dropId && row.uploader ? { dropId: row.dropId, uploader: row.uploader } : null
+          this.finished.set(row.id, { ownerId: row.ownerId, upload: this.view(row, file), at: this.now(), origin })
           return file
         } catch (error) {
           // Its folder was deleted while the bytes arrived: the file lands at the top level instead of being lost.

@@ -69,7 +69,7 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
 
   const moved = await migrate(single.dataDir, env)
   expect(moved.output).toContain('files: 2 copied')
-  expect(moved.output).toMatch(/rows: 2 users, \d+ sessions, 3 messages, 1 reactions, 3 folders, 2 files, 0 share links, 1 shares with people/)
+  expect(moved.output).toMatch(/rows: 2 users, \d+ sessions, 3 messages, 1 reactions, 3 folders, 2 files, 0 share links, 1 shares with people, 0 file drops/)
   expect(moved.code).toBe(0)
   // A second run refuses: the target is no longer empty.
   const again = await migrate(single.dataDir, env)

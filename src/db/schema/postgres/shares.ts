@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { at, users } from './users'
 import { files, folders } from './vault'
 
@@ -45,4 +45,25 @@ export const grants = pgTable(
     index('grants_file').on(table.fileId),
     index('grants_folder').on(table.folderId),
   ],
+)
+
+// The PostgreSQL twin of the drops table in ../sqlite/shares.ts.
+export const drops = pgTable(
+  'drops',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    folderId: text('folder_id')
+      .notNull()
+      .references(() => folders.id, { onDelete: 'cascade' }),
+    createdAt: at('created_at').notNull(),
+    expiresAt: at('expires_at').notNull(),
+    maxBytes: bigint('max_bytes', { mode: 'number' }).notNull(),
+    bytesUsed: bigint('bytes_used', { mode: 'number' }).notNull().default(0),
+    closedAt: at('closed_at'),
+  },
+  (table) => [uniqueIndex('drops_token').on(table.tokenHash), index('drops_owner').on(table.ownerId), index('drops_folder').on(table.folderId)],
 )

@@ -56,6 +56,8 @@ export const uploads = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     folderId: text('folder_id').references(() => folders.id, { onDelete: 'set null' }),
+    dropId: text('drop_id'),
+    uploader: text('uploader'),
     contentType: text('content_type').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
     received: bigint('received', { mode: 'number' }).notNull(),

@@ -53,3 +53,28 @@ export const grants = sqliteTable(
 )
 
 export type GrantRow = typeof grants.$inferSelect
+
+// A file drop: a link through which anyone may upload into one folder of the owner's vault, up to `max_bytes` in
+// all (reserved as each upload is created) and the owner's quota, until it expires or the owner closes it. Only the
+// SHA-256 of its token is stored. Deleting the folder ends the drop.
+export const drops = sqliteTable(
+  'drops',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    folderId: text('folder_id')
+      .notNull()
+      .references(() => folders.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    maxBytes: integer('max_bytes').notNull(),
+    bytesUsed: integer('bytes_used').notNull().default(0),
+    closedAt: integer('closed_at', { mode: 'timestamp_ms' }),
+  },
+  (table) => [uniqueIndex('drops_token').on(table.tokenHash), index('drops_owner').on(table.ownerId), index('drops_folder').on(table.folderId)],
+)
+
+export type DropRow = typeof drops.$inferSelect

@@ -68,6 +68,9 @@ export const uploads = sqliteTable(
     name: text('name').notNull(),
     /** The folder the file will be put in (the top level if that folder is deleted meanwhile). */
     folderId: text('folder_id').references(() => folders.id, { onDelete: 'set null' }),
+    /** Set for an upload through a file drop: which drop, and the uploader's anonymous id (a cookie of theirs). */
+    dropId: text('drop_id'),
+    uploader: text('uploader'),
     contentType: text('content_type').notNull(),
     size: integer('size').notNull(),
     received: integer('received').notNull(),
