@@ -16,6 +16,7 @@ const pages = {
   vault: lazy(() => import('./vault/VaultPage').then((m) => ({ default: m.VaultPage }))),
   admin: lazy(() => import('./admin/AdminPage').then((m) => ({ default: m.AdminPage }))),
   share: lazy(() => import('./share/SharePage').then((m) => ({ default: m.SharePage }))),
+  drop: lazy(() => import('./drop/DropPage').then((m) => ({ default: m.DropPage }))),
 }
 const wanted = location.pathname.split('/')[1]
 if (wanted === 'chat') void pages.chat.preload()
@@ -23,6 +24,7 @@ else if (wanted === 'rooms' && location.pathname.split('/')[2]) void pages.call.
 else if (wanted === 'vault') void pages.vault.preload()
 else if (wanted === 'admin') void pages.admin.preload()
 else if (wanted === 's') void pages.share.preload()
+else if (wanted === 'd') void pages.drop.preload()
 import './styles.css'
 
 function Root(props: ParentProps) {
@@ -40,6 +42,7 @@ render(
       <Route path="/login" component={LoginPage} />
       <Route path="/register" component={RegisterPage} />
       <Route path="/s/:token" component={pages.share} />
+      <Route path="/d/:token" component={pages.drop} />
       <Route path="/" component={Shell}>
         <Route path="/" component={HomePage} />
         <Route path="/chat" component={pages.chat} />

@@ -191,3 +191,58 @@ test(
   },
   120_000,
 )
+
+test(
+  'a file drop: the owner makes the link; a stranger with no account uploads through it and sees only their own; the owner gets the file byte-identical',
+  async () => {
+    const alice = await registerAndLogin(server.url)
+    const owner = await openPageAs(browser, server.url, alice, '/vault')
+    pages.push(owner)
+    await owner.page.getByRole('button', { name: 'New folder' }).click()
+    await owner.page.getByLabel('Folder name').fill('Submissions')
+    await owner.page.getByRole('button', { name: 'Create' }).click()
+    await owner.page.locator('tr[data-folder-id]', { hasText: 'Submissions' }).getByRole('button', { name: 'Share' }).click()
+    const dialog = owner.page.getByRole('dialog', { name: 'Share folder' })
+    await dialog.getByRole('button', { name: 'Create upload link' }).click()
+    const url = await dialog.getByTestId('drop-url').inputValue()
+    expect(url).toMatch(/\/d\/[A-Za-z0-9_-]{43}$/)
+    await dialog.getByTestId('drops').getByRole('button', { name: 'Close this upload link' }).waitFor()
+    await dialog.getByRole('button', { name: 'Done' }).click()
+
+    // A stranger: a fresh browser context, no account.
+    const stranger = await browser.newContext()
+    pages.push({ context: stranger })
+    const page = await stranger.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(url)
+    await page.getByRole('heading', { name: `Send files to ${alice.username}` }).waitFor()
+    expect(await page.getByTestId('drop-meta').innerText()).toContain('Submissions')
+    const essay = randomBytes(3_000_000)
+    await page.getByLabel('Choose files to upload').setInputFiles({ name: 'my essay.pdf', mimeType: 'application/pdf', buffer: Buffer.from(essay) })
+    const item = page.locator('li.upload', { hasText: 'my essay.pdf' })
+    await item.locator('text=done').waitFor({ timeout: 20_000 })
+    expect(await page.locator('progress').first().getAttribute('value')).toBe(String(essay.byteLength))
+    // Only what this browser sent is listed: nothing of the folder.
+    expect(await page.locator('li.upload').count()).toBe(1)
+    expect(errors).toEqual([])
+
+    // The owner has it, in the folder, byte-identical.
+    await owner.page.getByRole('link', { name: 'Submissions', exact: true }).click()
+    const row = owner.page.locator('tr[data-file-id]', { hasText: 'my essay.pdf' })
+    await row.waitFor()
+    const got = await downloadBytes(owner.page, () => row.getByRole('link', { name: 'Download' }).click())
+    expect(sha256(got.bytes)).toBe(sha256(essay))
+
+    // Closed by the owner: the page says so.
+    await owner.page.getByRole('navigation', { name: 'Folder' }).getByRole('link', { name: 'My files' }).click()
+    await owner.page.locator('tr[data-folder-id]', { hasText: 'Submissions' }).getByRole('button', { name: 'Share' }).click()
+    await owner.page.getByRole('dialog').getByTestId('drops').getByRole('button', { name: 'Close this upload link' }).click()
+    await owner.page.getByRole('dialog').getByTestId('drops').getByRole('button').waitFor({ state: 'detached' })
+    const later = await stranger.newPage()
+    await later.goto(url)
+    await later.getByRole('heading', { name: 'This upload link was closed' }).waitFor()
+    expect(owner.errors).toEqual([])
+  },
+  120_000,
+)

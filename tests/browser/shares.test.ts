@@ -71,3 +71,36 @@ test('share a file with a password; a stranger downloads it byte-identical; the 
   await stranger.close()
   await mine.context.close()
 }, 60_000)
+
+test('a link to a picture with no download limit: a stranger sees it previewed (decoded) above Download, and the preview is not counted', async () => {
+  const owner = await registerAndLogin(server.url, uniqueName('owner'))
+  const mine = await openPageAs(browser, server.url, owner, '/vault')
+  const picture = new Uint8Array(await mine.page.screenshot({ clip: { x: 0, y: 0, width: 300, height: 180 } }))
+  await new TusClient(server.url, owner.token).upload('poster.png', picture, 'image/png')
+  await mine.page.goto(server.url + '/vault')
+  await mine.page.locator('tr', { hasText: 'poster.png' }).getByRole('button', { name: 'Share' }).click()
+  const dialog = mine.page.getByRole('dialog', { name: 'Share file' })
+  await dialog.getByRole('button', { name: 'Create link' }).click()
+  const url = await dialog.getByTestId('share-url').inputValue()
+  await dialog.getByRole('button', { name: 'Done' }).click()
+
+  const stranger = await browser.newContext({ acceptDownloads: true })
+  try {
+    const page = await stranger.newPage()
+    await page.goto(url)
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid=preview] img')
+      return !!img && img.complete && img.naturalWidth === 300 && img.naturalHeight === 180
+    })
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('share-download').click()])
+    const path = join(mkdtempSync(join(tmpdir(), 'partyroom-share-ui-')), 'poster.png')
+    await download.saveAs(path)
+    expect(sha256(new Uint8Array(readFileSync(path)))).toBe(sha256(picture))
+    rmSync(path, { force: true })
+    // One download counted: the preview was not.
+    await mine.page.locator('[data-testid=share-links] tr', { hasText: 'poster.png' }).locator('td.num', { hasText: /^1$/ }).waitFor({ timeout: 20_000 })
+  } finally {
+    await stranger.close()
+    await mine.context.close()
+  }
+}, 60_000)

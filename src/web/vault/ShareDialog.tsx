@@ -3,6 +3,7 @@
 import { createResource, createSignal, For, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
 import { CopyField } from '../ui/CopyField'
+import { formatBytes, formatWhen } from '../ui/format'
 
 export interface Shareable {
   kind: 'file' | 'folder'
@@ -23,7 +24,7 @@ export function ShareDialog(props: { item: Shareable; onDone: () => void }) {
       <div class="card modal share-dialog" role="dialog" aria-modal="true" aria-label={`Share ${props.item.kind}`}>
         <h2>Share “{props.item.name}”</h2>
         <SharePeople item={props.item} />
-        <Show when={props.item.kind === 'file'}>
+        <Show when={props.item.kind === 'file'} fallback={<DropLink folderId={props.item.id} />}>
           <ShareLink fileId={props.item.id} />
         </Show>
         <div class="modal-actions">
@@ -144,6 +145,90 @@ function ShareLink(props: { fileId: string }) {
           </>
         )}
       </Show>
+    </section>
+  )
+}
+
+const DROP_SIZES: Array<[string, number]> = [
+  ['100 MB', 100 * 1024 ** 2],
+  ['1 GB', 1024 ** 3],
+  ['10 GB', 10 * 1024 ** 3],
+]
+
+/** A file drop for a folder: a link through which anyone may upload into it (nothing in it is shown to them), with
+ * how long it works and how much it may take; the folder's drops listed with Close. */
+function DropLink(props: { folderId: string }) {
+  const [expiry, setExpiry] = createSignal(7 * 86_400)
+  const [size, setSize] = createSignal(1024 ** 3)
+  const [url, setUrl] = createSignal<string>()
+  const [error, setError] = createSignal<string>()
+  const [drops, { refetch }] = createResource(async () => {
+    const { data } = await api.vault.drops.get()
+    return (data?.drops ?? []).filter((d) => d.folderId === props.folderId && d.state === 'live')
+  })
+  const create = async (event: SubmitEvent) => {
+    event.preventDefault()
+    setError(undefined)
+    const { data, error } = await api.vault.folders({ id: props.folderId }).drops.post({ expiresInSeconds: expiry(), maxBytes: size() })
+    if (error) return setError(errorMessage(error))
+    setUrl(data.drop.url)
+    void refetch()
+  }
+  const close = async (id: string) => {
+    const { error } = await api.vault.drops({ id }).delete()
+    if (error) setError(errorMessage(error))
+    setUrl(undefined)
+    void refetch()
+  }
+  return (
+    <section class="share-section" aria-label="File drop">
+      <h3>File drop</h3>
+      <p class="muted">A link anyone can use to upload files into this folder. They cannot see what is in it.</p>
+      <Show
+        when={url()}
+        fallback={
+          <form class="share-form" onSubmit={create}>
+            <div class="form-row">
+              <label>
+                Works for
+                <select value={expiry()} onChange={(e) => setExpiry(Number(e.currentTarget.value))}>
+                  <For each={EXPIRIES}>{([label, seconds]) => <option value={seconds}>{label}</option>}</For>
+                </select>
+              </label>
+              <label>
+                Takes up to
+                <select value={size()} onChange={(e) => setSize(Number(e.currentTarget.value))}>
+                  <For each={DROP_SIZES}>{([label, bytes]) => <option value={bytes}>{label}</option>}</For>
+                </select>
+              </label>
+            </div>
+            <div class="modal-actions">
+              <button type="submit">Create upload link</button>
+            </div>
+          </form>
+        }
+      >
+        {(link) => <CopyField value={link()} label="Upload link" testId="drop-url" />}
+      </Show>
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <ul class="people" data-testid="drops">
+        <For each={drops() ?? []}>
+          {(drop) => (
+            <li>
+              <span>
+                {formatBytes(drop.bytesUsed)} of {formatBytes(drop.maxBytes)} · until {formatWhen(drop.expiresAt)}
+              </span>
+              <button class="secondary danger" onClick={() => close(drop.id)} aria-label="Close this upload link">
+                Close
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
     </section>
   )
 }
