@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startServer, type TestServer } from './support/server'
 import { registerAndLogin, requestJson } from './support/http'
 import { TusClient, randomBytes, sha256 } from './support/tus'
+import { TestSocket } from './support/ws'
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>
 
@@ -217,4 +218,78 @@ describe('share links', () => {
     const plain = (await share()).body.share
     expect(Math.round((Date.parse(plain.expiresAt) - Date.now()) / 86_400_000)).toBe(7)
   }, 30_000)
+})
+
+describe('chat attachments', () => {
+  async function joined(who: Account, room: string) {
+    const socket = await TestSocket.open(server.url, { authorization: `Bearer ${who.token}` })
+    await socket.next((f) => f.type === 'hello')
+    socket.send({ type: 'chat.join', room })
+    await socket.next((f) => f.type === 'chat.joined')
+    return socket
+  }
+
+  /** A message as it goes live: alone (chat.message) or in a batch (chat.messages). */
+  async function live(socket: TestSocket, clientId: string) {
+    const frame = await socket.next((f) => (f.type === 'chat.message' && f.clientId === clientId) || (f.type === 'chat.messages' && f.messages.some((m: any) => m.clientId === clientId)))
+    return frame.type === 'chat.message' ? { ...frame.message, clientId } : frame.messages.find((m: any) => m.clientId === clientId)
+  }
+
+  test('a vault file attached to a message: every member sees it and opens it; revoked or deleted, it shows as gone; nobody attaches what is not theirs', async () => {
+    const room = 'global'
+    const picture = randomBytes(40_000)
+    const pictureId = await tus.upload('whiteboard.png', picture, 'image/png')
+    const made = await share({ chat: true }, pictureId)
+    expect(made.status).toBe(201)
+    expect(Date.parse(made.body.share.expiresAt) - Date.now()).toBeGreaterThan(9 * 86_400_000)
+    expect((await share({ chat: true, maxDownloads: 2 }, pictureId)).body.error.code).toBe('invalid_request')
+    const shareId = made.body.share.id
+    const a = await joined(alice, room)
+    const b = await joined(bob, room)
+    try {
+      a.send({ type: 'chat.send', room, clientId: 'with-file', text: '', attachment: { shareId } })
+      const message = await live(b, 'with-file')
+      expect(message.attachment).toEqual({ shareId, name: 'whiteboard.png', size: picture.byteLength, contentType: 'image/png', live: true })
+      // A member opens it (and previews it); without a login, nothing.
+      const opened = await fetch(`${server.url}/api/chat/attachments/${shareId}/content?inline=1`, { headers: as(bob) })
+      expect(opened.headers.get('content-disposition')).toStartWith('inline')
+      expect(sha256(new Uint8Array(await opened.arrayBuffer()))).toBe(sha256(picture))
+      expect((await fetch(`${server.url}/api/chat/attachments/${shareId}/content`)).status).toBe(401)
+      // A share never attached to a message is not reachable this way.
+      const unattached = (await share({ chat: true }, pictureId)).body.share.id
+      expect((await fetch(`${server.url}/api/chat/attachments/${unattached}/content`, { headers: as(bob) })).status).toBe(404)
+
+      // Bob cannot attach Alice's share, nor one that does not exist: refused, not stored.
+      b.send({ type: 'chat.send', room, clientId: 'stolen', text: 'look', attachment: { shareId } })
+      expect((await b.next((f) => f.type === 'error' && f.ref === 'stolen')).code).toBe('invalid_attachment')
+      b.send({ type: 'chat.send', room, clientId: 'made-up', text: 'look', attachment: { shareId: crypto.randomUUID() } })
+      expect((await b.next((f) => f.type === 'error' && f.ref === 'made-up')).code).toBe('invalid_attachment')
+      b.send({ type: 'chat.send', room, clientId: 'bad', text: 'x', attachment: { shareId: '' } })
+      expect((await b.next((f) => f.type === 'error')).code).toBe('invalid_message')
+
+      // Revoked: history shows it gone, and it no longer opens.
+      expect((await fetch(`${server.url}/api/vault/shares/${shareId}`, { method: 'DELETE', headers: as(alice) })).status).toBe(204)
+      b.send({ type: 'chat.history', room })
+      const history = await b.next((f) => f.type === 'chat.history')
+      expect(history.messages.find((m: any) => m.id === message.id).attachment).toMatchObject({ shareId, name: 'whiteboard.png', live: false })
+      expect(history.messages.some((m: any) => m.text === 'look')).toBe(false)
+      const gone = await fetch(`${server.url}/api/chat/attachments/${shareId}/content`, { headers: as(bob) })
+      expect({ status: gone.status, code: ((await gone.json()) as any).error.code }).toEqual({ status: 410, code: 'attachment_removed' })
+
+      // The file deleted: the same.
+      const docId = await tus.upload('agenda.txt', new TextEncoder().encode('agenda'), 'text/plain')
+      const docShare = (await share({ chat: true }, docId)).body.share.id
+      a.send({ type: 'chat.send', room, clientId: 'with-doc', text: 'the agenda', attachment: { shareId: docShare } })
+      await live(b, 'with-doc')
+      expect((await fetch(`${server.url}/api/vault/files/${docId}`, { method: 'DELETE', headers: as(alice) })).status).toBe(204)
+      const deleted = await fetch(`${server.url}/api/chat/attachments/${docShare}/content`, { headers: as(bob) })
+      expect({ status: deleted.status, code: ((await deleted.json()) as any).error.code }).toEqual({ status: 410, code: 'attachment_deleted' })
+      b.send({ type: 'chat.history', room })
+      const later = await b.next((f) => f.type === 'chat.history')
+      expect(later.messages.find((m: any) => m.text === 'the agenda').attachment).toMatchObject({ name: 'agenda.txt', live: false })
+    } finally {
+      a.close()
+      b.close()
+    }
+  })
 })

@@ -9,6 +9,18 @@ export interface NewMessage {
   text: string
   createdAt: Date
   clientId: string
+  /** The share of an attached vault file (checked to be the author's own before it gets here). */
+  shareId?: string
+}
+
+/** A vault file attached to a message, as the room sees it: `live` false once the share is revoked or expired, or
+ * the file deleted (the attachment shows as gone). */
+export interface Attachment {
+  shareId: string
+  name: string
+  size: number
+  contentType: string
+  live: boolean
 }
 
 /** Where a message of a batch ended up; `duplicate` when the author had already sent it under that client id. */
@@ -27,6 +39,7 @@ export interface StoredMessage {
   createdAt: Date
   /** Removed by its author or a moderator: its text is gone, its place stays. */
   removed: boolean
+  attachment?: Attachment
 }
 
 export interface ReactionCount {
@@ -52,15 +65,15 @@ export class MessageStore {
    */
   private sqliteWriter(database: Database): (batch: NewMessage[]) => Promise<Inserted[]> {
     const sqlite = database.sqlite!
-    const insertMessage = sqlite.prepare<unknown, [string, number, string, number, string]>(
-      'insert into messages (room, author_id, text, created_at, client_id) values (?, ?, ?, ?, ?) on conflict do nothing',
+    const insertMessage = sqlite.prepare<unknown, [string, number, string, number, string, string | null]>(
+      'insert into messages (room, author_id, text, created_at, client_id, share_id) values (?, ?, ?, ?, ?, ?) on conflict do nothing',
     )
     const findByClientId = sqlite.prepare<{ id: number; created_at: number }, [number, string]>(
       'select id, created_at from messages where author_id = ? and client_id = ?',
     )
     const insertAll = sqlite.transaction((batch: NewMessage[]): Inserted[] =>
       batch.map((m) => {
-        const result = insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId)
+        const result = insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId, m.shareId ?? null)
         if (result.changes === 1) return { id: Number(result.lastInsertRowid), createdAt: m.createdAt, duplicate: false }
         const existing = findByClientId.get(m.authorId, m.clientId)!
         return { id: existing.id, createdAt: new Date(existing.created_at), duplicate: true }
@@ -82,18 +95,18 @@ export class MessageStore {
   private async postgresInsert(batch: NewMessage[]): Promise<Inserted[]> {
     const client = this.database.postgres!
     const rows = JSON.stringify(
-      batch.map((m, i) => ({ i, room: m.room, author_id: m.authorId, text: m.text, created_at: m.createdAt.toISOString(), client_id: m.clientId })),
+      batch.map((m, i) => ({ i, room: m.room, author_id: m.authorId, text: m.text, created_at: m.createdAt.toISOString(), client_id: m.clientId, share_id: m.shareId ?? null })),
     )
     const inserted: Array<{ id: string | number; author_id: number; client_id: string }> = await client`
       with batch as materialized (
         select * from json_to_recordset((${rows}::text)::json)
-          as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text)
+          as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text, share_id text)
       ), locked as materialized (
         select count(pg_advisory_xact_lock(${ROOM_LOCK}, hashtext(room))) as rooms
         from (select distinct room from batch order by room) as rooms
       )
-      insert into messages (room, author_id, text, created_at, client_id)
-      select batch.room, batch.author_id, batch.text, batch.created_at, batch.client_id
+      insert into messages (room, author_id, text, created_at, client_id, share_id)
+      select batch.room, batch.author_id, batch.text, batch.created_at, batch.client_id, batch.share_id
       from locked, batch
       order by batch.i
       on conflict do nothing
@@ -132,7 +145,7 @@ export class MessageStore {
   }
 
   private selectMessages() {
-    const { messages, users } = this.database.tables
+    const { messages, users, shares, files } = this.database.tables
     return this.database.db
       .select({
         id: messages.id,
@@ -142,9 +155,31 @@ export class MessageStore {
         text: messages.text,
         createdAt: messages.createdAt,
         removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean),
+        shareId: messages.shareId,
+        share: { fileName: shares.fileName, revokedAt: shares.revokedAt, expiresAt: shares.expiresAt },
+        file: { name: files.name, size: files.size, contentType: files.contentType },
       })
       .from(messages)
       .innerJoin(users, eq(users.id, messages.authorId))
+      .leftJoin(shares, eq(shares.id, messages.shareId))
+      .leftJoin(files, eq(files.id, shares.fileId))
+  }
+
+  /** A row of selectMessages() as the room sees it, its attachment resolved. */
+  private stored(row: Awaited<ReturnType<ReturnType<MessageStore['selectMessages']>['limit']>>[number], now = Date.now()): StoredMessage {
+    const { shareId, share, file, ...message } = row
+    if (!shareId || message.removed) return message
+    const live = !!share?.expiresAt && !share.revokedAt && share.expiresAt.getTime() > now && !!file?.name
+    return {
+      ...message,
+      attachment: {
+        shareId,
+        name: file?.name ?? share?.fileName ?? 'a file',
+        size: live ? file!.size! : 0,
+        contentType: live ? file!.contentType! : 'application/octet-stream',
+        live,
+      },
+    }
   }
 
   /**
@@ -157,7 +192,7 @@ export class MessageStore {
     const { messages, reactions } = tables
     const [row] = await db
       .update(messages)
-      .set({ text: '', removedAt: now, removedBy: by })
+      .set({ text: '', shareId: null, removedAt: now, removedBy: by })
       .where(
         and(
           eq(messages.id, messageId),
@@ -190,16 +225,30 @@ export class MessageStore {
       .where(beforeId === undefined ? eq(messages.room, room) : and(eq(messages.room, room), lt(messages.id, beforeId)))
       .orderBy(desc(messages.id))
       .limit(limit)
-    return rows.reverse()
+    const now = Date.now()
+    return rows.reverse().map((row) => this.stored(row, now))
   }
 
   /** The oldest `limit` messages after `afterId`, oldest first: what a reconnecting client missed. */
   async after(room: string, afterId: number, limit: number): Promise<StoredMessage[]> {
     const { messages } = this.database.tables
-    return this.selectMessages()
+    const rows = await this.selectMessages()
       .where(and(eq(messages.room, room), gt(messages.id, afterId)))
       .orderBy(asc(messages.id))
       .limit(limit)
+    const now = Date.now()
+    return rows.map((row) => this.stored(row, now))
+  }
+
+  /** Whether a share is attached to a message that is still there (so a chat member may open it). */
+  async hasAttachment(shareId: string): Promise<boolean> {
+    const { messages } = this.database.tables
+    const [row] = await this.database.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.shareId, shareId), sql`${messages.removedAt} is null`))
+      .limit(1)
+    return !!row
   }
 
   async roomOf(messageId: number): Promise<string | undefined> {

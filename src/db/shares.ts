@@ -1,8 +1,9 @@
 // Share links of vault files: who made them, for which file, until when, how many downloads, and whether a password
 // guards them. Lookups go by the SHA-256 of the link's token; the token itself is never stored.
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from './database'
 import type { FileRow, ShareRow } from './schema'
+import type { Attachment } from './messages'
 
 /** A share with the file it points at (undefined once that file is deleted). */
 export interface ShareWithFile {
@@ -96,4 +97,35 @@ export class ShareStore {
       .returning({ id: s.id })
     return rows.length
   }
+
+  /** A share with its file, by id (whoever owns it). */
+  async byId(id: string): Promise<ShareWithFile | undefined> {
+    const { files } = this.database.tables
+    const [row] = await this.database.db
+      .select({ share: this.shares, file: files })
+      .from(this.shares)
+      .leftJoin(files, eq(files.id, this.shares.fileId))
+      .where(eq(this.shares.id, id))
+      .limit(1)
+    return row ? { share: row.share, file: row.file ?? undefined } : undefined
+  }
+
+  /** Of each (author, share) pair, the shares that are the author's own and live, as chat attachments. */
+  async forChat(wanted: Array<{ authorId: number; shareId: string }>, now: Date): Promise<Map<string, Attachment>> {
+    const { files } = this.database.tables
+    const ids = [...new Set(wanted.map((w) => w.shareId))].slice(0, 500)
+    const rows = await this.database.db
+      .select({ share: this.shares, file: files })
+      .from(this.shares)
+      .innerJoin(files, eq(files.id, this.shares.fileId))
+      .where(inArray(this.shares.id, ids))
+    const found = new Map<string, Attachment>()
+    for (const { share, file } of rows) {
+      const live = !share.revokedAt && share.expiresAt.getTime() > now.getTime()
+      if (!live || !wanted.some((w) => w.shareId === share.id && w.authorId === share.ownerId)) continue
+      found.set(share.id, { shareId: share.id, name: file.name, size: file.size, contentType: file.contentType, live: true })
+    }
+    return found
+  }
+
 }

@@ -79,6 +79,8 @@ export const ClientMessage = t.Union([
       clientId: t.String({ minLength: 1, maxLength: 64 }),
       // UTF-16 units; the code point limit is checked by the room with a clearer error.
       text: t.String({ maxLength: MAX_MESSAGE_LENGTH * 2 }),
+      // A vault file attached: a share of the sender's own (POST /api/vault/files/:id/shares { "chat": true }).
+      attachment: t.Optional(t.Object({ shareId: t.String({ minLength: 1, maxLength: 64 }) }, strict)),
     },
     strict,
   ),
@@ -177,6 +179,17 @@ export interface ChatMessage {
   reactions?: ReactionSummary[]
   /** Removed by its author or a moderator: `text` is empty. */
   removed?: true
+  /** A vault file the author attached; `live` false once its share was revoked or its file deleted. Members open it
+   * at /api/chat/attachments/<shareId>/content. */
+  attachment?: ChatAttachment
+}
+
+export interface ChatAttachment {
+  shareId: string
+  name: string
+  size: number
+  contentType: string
+  live: boolean
 }
 
 /** A message as it goes live. `clientId` is the sender's own id for it: to the sender, receiving it is the

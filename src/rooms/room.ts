@@ -15,6 +15,7 @@ import {
   type ChatMessage,
   type ClientMessageOf,
   type LiveMessage,
+  type ChatAttachment,
   type ServerMessage,
   type SfuRequest,
   type UserRef,
@@ -50,6 +51,9 @@ export interface RoomDeps {
   onStored?: (count: number) => void
   /** Roles and chat mutes; without it (tests of the chat alone) nobody is staff and nobody is muted. */
   moderation?: Moderation
+  /** Resolves attached files: of each (author, share) pair, the shares that are the author's own and live. Without
+   * it, a message with an attachment is refused. */
+  attachments?: (wanted: Array<{ authorId: number; shareId: string }>) => Promise<Map<string, ChatAttachment>>
 }
 
 export type RoomCommand =
@@ -454,7 +458,7 @@ export class Room extends Actor<RoomCommand> {
     const ref = frame.clientId
     if (!this.requireMember(conn, ref)) return
     const trimmed = frame.text.trim()
-    if (trimmed === '') return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
+    if (trimmed === '' && !frame.attachment) return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
     const cleaned = cleanText(trimmed, 'a message')
     if (!cleaned.ok) return this.refuse(conn, cleaned.code, cleaned.reason, { ref })
     const text = cleaned.text
@@ -479,7 +483,7 @@ export class Room extends Actor<RoomCommand> {
     this.pending.push({
       conn,
       clientId: frame.clientId,
-      row: { room: this.name, authorId: conn.user.id, text, createdAt: new Date(this.now()), clientId: frame.clientId },
+      row: { room: this.name, authorId: conn.user.id, text, createdAt: new Date(this.now()), clientId: frame.clientId, shareId: frame.attachment?.shareId },
     })
     // Everything that arrives before the next turn of the event loop goes into one transaction.
     if (!this.flushScheduled) {
@@ -493,9 +497,25 @@ export class Room extends Actor<RoomCommand> {
    * wait in the mailbox and go into the next batch together. */
   private async flush() {
     this.flushScheduled = false
-    const batch = this.pending
+    let batch = this.pending
     this.pending = []
     if (batch.length === 0) return
+    // Attached files: only the author's own live shares go out; a message with any other is refused, not stored.
+    let attached = new Map<string, ChatAttachment>()
+    const wanted = batch.filter((p) => p.row.shareId !== undefined).map((p) => ({ authorId: p.row.authorId, shareId: p.row.shareId! }))
+    if (wanted.length > 0) {
+      try {
+        attached = (await this.deps.attachments?.(wanted)) ?? attached
+      } catch (error) {
+        this.deps.onError?.(error, `room ${this.name}: checking ${wanted.length} attachments`)
+      }
+      batch = batch.filter((p) => {
+        if (p.row.shareId === undefined || attached.has(p.row.shareId)) return true
+        this.refuse(p.conn, 'invalid_attachment', 'that attachment is not a live share of one of your files', { ref: p.clientId })
+        return false
+      })
+      if (batch.length === 0) return
+    }
     let stored
     try {
       stored = await this.deps.store.insertMany(batch.map((p) => p.row))
@@ -512,7 +532,11 @@ export class Room extends Actor<RoomCommand> {
       const { id, createdAt, duplicate } = stored[i]!
       const at = createdAt.getTime()
       if (duplicate) p.conn.send({ type: 'chat.ack', room: this.name, clientId: p.clientId, id, at })
-      else live.push({ id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId })
+      else {
+        const message: LiveMessage = { id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId }
+        if (p.row.shareId !== undefined) message.attachment = attached.get(p.row.shareId)
+        live.push(message)
+      }
     })
     // A batch of many long messages goes out in several frames, each bounded like a page of history.
     for (let start = 0, n = 0; start < live.length; start += n) {
@@ -566,6 +590,7 @@ export class Room extends Actor<RoomCommand> {
     return rows.map((r) => {
       const message: ChatMessage = { id: r.id, author: { id: r.authorId, username: r.authorName }, text: r.text, at: r.createdAt.getTime() }
       if (r.removed) message.removed = true
+      if (r.attachment) message.attachment = r.attachment
       const summary = reactions.get(r.id)
       if (summary) message.reactions = summary
       return message

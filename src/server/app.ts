@@ -12,6 +12,7 @@ import { socketRoute } from './ws/socket'
 import { appShell, webClient } from './web'
 import { findShare, shareRoutes, shareState } from './vault/share-routes'
 import type { ShareStore } from '../db/shares'
+import type { MessageStore } from '../db/messages'
 import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
 import type { LiveSockets } from './ws/live-sockets'
@@ -41,7 +42,7 @@ export interface AppDeps {
   passwords: PasswordHasher
   rooms: RoomRegistry
   liveSockets: LiveSockets
-  vault: { files: FileStore; folders: FolderStore; grants: GrantStore; drops: DropStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore }
+  vault: { files: FileStore; folders: FolderStore; grants: GrantStore; drops: DropStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore; messages: MessageStore }
   metrics: Metrics
   /** Login and registration attempts counted across nodes (cluster mode); in memory otherwise. */
   counters?: Counters
@@ -123,6 +124,7 @@ export function createApi(deps: AppDeps) {
       shareRoutes({
         ...sessionDeps,
         shares: deps.vault.shares,
+        messages: deps.vault.messages,
         files: deps.vault.files,
         blobs: deps.vault.blobs,
         passwords: deps.passwords,

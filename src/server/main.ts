@@ -135,6 +135,7 @@ async function main() {
   const rooms = new RoomRegistry({
     moderation,
     store: messages,
+    attachments: (wanted) => shares.forChat(wanted, new Date()),
     broadcaster,
     quotas: new UserQuotas({
       messageBurst: config.chat.messageBurst,
@@ -222,7 +223,7 @@ async function main() {
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
     liveSockets,
-    vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), drops, blobs, uploads, limits: vaultLimits, shares },
+    vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), drops, blobs, uploads, limits: vaultLimits, shares, messages },
     metrics,
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites, audit },

@@ -7,6 +7,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { FileStore } from '../../db/files'
 import type { ShareRow } from '../../db/schema'
 import type { ShareStore, ShareWithFile } from '../../db/shares'
+import type { MessageStore } from '../../db/messages'
 import type { BlobStore } from '../../vault/blob-store'
 import { authentication, type SessionDeps } from '../auth/session'
 import type { PasswordHasher } from '../auth/passwords'
@@ -20,6 +21,8 @@ import { isPreviewable } from '../../vault/preview'
 
 export interface ShareDeps extends SessionDeps {
   shares: ShareStore
+  /** Whether a share is attached to a chat message (chat attachments are opened through their message's share). */
+  messages: MessageStore
   files: FileStore
   blobs: BlobStore
   passwords: PasswordHasher
@@ -138,7 +141,11 @@ export const shareRoutes = (deps: ShareDeps) => {
         const file = UUID.test(params.id) ? await deps.files.get(user.id, params.id) : undefined
         if (!file) throw new ApiError(404, 'file_not_found', 'no such file')
         const maxSeconds = deps.maxExpiryDays * 86_400
-        const seconds = body.expiresInSeconds ?? Math.min(7 * 86_400, maxSeconds)
+        // A chat attachment: the room's members open it through the message as long as the server lets a link live.
+        if (body.chat && (body.expiresInSeconds !== undefined || body.maxDownloads !== undefined || body.password !== undefined)) {
+          throw new ApiError(400, 'invalid_request', 'a chat attachment takes no expiry, download limit or password')
+        }
+        const seconds = body.chat ? maxSeconds : (body.expiresInSeconds ?? Math.min(7 * 86_400, maxSeconds))
         if (seconds > maxSeconds) throw new ApiError(400, 'invalid_request', `a link lives at most ${deps.maxExpiryDays} days on this server`)
         if (body.password !== undefined && Buffer.byteLength(body.password) > 72) throw new ApiError(400, 'invalid_password', 'a link password is at most 72 bytes')
         // Ended links count until the server's sweep removes them, 30 days after they ended.
@@ -171,6 +178,7 @@ export const shareRoutes = (deps: ShareDeps) => {
           expiresInSeconds: t.Optional(t.Integer({ minimum: 60, maximum: 3650 * 86_400, error: 'expiresInSeconds is a whole number of seconds, at least 60' })),
           maxDownloads: t.Optional(t.Integer({ minimum: 1, maximum: MAX_DOWNLOADS, error: `maxDownloads is from 1 to ${MAX_DOWNLOADS}` })),
           password: t.Optional(t.String({ minLength: 4, maxLength: 72, error: 'a link password is 4 to 72 characters' })),
+          chat: t.Optional(t.Boolean({ error: 'chat is true or false' })),
         }),
       },
     )
@@ -187,6 +195,19 @@ export const shareRoutes = (deps: ShareDeps) => {
         set.status = 204
       },
       { auth: true, params: t.Object({ id: t.String({ maxLength: 64 }) }) },
+    )
+    // A file attached to a chat message, for anyone logged in who can read chat (every room's chat is open to every
+    // account): its share must be attached to a message that is still there, and live.
+    .get(
+      '/api/chat/attachments/:id/content',
+      async ({ params, request, query }) => {
+        const found = UUID.test(params.id) && (await deps.messages.hasAttachment(params.id)) ? await deps.shares.byId(params.id) : undefined
+        if (!found) throw new ApiError(404, 'attachment_not_found', 'no such attachment')
+        const state = shareState(found)
+        if (state !== 'live') throw new ApiError(410, `attachment_${state === 'deleted' ? 'deleted' : 'removed'}`, state === 'deleted' ? 'the attached file was deleted' : 'its author took the attachment back')
+        return fileResponse(found.file!, request, deps.blobs, { bytesOut: deps.bytesOut, inline: query.inline !== undefined })
+      },
+      { auth: true, params: t.Object({ id: t.String({ maxLength: 64 }) }), query: t.Object({ inline: t.Optional(t.String({ maxLength: 8 })) }) },
     )
     .get('/s/:token/info', async ({ params, request, set }) => {
       set.headers = { ...NOINDEX }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import { at, users } from './users'
 
@@ -16,10 +17,12 @@ export const messages = pgTable(
     clientId: text('client_id').notNull(),
     removedAt: at('removed_at'),
     removedBy: integer('removed_by'),
+    shareId: text('share_id'),
   },
   (table) => [
     index('messages_room_id').on(table.room, table.id),
     uniqueIndex('messages_author_client').on(table.authorId, table.clientId),
+    index('messages_share').on(table.shareId).where(sql`${table.shareId} is not null`),
   ],
 )
 
