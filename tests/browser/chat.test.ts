@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
-import { registerAndLogin, uniqueName } from '../support/http'
+import { registerAndLogin, requestJson, uniqueName } from '../support/http'
+import { TusClient, randomBytes, sha256 } from '../support/tus'
 import { launchBrowser } from '../support/browser'
 
 let server: TestServer
@@ -18,7 +19,7 @@ afterAll(async () => {
 })
 
 async function openChatAs(username: string, password: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext()
+  const context = await browser.newContext({ acceptDownloads: true })
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
@@ -156,3 +157,47 @@ test('after the server goes away and comes back, the page reconnects, resends wh
     await own.dispose()
   }
 }, 120_000)
+
+test('files in chat: one attached from the vault shows as a picture for the others, one uploaded on the spot downloads byte-identical; revoked, it shows as gone', async () => {
+  const alice = await registerAndLogin(server.url, uniqueName('alice'))
+  const bob = await registerAndLogin(server.url, uniqueName('bob'))
+  const a = await openChatAs(alice.username, alice.password)
+  const b = await openChatAs(bob.username, bob.password)
+  const picture = new Uint8Array(await a.page.screenshot({ clip: { x: 0, y: 0, width: 240, height: 150 } }))
+  await new TusClient(server.url, alice.token).upload('sketch of the stage.png', picture, 'image/png')
+
+  // From the vault, with a line of text.
+  await a.page.getByRole('button', { name: 'Attach a file' }).click()
+  await a.page.getByRole('dialog', { name: 'Attach a file' }).getByRole('button', { name: 'Attach sketch of the stage.png' }).click()
+  await a.page.getByTestId('staged-attachment').getByText('sketch of the stage.png').waitFor()
+  await a.page.getByLabel('Message').fill('the stage, as planned')
+  await a.page.getByLabel('Message').press('Enter')
+  await messageText(b.page, 'the stage, as planned').waitFor()
+  await b.page.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('[data-testid=attachment] img')
+    return !!img && img.complete && img.naturalWidth === 240 && img.naturalHeight === 150
+  })
+
+  // Uploaded on the spot, no text: it goes into Alice's vault and into the message.
+  const notes = randomBytes(150_000)
+  await a.page.getByRole('button', { name: 'Attach a file' }).click()
+  await a.page.getByRole('dialog', { name: 'Attach a file' }).getByLabel('Choose files to upload').setInputFiles({ name: 'rider.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(notes) })
+  await a.page.getByTestId('staged-attachment').getByText('rider.bin').waitFor({ timeout: 20_000 })
+  await a.page.getByRole('button', { name: 'Send' }).click()
+  const card = b.page.locator('[data-testid=attachment][data-state=live]', { hasText: 'rider.bin' })
+  await card.waitFor()
+  const [download] = await Promise.all([b.page.waitForEvent('download'), card.getByRole('button', { name: 'Download' }).click()])
+  const saved = await download.path()
+  expect(sha256(new Uint8Array(await Bun.file(saved!).arrayBuffer()))).toBe(sha256(notes))
+
+  // Alice revokes the link of the file in her vault: Bob's next click finds it gone.
+  const shares = (await requestJson(`${server.url}/api/vault/shares`, { headers: { authorization: `Bearer ${alice.token}` } })).body.shares
+  const riderShare = shares.find((s: any) => s.fileName === 'rider.bin')
+  expect((await fetch(`${server.url}/api/vault/shares/${riderShare.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${alice.token}` } })).status).toBe(204)
+  await card.getByRole('button', { name: 'Download' }).click()
+  await b.page.locator('[data-testid=attachment][data-state=gone]', { hasText: 'rider.bin' }).waitFor()
+  expect(a.errors).toEqual([])
+  expect(b.errors).toEqual([])
+  await a.page.context().close()
+  await b.page.context().close()
+}, 60_000)

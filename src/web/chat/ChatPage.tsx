@@ -2,14 +2,18 @@ import { createEffect, createSignal, For, on, Show } from 'solid-js'
 import Smile from 'lucide-solid/icons/face-slightly-smiling'
 import SmilePlus from 'lucide-solid/icons/face-slightly-smiling-plus'
 import SendHorizontal from 'lucide-solid/icons/send-horizontal'
+import Paperclip from 'lucide-solid/icons/paperclip'
+import X from 'lucide-solid/icons/x'
 import Trash from 'lucide-solid/icons/trash'
 import VolumeX from 'lucide-solid/icons/volume-x'
 import { api, errorMessage } from '../api'
 import { useGlobalChat } from './context'
 import { EmojiPicker } from './EmojiPicker'
 import { user } from '../auth/session'
-import type { ChatMessage } from '../../rooms/protocol'
+import type { ChatAttachment, ChatMessage } from '../../rooms/protocol'
+import { AttachDialog, AttachmentView } from './Attachments'
 import { limits } from '../socket/connection'
+import { formatBytes } from '../ui/format'
 import type { Chat } from './chat-store'
 
 /** How long the chat's mute button mutes someone (an admin lifts it on the Admin page). */
@@ -63,13 +67,17 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
     if (list.scrollTop < 80) chat.loadOlder()
   }
 
+  const [attaching, setAttaching] = createSignal(false)
+  const [staged, setStaged] = createSignal<ChatAttachment>()
+
   const submit = (event?: Event) => {
     event?.preventDefault()
     const text = draft()
-    if (!text.trim()) return
+    if (!text.trim() && !staged()) return
     stickToBottom = true
-    chat.sendMessage(text)
+    chat.sendMessage(text, staged())
     setDraft('')
+    setStaged(undefined)
     input?.focus()
   }
 
@@ -140,7 +148,10 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
                       </header>
                     </Show>
                     <Show when={!message.removed} fallback={<p class="text removed">message removed</p>}>
-                      <p class="text">{message.text}</p>
+                      <Show when={message.text}>
+                        <p class="text">{message.text}</p>
+                      </Show>
+                      <Show when={message.attachment}>{(a) => <AttachmentView attachment={a()} />}</Show>
                       <div class="reactions">
                         <For each={message.reactions ?? []}>
                           {(r) => (
@@ -188,7 +199,16 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
                   <strong class="author">{user()?.username}</strong>
                   <span class="muted">{p.state === 'sending' ? 'sending…' : `not sent: ${p.error ?? 'error'}`}</span>
                 </header>
-                <p class="text">{p.text}</p>
+                <Show when={p.text}>
+                  <p class="text">{p.text}</p>
+                </Show>
+                <Show when={p.attachment}>
+                  {(a) => (
+                    <p class="attachment muted">
+                      {a().name} ({formatBytes(a().size)})
+                    </p>
+                  )}
+                </Show>
                 <Show when={p.state === 'failed'}>
                   <button class="link" onClick={() => chat.retry(p.clientId)}>Retry</button>{' '}
                   <button class="link" onClick={() => chat.discard(p.clientId)}>Discard</button>
@@ -198,9 +218,22 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
           </For>
         </div>
         <p class="typing muted" aria-live="polite">{typingLine()}</p>
+        <Show when={staged()}>
+          {(a) => (
+            <p class="staged" data-testid="staged-attachment">
+              <Paperclip aria-hidden="true" /> <span class="attachment-name">{a().name}</span> <span class="muted">{formatBytes(a().size)}</span>
+              <button type="button" class="link" aria-label={`Remove the attachment ${a().name}`} onClick={() => setStaged(undefined)}>
+                <X aria-hidden="true" />
+              </button>
+            </p>
+          )}
+        </Show>
         <form class="composer" onSubmit={submit}>
           <button type="button" class="secondary icon" aria-label="Insert emoji" title="Insert emoji" onClick={() => setPicker(picker() ? undefined : { for: 'composer' })}>
             <Smile aria-hidden="true" />
+          </button>
+          <button type="button" class="secondary icon" aria-label="Attach a file" title="Attach a file" onClick={() => setAttaching(true)}>
+            <Paperclip aria-hidden="true" />
           </button>
           <textarea
             ref={input}
@@ -216,7 +249,7 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
               if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e)
             }}
           />
-          <button type="submit" disabled={!draft().trim() || length() > limits().maxMessageLength}>
+          <button type="submit" disabled={(!draft().trim() && !staged()) || length() > limits().maxMessageLength}>
             <SendHorizontal aria-hidden="true" />
             <span>Send</span>
           </button>
@@ -225,6 +258,16 @@ export function ChatView(props: { chat: Chat; title: string; subtitle?: string; 
           <p class="muted counter" classList={{ error: length() > limits().maxMessageLength }}>
             {length()} / {limits().maxMessageLength}
           </p>
+        </Show>
+        <Show when={attaching()}>
+          <AttachDialog
+            onAttach={(a) => {
+              setStaged(a)
+              setAttaching(false)
+              input?.focus()
+            }}
+            onClose={() => setAttaching(false)}
+          />
         </Show>
         <Show when={picker()}>
           <EmojiPicker onPick={pick} onClose={() => setPicker(undefined)} />

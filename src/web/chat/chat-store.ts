@@ -3,12 +3,14 @@
 // unacknowledged messages under their original client id, which the server deduplicates.
 import { createStore, produce } from 'solid-js/store'
 import { createSignal } from 'solid-js'
-import type { ChatMessage, ReactionSummary, ServerMessage, UserRef } from '../../rooms/protocol'
+import type { ChatAttachment, ChatMessage, ReactionSummary, ServerMessage, UserRef } from '../../rooms/protocol'
 import { onServerMessage, send } from '../socket/connection'
 
 export interface PendingMessage {
   clientId: string
   text: string
+  /** A vault file going with it (its share). */
+  attachment?: ChatAttachment
   state: 'sending' | 'failed'
   error?: string
 }
@@ -84,7 +86,7 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
 
   const sendPending = (p: PendingMessage) => {
     setState('pending', (list) => list.map((x) => (x.clientId === p.clientId ? { ...x, state: 'sending', error: undefined } : x)))
-    send({ type: 'chat.send', room, clientId: p.clientId, text: p.text })
+    send({ type: 'chat.send', room, clientId: p.clientId, text: p.text, ...(p.attachment ? { attachment: { shareId: p.attachment.shareId } } : {}) })
   }
 
   const handle = (frame: ServerMessage) => {
@@ -204,11 +206,11 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
       const after = lastId()
       send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
     },
-    sendMessage(text: string) {
-      if (!text.trim()) return
-      const pending: PendingMessage = { clientId: crypto.randomUUID(), text: text.trim(), state: 'sending' }
+    sendMessage(text: string, attachment?: ChatAttachment) {
+      if (!text.trim() && !attachment) return
+      const pending: PendingMessage = { clientId: crypto.randomUUID(), text: text.trim(), state: 'sending', ...(attachment ? { attachment } : {}) }
       setState('pending', (list) => [...list, pending])
-      send({ type: 'chat.send', room, clientId: pending.clientId, text: pending.text })
+      sendPending(pending)
       this.stopTyping()
     },
     retry(clientId: string) {

@@ -38,7 +38,8 @@ export interface UploadOptions {
   folderId?: () => string | null
 }
 
-export function createUploads(onFileStored: () => void, options: UploadOptions = {}) {
+/** `onFileStored` hears of each upload that became a file, with the file's id (the owner's uploads report it). */
+export function createUploads(onFileStored: (fileId: string | undefined) => void, options: UploadOptions = {}) {
   const [items, setItems] = createStore<UploadItem[]>([])
   const running = new Map<string, Running>()
 
@@ -53,6 +54,7 @@ export function createUploads(onFileStored: () => void, options: UploadOptions =
   const add = (file: File) => {
     const key = crypto.randomUUID()
     const folderId = options.folderId?.() ?? null
+    let fileId: string | undefined
     setItems((list) => [...list, { key, name: file.name, total: file.size, sent: 0, speed: 0, state: 'uploading' }])
     const upload = new Upload(file, {
       endpoint: options.endpoint ?? '/api/vault/uploads',
@@ -74,13 +76,16 @@ export function createUploads(onFileStored: () => void, options: UploadOptions =
           item.speed = speed
         })
       },
+      onAfterResponse(_request, response) {
+        fileId = response.getHeader('Vault-File-Id') ?? fileId
+      },
       onSuccess() {
         running.delete(key)
         update(key, (item) => {
           item.state = 'done'
           item.sent = item.total
         })
-        onFileStored()
+        onFileStored(fileId)
       },
       onError(error) {
         running.delete(key)
