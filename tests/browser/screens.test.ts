@@ -150,10 +150,13 @@ test(
     await home.page.getByRole('dialog').getByRole('button', { name: 'Attach stage plan.png' }).waitFor()
     await look(home.page, 'chat-attach')
     await home.page.getByRole('dialog').getByRole('button', { name: 'Attach stage plan.png' }).click()
+    // The attachment is staged once its share is made: only then does the message carry it.
+    await home.page.getByTestId('staged-attachment').getByText('stage plan.png').waitFor()
     await home.page.getByLabel('Message').fill('the stage plan for Saturday')
     await home.page.getByLabel('Message').press('Enter')
     await home.page.getByRole('button', { name: 'Attach a file' }).click()
     await home.page.getByRole('dialog').getByRole('button', { name: 'Attach rider and contacts.pdf' }).click()
+    await home.page.getByTestId('staged-attachment').getByText('rider and contacts.pdf').waitFor()
     await home.page.getByRole('button', { name: 'Send' }).click()
     await home.page.locator('[data-testid=attachment][data-state=live]', { hasText: 'rider and contacts.pdf' }).waitFor()
     await home.page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid=attachment] img')?.naturalWidth ?? 0) > 0)
