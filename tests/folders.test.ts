@@ -182,6 +182,55 @@ describe('folders', () => {
   })
 })
 
+describe('thumbnails', () => {
+  const webp = (size: number) => {
+    const bytes = randomBytes(size)
+    bytes.set(new TextEncoder().encode('RIFF'), 0)
+    bytes.set(new TextEncoder().encode('WEBP'), 8)
+    return bytes
+  }
+  const put = (id: string, body: Uint8Array<ArrayBuffer>, who = alice) => fetch(`${server.url}/api/vault/files/${id}/thumbnail`, { method: 'PUT', headers: as(who), body })
+
+  test("the owner stores a thumbnail; lists say so; it is served to the owner and to whom the file is shared with; bad ones are refused", async () => {
+    const tus = new TusClient(server.url, alice.token)
+    const album = await mkdir('Thumbs')
+    const id = await tus.upload('photo.jpg', randomBytes(50_000), 'image/jpeg', album)
+    expect((await list(album)).body.files[0].hasThumbnail).toBe(false)
+    const picture = webp(5000)
+    expect((await put(id, picture)).status).toBe(204)
+    expect((await list(album)).body.files[0].hasThumbnail).toBe(true)
+    const got = await fetch(`${server.url}/api/vault/files/${id}/thumbnail`, { headers: as(alice) })
+    expect(got.headers.get('content-type')).toBe('image/webp')
+    expect(got.headers.get('content-security-policy')).toContain('sandbox')
+    expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(sha256(picture))
+    // Remade: replaced.
+    const again = webp(3000)
+    expect((await put(id, again)).status).toBe(204)
+    expect(sha256(new Uint8Array(await (await fetch(`${server.url}/api/vault/files/${id}/thumbnail`, { headers: as(alice) })).arrayBuffer()))).toBe(sha256(again))
+
+    // Refused: too large, not a picture, empty, someone else's file.
+    const big = await put(id, webp(33 * 1024))
+    expect({ status: big.status, code: ((await big.json()) as any).error.code }).toEqual({ status: 413, code: 'body_too_large' })
+    const html = await put(id, new TextEncoder().encode('<svg onload="alert(1)"></svg>') as Uint8Array<ArrayBuffer>)
+    expect(html.status).toBe(415)
+    expect((await put(id, new Uint8Array(0))).status).toBe(400)
+    expect((await put(id, webp(100), bob)).status).toBe(404)
+    expect((await fetch(`${server.url}/api/vault/files/${id}/thumbnail`, { headers: as(bob) })).status).toBe(404)
+
+    // Shared with Bob: he sees it in the shared listing and gets it; Carol does not.
+    expect((await api('/grants', { method: 'POST', body: { username: bob.username, folderId: album } })).status).toBe(201)
+    expect((await api(`/shared/folders/${album}`, {}, bob)).body.files[0].hasThumbnail).toBe(true)
+    expect((await fetch(`${server.url}/api/vault/shared/files/${id}/thumbnail`, { headers: as(bob) })).status).toBe(200)
+    expect((await fetch(`${server.url}/api/vault/shared/files/${id}/thumbnail`, { headers: as(carol) })).status).toBe(404)
+    // The file deleted: its thumbnail goes with it.
+    expect((await api(`/files/${id}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await server.query('select file_id from thumbnails where file_id = ?', id)).length).toBe(0)
+    // And the folder with its grant.
+    expect((await api(`/folders/${album}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await api('/shared', {}, bob)).body.shared).toEqual([])
+  })
+})
+
 describe('sharing with people', () => {
   test('a shared folder: the recipient lists it, downloads what is inside at any depth, and changes nothing; revoking ends it at once', async () => {
     const tus = new TusClient(server.url, alice.token)

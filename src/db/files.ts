@@ -4,6 +4,9 @@ import type { Database } from './database'
 import { isForeignKeyViolation, isUniqueViolation } from './errors'
 import type { FileRow } from './schema'
 
+/** A thumbnail's bytes at most (base64 makes its text a third longer). */
+export const MAX_THUMBNAIL_BYTES = 32 * 1024
+
 export type FileSort = 'name' | 'created' | 'size'
 
 export class FileNameTakenError extends Error {}
@@ -168,4 +171,34 @@ export class FileStore {
     const rows = await this.database.db.select({ key: files.storageKey }).from(files)
     return new Set(rows.map((r) => r.key))
   }
+
+  /** Stores the owner's thumbnail of one of their files (replacing one made before); false when the owner has no
+   * such file (or it was deleted meanwhile). */
+  async setThumbnail(ownerId: number, fileId: string, contentType: string, bytes: Uint8Array, now: Date): Promise<boolean> {
+    if (!(await this.get(ownerId, fileId))) return false
+    const { thumbnails } = this.database.tables
+    const row = { fileId, contentType, data: Buffer.from(bytes).toString('base64'), createdAt: now }
+    try {
+      await this.database.db.insert(thumbnails).values(row).onConflictDoUpdate({ target: thumbnails.fileId, set: { contentType, data: row.data, createdAt: now } })
+      return true
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return false
+      throw error
+    }
+  }
+
+  async thumbnail(fileId: string): Promise<{ contentType: string; bytes: Buffer } | undefined> {
+    const { thumbnails } = this.database.tables
+    const [row] = await this.database.db.select().from(thumbnails).where(eq(thumbnails.fileId, fileId)).limit(1)
+    return row ? { contentType: row.contentType, bytes: Buffer.from(row.data, 'base64') } : undefined
+  }
+
+  /** Which of these files have a thumbnail. */
+  async withThumbnails(fileIds: string[]): Promise<Set<string>> {
+    if (fileIds.length === 0) return new Set()
+    const { thumbnails } = this.database.tables
+    const rows = await this.database.db.select({ id: thumbnails.fileId }).from(thumbnails).where(inArray(thumbnails.fileId, fileIds))
+    return new Set(rows.map((r) => r.id))
+  }
+
 }

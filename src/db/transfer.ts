@@ -17,6 +17,7 @@ export interface TransferCounts {
   folders: number
   grants: number
   drops: number
+  thumbnails: number
 }
 
 const BATCH = 1000
@@ -35,7 +36,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0, drops: 0 }
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0, drops: 0, thumbnails: 0 }
   // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
   const tables = [
     ['users', from.users, to.users, from.users.id],
@@ -44,6 +45,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     ['reactions', from.reactions, to.reactions, from.reactions.messageId],
     ['folders', from.folders, to.folders, from.folders.id],
     ['files', from.files, to.files, from.files.id],
+    ['thumbnails', from.thumbnails, to.thumbnails, from.thumbnails.fileId],
     ['grants', from.grants, to.grants, from.grants.id],
     ['drops', from.drops, to.drops, from.drops.id],
     ['settings', from.settings, to.settings, from.settings.key],

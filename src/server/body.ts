@@ -1,5 +1,5 @@
-// JSON bodies for small API routes, read with a byte cap so an oversized or endless body is refused with 413
-// instead of being buffered. Large uploads never pass through here; they stream straight to disk.
+// JSON (and other small) bodies for small API routes, read with a byte cap so an oversized or endless body is
+// refused with 413 instead of being buffered. Large uploads never pass through here; they stream straight to disk.
 import { ApiError } from './errors'
 
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
@@ -9,6 +9,18 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'unsupported_media_type', 'send the body as application/json')
   }
+  const bytes = await readBytes(request, maxBytes)
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
+  if (text.trim() === '') throw new ApiError(400, 'malformed_body', 'the body is empty')
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON')
+  }
+}
+
+/** A small body's bytes, read with the same cap (413 past it, 400 when empty). */
+export async function readBytes(request: Request, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) throw new ApiError(413, 'body_too_large', `the body may be at most ${maxBytes} bytes`)
   if (!request.body) throw new ApiError(400, 'malformed_body', 'the body is empty')
@@ -25,11 +37,5 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     }
     chunks.push(value)
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(chunks))
-  if (text.trim() === '') throw new ApiError(400, 'malformed_body', 'the body is empty')
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new ApiError(400, 'malformed_json', 'the body is not valid JSON')
-  }
+  return Buffer.concat(chunks)
 }

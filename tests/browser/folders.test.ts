@@ -77,10 +77,11 @@ test(
     await page.getByLabel('Choose files to upload').setInputFiles(files)
     for (const file of files) await page.locator('tr[data-file-id]', { hasText: file.name }).waitFor({ timeout: 20_000 })
 
-    // The thumbnail and the preview show the picture decoded, at its size.
+    // The thumbnail was made by the page from the picture it uploaded (160 pixels on the long side) and is stored:
+    // the list shows it from the server. The preview shows the picture itself, decoded, at its size.
     await page.waitForFunction(() => {
       const thumb = document.querySelector<HTMLImageElement>('img.thumb')
-      return !!thumb && thumb.complete && thumb.naturalWidth === 320
+      return !!thumb && thumb.complete && thumb.src.endsWith('/thumbnail') && thumb.naturalWidth === 160 && thumb.naturalHeight === 100
     })
     await page.getByRole('button', { name: 'Preview beach.png' }).click()
     const dialog = page.getByRole('dialog', { name: 'Preview of beach.png' })

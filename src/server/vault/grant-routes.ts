@@ -16,7 +16,7 @@ import { readJsonBody } from '../body'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import { fileResponse } from './download'
-import { folderNotFound, listing, listQuery, notFound, publicFile, publicFolder, UUID } from './views'
+import { folderNotFound, listedFiles, listing, listQuery, notFound, publicFile, publicFolder, thumbnailResponse, UUID } from './views'
 
 export interface GrantDeps extends SessionDeps {
   users: UserStore
@@ -116,7 +116,7 @@ export const grantRoutes = (deps: GrantDeps) => {
             folder: publicFolder(folder),
             path: path.map((f) => ({ id: f.id, name: f.name })),
             folders: (await folders.children(folder.ownerId, folder.id)).map(publicFolder),
-            files: (await files.list(folder.ownerId, folder.id, sort, order, offset, limit)).map(publicFile),
+            files: await listedFiles(await files.list(folder.ownerId, folder.id, sort, order, offset, limit), (ids) => files.withThumbnails(ids)),
             total: await files.countIn(folder.ownerId, folder.id),
             offset,
             limit,
@@ -131,6 +131,15 @@ export const grantRoutes = (deps: GrantDeps) => {
       .get(
         '/shared/folders/:id/zip',
         async ({ user, params }) => folderZip((await sharedFolder(user.id, params.id)).folder, { files, folders, blobs, bytesOut: deps.bytesOut }),
+        { auth: true, params: id },
+      )
+      .get(
+        '/shared/files/:id/thumbnail',
+        async ({ user, params }) => {
+          const thumb = await files.thumbnail((await sharedFile(user.id, params.id)).id)
+          if (!thumb) throw new ApiError(404, 'thumbnail_not_found', 'this file has no thumbnail')
+          return thumbnailResponse(thumb)
+        },
         { auth: true, params: id },
       )
       .get('/shared/files/:id', async ({ user, params }) => ({ file: publicFile(await sharedFile(user.id, params.id)) }), { auth: true, params: id })

@@ -3,16 +3,16 @@
 // login, and every lookup is by owner: another user's id answers 404, exactly like an id that never existed.
 import { Elysia, t } from 'elysia'
 import type { FileStore } from '../../db/files'
-import { FileNameTakenError } from '../../db/files'
+import { FileNameTakenError, MAX_THUMBNAIL_BYTES } from '../../db/files'
 import type { FolderStore } from '../../db/folders'
 import type { FileRow } from '../../db/schema'
 import type { BlobStore } from '../../vault/blob-store'
 import { fileResponse } from './download'
 import { cleanContentType } from '../../vault/names'
-import { folderNotFound, listing, listQuery, notFound, publicFile, publicFolder, UUID, validName } from './views'
+import { folderNotFound, listedFiles, listing, listQuery, notFound, publicFile, publicFolder, thumbnailResponse, thumbnailType, UUID, validName } from './views'
 import type { UploadManager, VaultLimits } from '../../vault/uploads'
 import { authentication, type SessionDeps } from '../auth/session'
-import { readJsonBody } from '../body'
+import { readBytes, readJsonBody } from '../body'
 import { integerHeader, parseMetadata, TUS_HEADERS, TUS_VERSION } from './tus'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
@@ -63,7 +63,7 @@ export const vaultRoutes = (deps: VaultDeps) => {
             folder: path.length > 0 ? publicFolder(path[path.length - 1]!) : null,
             path: path.map((f) => ({ id: f.id, name: f.name })),
             folders: (await folders.children(user.id, folderId)).map(publicFolder),
-            files: (await files.list(user.id, folderId, sort, order, offset, limit)).map(publicFile),
+            files: await listedFiles(await files.list(user.id, folderId, sort, order, offset, limit), (ids) => files.withThumbnails(ids)),
             total: await files.countIn(user.id, folderId),
             offset,
             limit,
@@ -91,6 +91,28 @@ export const vaultRoutes = (deps: VaultDeps) => {
           return download(row, request, query.inline !== undefined)
         },
         { auth: true, params: fileId, query: t.Object({ inline: t.Optional(t.String({ maxLength: 8 })) }) },
+      )
+      // A small picture of an image file, made by the owner's browser: WebP, JPEG or PNG (told by its bytes), at most
+      // 32 KiB; the list then shows it instead of the image itself.
+      .put(
+        '/files/:id/thumbnail',
+        async ({ user, params, request, set }) => {
+          const bytes = await readBytes(request, MAX_THUMBNAIL_BYTES)
+          const type = thumbnailType(bytes)
+          if (!type) throw new ApiError(415, 'unsupported_media_type', 'a thumbnail is a WebP, JPEG or PNG picture')
+          if (!UUID.test(params.id) || !(await files.setThumbnail(user.id, params.id, type, bytes, new Date()))) throw notFound()
+          set.status = 204
+        },
+        { auth: true, params: fileId, parse: 'none' },
+      )
+      .get(
+        '/files/:id/thumbnail',
+        async ({ user, params }) => {
+          const thumb = UUID.test(params.id) && (await files.get(user.id, params.id)) ? await files.thumbnail(params.id) : undefined
+          if (!thumb) throw new ApiError(404, 'thumbnail_not_found', 'this file has no thumbnail')
+          return thumbnailResponse(thumb)
+        },
+        { auth: true, params: fileId },
       )
       .patch(
         '/files/:id',

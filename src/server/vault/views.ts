@@ -15,6 +15,8 @@ export interface PublicFile {
   sha256: string
   createdAt: string
   updatedAt: string
+  /** A small picture of it exists (GET …/thumbnail); in listings only. */
+  hasThumbnail?: boolean
 }
 
 export function publicFile(row: FileRow): PublicFile {
@@ -71,4 +73,31 @@ export const listQuery = {
 export function listing(query: { sort?: FileSort; order?: 'asc' | 'desc'; offset?: number; limit?: number }, defaultSort: FileSort) {
   const sort = query.sort ?? defaultSort
   return { sort, order: query.order ?? (sort === 'name' ? 'asc' : 'desc'), offset: query.offset ?? 0, limit: query.limit ?? 50 } as const
+}
+
+/** A page of files as listings show them, each saying whether it has a thumbnail. */
+export async function listedFiles(rows: FileRow[], withThumbnails: (ids: string[]) => Promise<Set<string>>): Promise<PublicFile[]> {
+  const thumbs = await withThumbnails(rows.map((r) => r.id))
+  return rows.map((row) => ({ ...publicFile(row), hasThumbnail: thumbs.has(row.id) }))
+}
+
+/** The image types a thumbnail may be, told by their first bytes (what the browser's canvas writes). */
+export function thumbnailType(bytes: Uint8Array): string | undefined {
+  const b = Buffer.from(bytes.subarray(0, 12))
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp'
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg'
+  if (b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png'
+  return undefined
+}
+
+/** A thumbnail as a response: cached by the browser (it changes only when remade, under the same URL for an hour). */
+export function thumbnailResponse(thumb: { contentType: string; bytes: Buffer }): Response {
+  return new Response(new Uint8Array(thumb.bytes), {
+    headers: {
+      'content-type': thumb.contentType,
+      'cache-control': 'private, max-age=3600',
+      'content-security-policy': "default-src 'none'; sandbox",
+      'x-content-type-options': 'nosniff',
+    },
+  })
 }

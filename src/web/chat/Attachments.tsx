@@ -54,7 +54,7 @@ export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => 
       void refetch()
       if (fileId) void choose({ id: fileId })
     },
-    { folderId: folder },
+    { folderId: folder, thumbnails: true },
   )
   return (
     <div class="modal-backdrop">

@@ -1,13 +1,13 @@
 // One folder's contents as a table: its folders first (a click opens them), then a page of its files (a click on
 // a previewable one opens the preview; images show a thumbnail), sortable by name, size and date. The owner's
 // vault and "Shared with me" pass their own actions.
-import { For, Show, type JSX } from 'solid-js'
+import { createSignal, For, onCleanup, onMount, Show, type JSX } from 'solid-js'
 import FolderIcon from 'lucide-solid/icons/folder'
 import FileIcon from 'lucide-solid/icons/file'
 import type { PublicFile, PublicFolder } from '../../server/vault/views'
 import { previewKind } from '../../vault/preview'
 import { formatBytes, formatWhen } from '../ui/format'
-import { hasThumbnail } from './Preview'
+import { canThumbnail, thumbnailFromStored } from './thumbnails'
 
 export type Sort = 'created' | 'name' | 'size'
 export type SortState = { by: Sort; order: 'asc' | 'desc' }
@@ -27,6 +27,10 @@ export function FileTable(props: {
   /** The file's content URL (its download). */
   fileSrc: (file: PublicFile) => string
   onPreview: (file: PublicFile) => void
+  /** Where a file's stored thumbnail is. */
+  thumbnailSrc: (file: PublicFile) => string
+  /** The owner's list: an image without a thumbnail gets one made (once) by this browser. */
+  makeThumbnails?: boolean
   /** Replaces the name cell (renaming in place). */
   nameEditor?: (item: { id: string }) => JSX.Element | undefined
   folderActions: (folder: PublicFolder) => JSX.Element
@@ -103,9 +107,7 @@ export function FileTable(props: {
                     }
                   >
                     <button class="link item-name" onClick={() => props.onPreview(file)} aria-label={`Preview ${file.name}`}>
-                      <Show when={hasThumbnail(file)} fallback={<FileIcon class="item-icon" aria-hidden="true" />}>
-                        <img class="thumb" src={`${props.fileSrc(file)}?inline=1`} alt="" loading="lazy" decoding="async" />
-                      </Show>
+                      <Thumbnail file={file} src={props.thumbnailSrc(file)} make={props.makeThumbnails === true} />
                       <span>{file.name}</span>
                     </button>
                   </Show>
@@ -121,5 +123,24 @@ export function FileTable(props: {
         </For>
       </tbody>
     </table>
+  )
+}
+
+/** A file's small picture: the stored thumbnail, or (in its owner's list) one made now from the image; an icon
+ * while there is none. */
+function Thumbnail(props: { file: PublicFile; src: string; make: boolean }) {
+  const [url, setUrl] = createSignal<string | undefined>(props.file.hasThumbnail ? props.src : undefined)
+  let made: string | undefined
+  onMount(() => {
+    if (props.file.hasThumbnail || !props.make || !canThumbnail(props.file)) return
+    thumbnailFromStored(props.file)
+      .then((blob) => setUrl((made = URL.createObjectURL(blob))))
+      .catch(() => {})
+  })
+  onCleanup(() => made && URL.revokeObjectURL(made))
+  return (
+    <Show when={url()} fallback={<FileIcon class="item-icon" aria-hidden="true" />}>
+      {(src) => <img class="thumb" src={src()} alt="" decoding="async" />}
+    </Show>
   )
 }

@@ -188,6 +188,7 @@ function SharedFolder(props: { folderId: string; onError: (message: string) => v
         folderHref={(folder) => `/vault/shared?folder=${folder.id}`}
         fileSrc={(file) => fileSrc(file.id)}
         onPreview={(file) => props.onPreview({ ...file, src: fileSrc(file.id) })}
+        thumbnailSrc={(file) => `/api/vault/shared/files/${file.id}/thumbnail`}
         folderActions={(folder) => (
           <a class="button secondary" href={zipSrc(folder.id)} download={`${folder.name}.zip`} aria-label={`Download ${folder.name} as zip`}>
             Zip

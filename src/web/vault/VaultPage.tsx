@@ -96,7 +96,7 @@ function MyFiles(props: { onChange: () => void }) {
     void refetchList()
     props.onChange()
   }
-  const uploads = createUploads(refresh, { folderId })
+  const uploads = createUploads(refresh, { folderId, thumbnails: true })
   // Another folder starts at its first page.
   createEffect(on(folderId, () => setPage(0), { defer: true }))
 
@@ -201,6 +201,8 @@ function MyFiles(props: { onChange: () => void }) {
         folderHref={(folder) => `/vault?folder=${folder.id}`}
         fileSrc={(file) => `/api/vault/files/${file.id}/content`}
         onPreview={(file) => setPreviewing({ ...file, src: `/api/vault/files/${file.id}/content` })}
+        thumbnailSrc={(file) => `/api/vault/files/${file.id}/thumbnail`}
+        makeThumbnails
         nameEditor={(item) =>
           renaming()?.id === item.id ? (
             <form class="rename" onSubmit={rename}>

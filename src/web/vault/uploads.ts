@@ -2,6 +2,7 @@
 // continues from the offset the server reports), with progress, speed and time left for the page to show.
 import { createStore, produce } from 'solid-js/store'
 import { Upload } from 'tus-js-client'
+import { canThumbnail, makeThumbnail, storeThumbnail } from './thumbnails'
 
 export type UploadState = 'uploading' | 'paused' | 'done' | 'failed'
 
@@ -36,6 +37,8 @@ export interface UploadOptions {
   endpoint?: string
   /** The folder new uploads go into (read when each file is added). */
   folderId?: () => string | null
+  /** Make and store a thumbnail of each image uploaded (the owner's vault). */
+  thumbnails?: boolean
 }
 
 /** `onFileStored` hears of each upload that became a file, with the file's id (the owner's uploads report it). */
@@ -79,7 +82,13 @@ export function createUploads(onFileStored: (fileId: string | undefined) => void
       onAfterResponse(_request, response) {
         fileId = response.getHeader('Vault-File-Id') ?? fileId
       },
-      onSuccess() {
+      async onSuccess() {
+        // The image is at hand: its thumbnail is made from it now, before the list shows the new file.
+        if (options.thumbnails && fileId && canThumbnail({ contentType: file.type, size: file.size })) {
+          await makeThumbnail(file)
+            .then((thumbnail) => storeThumbnail(fileId!, thumbnail))
+            .catch(() => {})
+        }
         running.delete(key)
         update(key, (item) => {
           item.state = 'done'

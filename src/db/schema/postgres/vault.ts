@@ -77,3 +77,13 @@ export const uploads = pgTable(
     uniqueIndex('uploads_storage_key').on(table.storageKey),
   ],
 )
+
+// The PostgreSQL twin of the thumbnails table in ../sqlite/vault.ts.
+export const thumbnails = pgTable('thumbnails', {
+  fileId: text('file_id')
+    .primaryKey()
+    .references(() => files.id, { onDelete: 'cascade' }),
+  contentType: text('content_type').notNull(),
+  data: text('data').notNull(),
+  createdAt: at('created_at').notNull(),
+})

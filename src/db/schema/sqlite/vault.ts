@@ -93,3 +93,14 @@ export const uploads = sqliteTable(
 )
 
 export type UploadRow = typeof uploads.$inferSelect
+
+// A small picture of an image file, made by its owner's browser (scaled down from the image it uploaded or opened),
+// kept as base64 (at most 32 KiB of bytes), so a file list shows pictures without sending the images themselves.
+export const thumbnails = sqliteTable('thumbnails', {
+  fileId: text('file_id')
+    .primaryKey()
+    .references(() => files.id, { onDelete: 'cascade' }),
+  contentType: text('content_type').notNull(),
+  data: text('data').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+})
