@@ -196,8 +196,9 @@ export const shareRoutes = (deps: ShareDeps) => {
       },
       { auth: true, params: t.Object({ id: t.String({ maxLength: 64 }) }) },
     )
-    // A file attached to a chat message, for anyone logged in who can read chat (every room's chat is open to every
-    // account): its share must be attached to a message that is still there, and live.
+    // A file attached to a chat message, for anyone logged in who holds its share's id — which only a message shows, so
+    // only those who could read that message (the global chat: every account; a call's chat: its members). Its
+    // share must be attached to a message that is still there, and live.
     .get(
       '/api/chat/attachments/:id/content',
       async ({ params, request, query }) => {
