@@ -91,34 +91,30 @@ export class FolderStore {
     return path
   }
 
-  /** The folder's id and the ids of every folder below it, level by level. */
-  async subtree(id: string, db: Db = this.database.db): Promise<string[]> {
+  /** The ids of the folders below `id`, a level at a time (its children, their children, …), MAX_FOLDER_DEPTH at most. */
+  private async *levels(id: string, db: Db): AsyncGenerator<string[]> {
     const { folders } = this
-    const all = [id]
     for (let level = [id], depth = 0; level.length > 0 && depth <= MAX_FOLDER_DEPTH; depth++) {
       const below: string[] = []
       for (let i = 0; i < level.length; i += 500) {
-        const rows = await db.select({ id: folders.id }).from(folders).where(inArray(folders.parentId, level.slice(i, i + 500)))
-        for (const row of rows) below.push(row.id)
+        for (const row of await db.select({ id: folders.id }).from(folders).where(inArray(folders.parentId, level.slice(i, i + 500)))) below.push(row.id)
       }
-      all.push(...below)
+      if (below.length > 0) yield below
       level = below
     }
+  }
+
+  /** The folder's id and the ids of every folder below it. */
+  async subtree(id: string, db: Db = this.database.db): Promise<string[]> {
+    const all = [id]
+    for await (const level of this.levels(id, db)) all.push(...level)
     return all
   }
 
   /** How many levels the folder's subtree has below it (0: no subfolders). */
   private async height(id: string, db: Db): Promise<number> {
-    const { folders } = this
     let height = 0
-    for (let level = [id]; level.length > 0 && height <= MAX_FOLDER_DEPTH; ) {
-      const below: string[] = []
-      for (let i = 0; i < level.length; i += 500) {
-        for (const row of await db.select({ id: folders.id }).from(folders).where(inArray(folders.parentId, level.slice(i, i + 500)))) below.push(row.id)
-      }
-      if (below.length > 0) height++
-      level = below
-    }
+    for await (const _ of this.levels(id, db)) height++
     return height
   }
 

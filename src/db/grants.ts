@@ -71,6 +71,12 @@ export class GrantStore {
     return rows.map((r) => ({ ...r, file: r.file ?? undefined, folder: r.folder ?? undefined }))
   }
 
+  /** One grant as its views show it. */
+  async view(id: string): Promise<GrantView | undefined> {
+    const [found] = await this.views(eq(this.grants.id, id), 1)
+    return found
+  }
+
   /** What an owner shared, newest first. */
   async byOwner(ownerId: number): Promise<GrantView[]> {
     return this.views(eq(this.grants.ownerId, ownerId), MAX_GRANTS)

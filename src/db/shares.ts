@@ -45,15 +45,20 @@ export class ShareStore {
     return row!.n
   }
 
-  async byToken(tokenHash: string): Promise<ShareWithFile | undefined> {
+  /** One share with its file, found by `where`. */
+  private async findOne(where: ReturnType<typeof eq>): Promise<ShareWithFile | undefined> {
     const { files } = this.database.tables
     const [row] = await this.database.db
       .select({ share: this.shares, file: files })
       .from(this.shares)
       .leftJoin(files, eq(files.id, this.shares.fileId))
-      .where(eq(this.shares.tokenHash, tokenHash))
+      .where(where)
       .limit(1)
     return row ? { share: row.share, file: row.file ?? undefined } : undefined
+  }
+
+  async byToken(tokenHash: string): Promise<ShareWithFile | undefined> {
+    return this.findOne(eq(this.shares.tokenHash, tokenHash))
   }
 
   /** Revokes one of the owner's shares; undefined when the owner has none with that id. */
@@ -100,14 +105,7 @@ export class ShareStore {
 
   /** A share with its file, by id (whoever owns it). */
   async byId(id: string): Promise<ShareWithFile | undefined> {
-    const { files } = this.database.tables
-    const [row] = await this.database.db
-      .select({ share: this.shares, file: files })
-      .from(this.shares)
-      .leftJoin(files, eq(files.id, this.shares.fileId))
-      .where(eq(this.shares.id, id))
-      .limit(1)
-    return row ? { share: row.share, file: row.file ?? undefined } : undefined
+    return this.findOne(eq(this.shares.id, id))
   }
 
   /** Of each (author, share) pair, the shares that are the author's own and live, as chat attachments. */

@@ -5,7 +5,7 @@
 // only resume or cancel their own uploads; nothing of the folder is ever listed to them. An ended link answers 410
 // saying why, a wrong token 404.
 import { Elysia, t } from 'elysia'
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import type { DropStore, DropWithFolder } from '../../db/drops'
 import type { FolderStore } from '../../db/folders'
 import { cleanContentType } from '../../vault/names'
@@ -17,6 +17,7 @@ import { clientAddress, isHttps, originOf } from '../client-address'
 import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import { integerHeader, parseMetadata, TUS_HEADERS, TUS_VERSION } from './tus'
+import { linkCookie, lookupHash, newToken, NOINDEX, readCookie, sameProof } from './link-tokens'
 import { folderNotFound, UUID, validName } from './views'
 
 export interface DropDeps extends SessionDeps {
@@ -34,8 +35,6 @@ export interface DropDeps extends SessionDeps {
 export const MAX_DROPS_PER_USER = 100
 /** Uploads one address may start through drops per hour. */
 const UPLOADS_PER_ADDRESS_HOUR = 200
-const TOKEN = /^[A-Za-z0-9_-]{43}$/
-const NOINDEX = { 'x-robots-tag': 'noindex, nofollow' }
 const UPLOADER_SECONDS = 30 * 86_400
 
 export type DropState = 'live' | 'closed' | 'expired' | 'full'
@@ -53,19 +52,10 @@ const ENDED: Record<Exclude<DropState, 'live'>, string> = {
   full: 'this file drop has taken all it may take',
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
-
 /** The drop a link's token names (a token that cannot be one is not looked up). */
 export async function findDrop(drops: DropStore, token: string): Promise<DropWithFolder | undefined> {
-  return TOKEN.test(token) ? drops.byToken(hashToken(token)) : undefined
-}
-
-function readCookie(header: string | null, name: string): string | undefined {
-  return header
-    ?.split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${name}=`))
-    ?.slice(name.length + 1)
+  const hash = lookupHash(token)
+  return hash ? drops.byToken(hash) : undefined
 }
 
 export const dropRoutes = (deps: DropDeps) => {
@@ -77,14 +67,11 @@ export const dropRoutes = (deps: DropDeps) => {
   const uploaderOf = (dropId: string, request: Request): string | undefined => {
     const [uploader, given] = (readCookie(request.headers.get('cookie'), cookieName(dropId)) ?? '').split('.')
     if (!uploader || !given || !/^[A-Za-z0-9_-]{22}$/.test(uploader)) return undefined
-    const expected = Buffer.from(sign(dropId, uploader))
-    const actual = Buffer.from(given)
-    return expected.length === actual.length && timingSafeEqual(expected, actual) ? uploader : undefined
+    return sameProof(sign(dropId, uploader), given) ? uploader : undefined
   }
   const uploaderCookie = (dropId: string, token: string, request: Request) => {
     const uploader = randomBytes(16).toString('base64url')
-    const secure = isHttps(request, deps.trustProxy) ? '; Secure' : ''
-    return `${cookieName(dropId)}=${uploader}.${sign(dropId, uploader)}; Path=/d/${token}; Max-Age=${UPLOADER_SECONDS}; HttpOnly; SameSite=Strict${secure}`
+    return linkCookie(cookieName(dropId), `${uploader}.${sign(dropId, uploader)}`, `/d/${token}`, UPLOADER_SECONDS, isHttps(request, deps.trustProxy))
   }
 
   const view = (found: DropWithFolder, request: Request) => ({
@@ -138,11 +125,11 @@ export const dropRoutes = (deps: DropDeps) => {
           if ((await deps.drops.count(user.id)) >= MAX_DROPS_PER_USER) {
             throw new ApiError(409, 'too_many_drops', `at most ${MAX_DROPS_PER_USER} file drops at once; close some first`)
           }
-          const token = randomBytes(32).toString('base64url')
+          const { token, hash } = newToken()
           const now = new Date()
           const drop = await deps.drops.create({
             id: randomUUID(),
-            tokenHash: hashToken(token),
+            tokenHash: hash,
             ownerId: user.id,
             folderId: folder.id,
             createdAt: now,

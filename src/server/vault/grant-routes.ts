@@ -86,8 +86,7 @@ export const grantRoutes = (deps: GrantDeps) => {
             if (row === 'too_many_grants') throw new ApiError(409, 'too_many_grants', `you may share at most ${MAX_GRANTS} items with people`)
             deps.log.info({ event: 'vault.grant', userId: user.id, recipientId: recipient.id, ...target }, 'shared with a user')
             set.status = 201
-            const [view] = (await grants.byOwner(user.id)).filter((g) => g.grant.id === row.id)
-            return { grant: grantView(view!) }
+            return { grant: grantView((await grants.view(row.id))!) }
           } catch (error) {
             if (error instanceof GrantExistsError) throw new ApiError(409, 'already_shared', `this is already shared with ${recipient.username}`)
             throw error

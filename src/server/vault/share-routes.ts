@@ -3,7 +3,7 @@
 // /s/<token>/content for the bytes (Range, ETag, like the owner's download). An ended link answers 410 and says why;
 // a wrong token 404. Downloads count once per transfer that starts at byte 0, so resuming does not use a link up.
 import { Elysia, t } from 'elysia'
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
 import type { FileStore } from '../../db/files'
 import type { ShareRow } from '../../db/schema'
 import type { ShareStore, ShareWithFile } from '../../db/shares'
@@ -18,6 +18,8 @@ import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import { fileResponse } from './download'
 import { isPreviewable } from '../../vault/preview'
+import { linkCookie, lookupHash, newToken, NOINDEX, readCookie, sameProof } from './link-tokens'
+import { UUID } from './views'
 
 export interface ShareDeps extends SessionDeps {
   shares: ShareStore
@@ -36,13 +38,8 @@ export interface ShareDeps extends SessionDeps {
 /** Links one user may hold at once (live or recently ended). */
 export const MAX_SHARES_PER_USER = 1000
 const MAX_DOWNLOADS = 1_000_000
-/** The link's token: 256 random bits, base64url. */
-const TOKEN = /^[A-Za-z0-9_-]{43}$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** How long an unlocked password-protected link stays unlocked in that browser. */
 const UNLOCK_SECONDS = 3600
-/** Search engines are told to keep away from every share URL. */
-const NOINDEX = { 'x-robots-tag': 'noindex, nofollow' }
 
 export type ShareState = 'live' | 'revoked' | 'deleted' | 'expired' | 'used_up'
 
@@ -62,11 +59,10 @@ const ENDED: Record<Exclude<ShareState, 'live'>, string> = {
   used_up: 'this link was downloaded as many times as its owner allowed',
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex')
-
 /** The share a link's token names (a token that cannot be one is not looked up). */
 export async function findShare(shares: ShareStore, token: string): Promise<ShareWithFile | undefined> {
-  return TOKEN.test(token) ? shares.byToken(hashToken(token)) : undefined
+  const hash = lookupHash(token)
+  return hash ? shares.byToken(hash) : undefined
 }
 
 /** Whether the link's page may show the file in place: a type shown safely, and no download limit (a preview is
@@ -78,14 +74,6 @@ const grantName = (share: ShareRow) => `partyroom_dl_${share.id.slice(0, 8)}`
 /** How long a counted download may be resumed after the link is used up. */
 const GRANT_SECONDS = 24 * 3600
 
-function readCookie(header: string | null, name: string): string | undefined {
-  return header
-    ?.split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${name}=`))
-    ?.slice(name.length + 1)
-}
-
 export const shareRoutes = (deps: ShareDeps) => {
   const counters = deps.counters ?? new MemoryCounters()
   const wrongByShare = new AttemptThrottle('share-password', counters, 10, 60_000)
@@ -95,14 +83,11 @@ export const shareRoutes = (deps: ShareDeps) => {
   const holds = (share: ShareRow, purpose: string, name: string, cookieHeader: string | null): boolean => {
     const [expires, given] = (readCookie(cookieHeader, name) ?? '').split('.')
     if (!expires || !given || Number(expires) < Date.now() / 1000) return false
-    const expected = Buffer.from(proof(share, purpose, Number(expires)))
-    const actual = Buffer.from(given)
-    return expected.length === actual.length && timingSafeEqual(expected, actual)
+    return sameProof(proof(share, purpose, Number(expires)), given)
   }
   const cookie = (share: ShareRow, token: string, purpose: string, name: string, seconds: number, request: Request) => {
     const expires = Math.floor(Date.now() / 1000) + seconds
-    const secure = isHttps(request, deps.trustProxy) ? '; Secure' : ''
-    return `${name}=${expires}.${proof(share, purpose, expires)}; Path=/s/${token}; Max-Age=${seconds}; HttpOnly; SameSite=Strict${secure}`
+    return linkCookie(name, `${expires}.${proof(share, purpose, expires)}`, `/s/${token}`, seconds, isHttps(request, deps.trustProxy))
   }
 
   const view = (found: ShareWithFile, request: Request) => {
@@ -152,11 +137,11 @@ export const shareRoutes = (deps: ShareDeps) => {
         if ((await deps.shares.count(user.id)) >= MAX_SHARES_PER_USER) {
           throw new ApiError(409, 'too_many_shares', `at most ${MAX_SHARES_PER_USER} links at once; revoke some first`)
         }
-        const token = randomBytes(32).toString('base64url')
+        const { token, hash } = newToken()
         const now = new Date()
         const share = await deps.shares.create({
           id: randomUUID(),
-          tokenHash: hashToken(token),
+          tokenHash: hash,
           ownerId: user.id,
           fileId: file.id,
           fileName: file.name,
