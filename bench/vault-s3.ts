@@ -13,25 +13,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { clusterResources, startServer } from '../tests/support/server'
 import { registerAndLogin } from '../tests/support/http'
-import { cpuSeconds, rss, uploadToVault, writeRandomFile } from './transfer-shared'
+import { drain, measure, uploadToVault, writeRandomFile } from './transfer-shared'
 
 const MIB = Number(process.argv[2] ?? 1024)
 const RUNS = Number(process.argv[3] ?? 3)
 const SIZE = MIB * 1024 * 1024
 const work = mkdtempSync(join(tmpdir(), 'partyroom-bench-'))
 const source = join(work, 'source.bin')
-
-async function measure(pid: number, fn: () => Promise<void>) {
-  const before = rss(pid)
-  const cpu0 = cpuSeconds(pid)
-  let peak = before
-  const sampler = setInterval(() => (peak = Math.max(peak, rss(pid))), 20)
-  const start = performance.now()
-  await fn()
-  const seconds = (performance.now() - start) / 1000
-  clearInterval(sampler)
-  return { seconds, growth: Math.max(peak, rss(pid)) - before, cpu: (cpuSeconds(pid) - cpu0) / seconds }
-}
 
 await writeRandomFile(source, SIZE)
 
@@ -48,12 +36,6 @@ const s3 = new S3Client({
 })
 const direct = s3.file('baseline/bench.bin')
 
-async function drain(body: ReadableStream<Uint8Array>) {
-  let bytes = 0
-  for await (const chunk of body) bytes += chunk.byteLength
-  if (bytes !== SIZE) throw new Error(`read ${bytes} of ${SIZE} bytes`)
-}
-
 const best = { baseUp: Infinity, ourUp: Infinity, baseDown: Infinity, ourDown: Infinity, upGrowth: 0, downGrowth: 0, baseUpGrowth: 0, baseDownGrowth: 0, upCpu: 0, downCpu: 0 }
 try {
   let fileId = ''
@@ -64,12 +46,8 @@ try {
     const ou = await measure(server.pid, async () => {
       fileId = await uploadToVault(server.url, auth, source, SIZE)
     })
-    const bd = await measure(process.pid, () => drain(direct.stream()))
-    const od = await measure(server.pid, async () => {
-      const response = await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth })
-      if (response.status !== 200) throw new Error(`download answered ${response.status}`)
-      await drain(response.body!)
-    })
+    const bd = await measure(process.pid, async () => void (await drain(new Response(direct.stream()), SIZE)))
+    const od = await measure(server.pid, async () => void (await drain(await fetch(`${server.url}/api/vault/files/${fileId}/content`, { headers: auth }), SIZE)))
     best.baseUp = Math.min(best.baseUp, bu.seconds)
     best.baseDown = Math.min(best.baseDown, bd.seconds)
     if (ou.seconds < best.ourUp) best.upCpu = ou.cpu
