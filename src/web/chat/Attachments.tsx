@@ -2,8 +2,7 @@
 // of it is made for the chat and goes with the message. Showing: an image as a thumbnail that opens the preview,
 // any other file as a card with its name, size and Download; a file whose share was revoked or which was deleted
 // shows as gone (also when that is found out on a click, or when its thumbnail no longer loads).
-import { createResource, createSignal, For, Show } from 'solid-js'
-import FolderIcon from 'lucide-solid/icons/folder'
+import { createSignal, For, Show } from 'solid-js'
 import FileIcon from 'lucide-solid/icons/file'
 import { api, errorMessage } from '../api'
 import type { ChatAttachment } from '../../rooms/protocol'
@@ -12,33 +11,24 @@ import { previewKind } from '../../vault/preview'
 import { formatBytes } from '../ui/format'
 import { createUploads } from '../vault/uploads'
 import { DropZone, UploadList } from '../vault/UploadList'
+import { createFolderWalk, FolderWalk } from '../vault/FolderWalk'
 import { hasThumbnail, PreviewDialog } from '../vault/Preview'
 
 const contentOf = (attachment: ChatAttachment) => `/api/chat/attachments/${attachment.shareId}/content`
 
-/** Makes the chat share of one of the user's files. */
-async function attach(file: { id: string }): Promise<ChatAttachment> {
+/** Makes the chat share of one of the user's files: one listed (its details at hand) or one just uploaded (asked). */
+async function attach(file: PublicFile | { id: string }): Promise<ChatAttachment> {
   const { data, error } = await api.vault.files({ id: file.id }).shares.post({ chat: true })
   if (error) throw new Error(errorMessage(error))
-  const { data: found } = await api.vault.files({ id: file.id }).get()
-  const info = found?.file
+  const info = 'contentType' in file ? file : (await api.vault.files({ id: file.id }).get()).data?.file
   return { shareId: data.share.id, name: info?.name ?? data.share.fileName, size: info?.size ?? 0, contentType: info?.contentType ?? 'application/octet-stream', live: true }
 }
 
 export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => void; onClose: () => void }) {
-  const [folder, setFolder] = createSignal<string | null>(null)
   const [error, setError] = createSignal<string>()
   const [busy, setBusy] = createSignal(false)
-  // The source is an object, so the top level (null) is fetched too.
-  const [listing, { refetch }] = createResource(
-    () => ({ folder: folder() }),
-    async ({ folder }) => {
-      const { data, error } = await api.vault.files.get({ query: { ...(folder ? { folder } : {}), sort: 'created', order: 'desc', limit: 30 } })
-      if (error) setError(errorMessage(error))
-      return data ?? undefined
-    },
-  )
-  const choose = async (file: { id: string }) => {
+  const walk = createFolderWalk(null, 30, setError)
+  const choose = async (file: PublicFile | { id: string }) => {
     setBusy(true)
     setError(undefined)
     try {
@@ -51,10 +41,10 @@ export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => 
   }
   const uploads = createUploads(
     (fileId) => {
-      void refetch()
+      void walk.refetch()
       if (fileId) void choose({ id: fileId })
     },
-    { folderId: folder, thumbnails: true },
+    { folderId: walk.at, thumbnails: true },
   )
   return (
     <div class="modal-backdrop">
@@ -65,32 +55,15 @@ export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => 
         </DropZone>
         <UploadList uploads={uploads} />
         <h3>From your vault</h3>
-        <nav class="breadcrumbs" aria-label="Vault folder">
-          <button class="link" onClick={() => setFolder(null)}>
-            My files
-          </button>
-          <For each={listing.latest?.path ?? []}>
-            {(step) => (
-              <>
-                <span aria-hidden="true">/</span>
-                <button class="link" onClick={() => setFolder(step.id)}>
-                  {step.name}
-                </button>
-              </>
-            )}
-          </For>
-        </nav>
-        <ul class="folder-picker" aria-label="Files to attach">
-          <For each={listing.latest?.folders ?? []}>
-            {(f) => (
-              <li>
-                <button class="secondary" onClick={() => setFolder(f.id)}>
-                  <FolderIcon aria-hidden="true" /> {f.name}
-                </button>
-              </li>
-            )}
-          </For>
-          <For each={listing.latest?.files ?? []}>
+        <FolderWalk
+          walk={walk}
+          root="My files"
+          label="Vault folder"
+          listLabel="Files to attach"
+          empty="Nothing here yet."
+          hasOthers={(walk.listing.latest?.files.length ?? 0) > 0}
+        >
+          <For each={walk.listing.latest?.files ?? []}>
             {(file: PublicFile) => (
               <li>
                 <button class="secondary" disabled={busy()} onClick={() => void choose(file)} aria-label={`Attach ${file.name}`}>
@@ -99,10 +72,7 @@ export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => 
               </li>
             )}
           </For>
-          <Show when={!listing.loading && (listing.latest?.folders.length ?? 0) + (listing.latest?.files.length ?? 0) === 0}>
-            <li class="muted">Nothing here yet.</li>
-          </Show>
-        </ul>
+        </FolderWalk>
         <Show when={error()}>
           <p class="error" role="alert">
             {error()}

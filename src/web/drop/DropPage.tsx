@@ -3,6 +3,7 @@
 // Only this browser's own uploads are listed; nothing of the folder is shown. An ended link says why.
 import { createResource, Show } from 'solid-js'
 import { useParams } from '@solidjs/router'
+import { fetchLinkInfo, LinkEnded, type LinkEnd } from '../share/LinkInfo'
 import { formatBytes, formatWhen } from '../ui/format'
 import { createUploads } from '../vault/uploads'
 import { DropZone, UploadList } from '../vault/UploadList'
@@ -14,8 +15,6 @@ interface DropInfo {
   bytesLeft: number
   maxFileBytes: number
 }
-
-type Loaded = { ok: true; drop: DropInfo } | { ok: false; code: string; message: string }
 
 const ENDED_TITLE: Record<string, string> = {
   drop_closed: 'This upload link was closed',
@@ -29,12 +28,7 @@ export function DropPage() {
   const base = () => `/d/${encodeURIComponent(params.token)}`
   const [info, { refetch }] = createResource(
     () => params.token,
-    async (): Promise<Loaded> => {
-      const response = await fetch(`${base()}/info`)
-      const body = (await response.json().catch(() => ({}))) as { drop?: DropInfo; error?: { code: string; message: string } }
-      if (response.ok && body.drop) return { ok: true, drop: body.drop }
-      return { ok: false, code: body.error?.code ?? 'unknown', message: body.error?.message ?? `the server answered ${response.status}` }
-    },
+    () => fetchLinkInfo<DropInfo>(`${base()}/info`, 'drop'),
   )
   const uploads = createUploads(() => void refetch(), { endpoint: `${base()}/uploads` })
   return (
@@ -44,13 +38,8 @@ export function DropPage() {
         <Show when={info.latest} fallback={<p class="muted">Loading…</p>}>
           {(loaded) => (
             <Show
-              when={loaded().ok ? (loaded() as { drop: DropInfo }).drop : undefined}
-              fallback={
-                <div data-testid="drop-ended" data-code={(loaded() as { code: string }).code}>
-                  <h1>{ENDED_TITLE[(loaded() as { code: string }).code] ?? 'This link does not work'}</h1>
-                  <p class="muted">{(loaded() as { message: string }).message}. Ask whoever sent it for a new one.</p>
-                </div>
-              }
+              when={loaded().ok ? (loaded() as { info: DropInfo }).info : undefined}
+              fallback={<LinkEnded end={loaded() as LinkEnd} titles={ENDED_TITLE} testId="drop-ended" />}
             >
               {(drop) => (
                 <>

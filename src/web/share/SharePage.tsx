@@ -3,6 +3,7 @@
 // ended link says why; a wrong one says so.
 import { createResource, createSignal, Show } from 'solid-js'
 import { useParams } from '@solidjs/router'
+import { fetchLinkInfo, LinkEnded, type LinkEnd } from './LinkInfo'
 import { formatBytes, formatWhen } from '../ui/format'
 import { PreviewBody } from '../vault/Preview'
 
@@ -17,8 +18,6 @@ interface ShareInfo {
   preview: boolean
   unlocked: boolean
 }
-
-type Loaded = { ok: true; share: ShareInfo } | { ok: false; status: number; code: string; message: string }
 
 const ENDED_TITLE: Record<string, string> = {
   share_expired: 'This link has expired',
@@ -35,12 +34,7 @@ export function SharePage() {
   const [error, setError] = createSignal<string>()
   const [info, { refetch }] = createResource(
     () => params.token,
-    async (): Promise<Loaded> => {
-      const response = await fetch(`${base()}/info`)
-      const body = (await response.json().catch(() => ({}))) as { share?: ShareInfo; error?: { code: string; message: string } }
-      if (response.ok && body.share) return { ok: true, share: body.share }
-      return { ok: false, status: response.status, code: body.error?.code ?? 'unknown', message: body.error?.message ?? `the server answered ${response.status}` }
-    },
+    () => fetchLinkInfo<ShareInfo>(`${base()}/info`, 'share'),
   )
 
   const unlock = async (event: SubmitEvent) => {
@@ -59,13 +53,8 @@ export function SharePage() {
         <Show when={info()} fallback={<p class="muted">Loading…</p>}>
           {(loaded) => (
             <Show
-              when={loaded().ok ? (loaded() as { share: ShareInfo }).share : undefined}
-              fallback={
-                <div data-testid="share-ended" data-code={(loaded() as { code: string }).code}>
-                  <h1>{ENDED_TITLE[(loaded() as { code: string }).code] ?? 'This link does not work'}</h1>
-                  <p class="muted">{(loaded() as { message: string }).message}. Ask whoever sent it for a new one.</p>
-                </div>
-              }
+              when={loaded().ok ? (loaded() as { info: ShareInfo }).info : undefined}
+              fallback={<LinkEnded end={loaded() as LinkEnd} titles={ENDED_TITLE} testId="share-ended" />}
             >
               {(share) => (
                 <>

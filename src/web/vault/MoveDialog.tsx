@@ -1,25 +1,16 @@
 // Choosing where a file or folder goes: the folder tree is walked one level at a time (the top level first), and
 // "Move here" moves the item into the folder shown. The server refuses a folder moved into itself or below it.
-import { createResource, createSignal, For, Show } from 'solid-js'
-import FolderIcon from 'lucide-solid/icons/folder'
+import { createSignal, Show } from 'solid-js'
 import { api, errorMessage } from '../api'
+import { createFolderWalk, FolderWalk } from './FolderWalk'
 import type { Shareable } from './ShareDialog'
 
 export function MoveDialog(props: { item: Shareable; from: string | null; onDone: (moved: boolean) => void }) {
-  const [at, setAt] = createSignal<string | null>(props.from)
   const [error, setError] = createSignal<string>()
-  // The source is an object, so the top level (null) is fetched too.
-  const [shown] = createResource(
-    () => ({ folder: at() }),
-    async ({ folder }) => {
-      const { data, error } = await api.vault.files.get({ query: { ...(folder ? { folder } : {}), limit: 1 } })
-      if (error) setError(errorMessage(error))
-      return data ?? undefined
-    },
-  )
+  const walk = createFolderWalk(props.from, 1, setError)
   const move = async () => {
     setError(undefined)
-    const target = at()
+    const target = walk.at()
     const { error } =
       props.item.kind === 'file'
         ? await api.vault.files({ id: props.item.id }).patch({ folderId: target })
@@ -31,32 +22,7 @@ export function MoveDialog(props: { item: Shareable; from: string | null; onDone
     <div class="modal-backdrop">
       <div class="card modal move-dialog" role="dialog" aria-modal="true" aria-label={`Move ${props.item.kind}`}>
         <h2>Move “{props.item.name}”</h2>
-        <nav class="breadcrumbs" aria-label="Destination">
-          <button class="link" onClick={() => setAt(null)}>
-            Vault
-          </button>
-          <For each={shown.latest?.path ?? []}>
-            {(step) => (
-              <>
-                <span aria-hidden="true">/</span>
-                <button class="link" onClick={() => setAt(step.id)}>
-                  {step.name}
-                </button>
-              </>
-            )}
-          </For>
-        </nav>
-        <ul class="folder-picker" aria-label="Folders here">
-          <For each={(shown.latest?.folders ?? []).filter((f) => f.id !== props.item.id)} fallback={<li class="muted">No folders here.</li>}>
-            {(folder) => (
-              <li>
-                <button class="secondary" onClick={() => setAt(folder.id)}>
-                  <FolderIcon aria-hidden="true" /> {folder.name}
-                </button>
-              </li>
-            )}
-          </For>
-        </ul>
+        <FolderWalk walk={walk} root="Vault" label="Destination" listLabel="Folders here" exclude={props.item.id} empty="No folders here." />
         <Show when={error()}>
           <p class="error" role="alert">
             {error()}
@@ -66,7 +32,7 @@ export function MoveDialog(props: { item: Shareable; from: string | null; onDone
           <button class="secondary" onClick={() => props.onDone(false)}>
             Cancel
           </button>
-          <button onClick={move} disabled={at() === props.from}>
+          <button onClick={move} disabled={walk.at() === props.from}>
             Move here
           </button>
         </div>
