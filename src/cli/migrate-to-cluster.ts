@@ -47,7 +47,7 @@ export async function migrateToCluster(migrationsDir?: string): Promise<void> {
   console.log(`files: ${copied} copied (${bytes} bytes), ${skipped} already in the bucket`)
 
   const counts = await copyDatabase(source, target)
-  console.log(`rows: ${counts.users} users, ${counts.sessions} sessions, ${counts.messages} messages, ${counts.reactions} reactions, ${counts.folders} folders, ${counts.files} files, ${counts.shares} share links, ${counts.grants} shares with people, ${counts.drops} file drops, ${counts.thumbnails} thumbnails, ${counts.settings} settings, ${counts.invites} invites, ${counts.audit} audit entries`)
+  console.log(`rows: ${counts.users} users, ${counts.sessions} sessions, ${counts.messages} messages, ${counts.reactions} reactions, ${counts.mentions} mentions, ${counts.readState} read positions, ${counts.conversations} conversations, ${counts.folders} folders, ${counts.files} files, ${counts.shares} share links, ${counts.grants} shares with people, ${counts.drops} file drops, ${counts.thumbnails} thumbnails, ${counts.settings} settings, ${counts.invites} invites, ${counts.audit} audit entries`)
   const secretFile = join(config.dataDir, 'jwt-secret')
   if (existsSync(secretFile) && readFileSync(secretFile, 'utf8').trim() !== config.jwtSecret) {
     console.log(`note: to keep everyone logged in, give every node JWT_SECRET set to the contents of ${secretFile}`)

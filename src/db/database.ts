@@ -10,6 +10,7 @@ import { migrate as migrateSqlite } from 'drizzle-orm/bun-sqlite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/bun-sql'
 import { migrate as migratePostgres } from 'drizzle-orm/bun-sql/migrator'
 import { postgresSchema, sqliteSchema } from './schema'
+import type { SQL as SQL_ } from 'drizzle-orm'
 
 export type Dialect = 'sqlite' | 'postgres'
 export type Tables = typeof sqliteSchema
@@ -107,4 +108,11 @@ async function openPostgres(url: string, migrationsFolder: string, poolSize: num
       await client.close({ timeout: 5 })
     },
   }
+}
+
+/** The rows of a statement the query builder cannot say (a UNION ALL of bounded subqueries), on either engine. */
+export async function selectRows<T>(database: Database, query: SQL_): Promise<T[]> {
+  if (database.sqlite) return database.db.all<T>(query)
+  const result = await (database.db as unknown as { execute(query: SQL_): Promise<T[]> }).execute(query)
+  return [...result]
 }

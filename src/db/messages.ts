@@ -11,6 +11,10 @@ export interface NewMessage {
   clientId: string
   /** The share of an attached vault file (checked to be the author's own before it gets here). */
   shareId?: string
+  /** The message it answers (checked to be of the same room before it gets here). */
+  replyTo?: number
+  /** Who it names with @username, resolved to people who may read the room. */
+  mentions?: number[]
 }
 
 /** A vault file attached to a message, as the room sees it: `live` false once the share is revoked or expired, or
@@ -40,7 +44,39 @@ export interface StoredMessage {
   /** Removed by its author or a moderator: its text is gone, its place stays. */
   removed: boolean
   attachment?: Attachment
+  replyTo: number | null
+  editedAt: Date | null
 }
+
+/** The start of a message another answers. */
+export interface Quote {
+  id: number
+  room: string
+  author: { id: number; username: string }
+  excerpt: string
+  removed: boolean
+}
+
+/** What a page of messages shows besides its rows: reactions, the messages they answer, whom they mention. */
+export interface MessageDetails {
+  reactions: Map<number, ReactionCount[]>
+  quotes: Map<number, Quote>
+  mentions: Map<number, Array<{ id: number; username: string }>>
+}
+
+/** Longest quote of a message answered by another. */
+export const EXCERPT_LENGTH = 140
+const excerpt = (text: string) => (text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH - 1)}…` : text)
+
+/** The words of a search query, as the full-text index sees them (letters and digits; everything else separates
+ * them), so no character of the query reaches FTS5's or PostgreSQL's query syntax. */
+export function searchTerms(query: string, max: number): string[] {
+  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []
+  return [...new Set(words.map((w) => w.slice(0, 64)))].slice(0, max)
+}
+
+/** A room name as FTS5's tokenizer splits it ("dm:12" is the phrase "dm 12"); the exact name is checked after. */
+const roomPhrase = (room: string) => `"${room.replace(/[^A-Za-z0-9]+/g, ' ').trim()}"`
 
 export interface ReactionCount {
   emoji: string
@@ -65,16 +101,21 @@ export class MessageStore {
    */
   private sqliteWriter(database: Database): (batch: NewMessage[]) => Promise<Inserted[]> {
     const sqlite = database.sqlite!
-    const insertMessage = sqlite.prepare<unknown, [string, number, string, number, string, string | null]>(
-      'insert into messages (room, author_id, text, created_at, client_id, share_id) values (?, ?, ?, ?, ?, ?) on conflict do nothing',
+    const insertMessage = sqlite.prepare<unknown, [string, number, string, number, string, string | null, number | null]>(
+      'insert into messages (room, author_id, text, created_at, client_id, share_id, reply_to) values (?, ?, ?, ?, ?, ?, ?) on conflict do nothing',
     )
+    const insertMention = sqlite.prepare<unknown, [number, number]>('insert into mentions (user_id, message_id) values (?, ?) on conflict do nothing')
     const findByClientId = sqlite.prepare<{ id: number; created_at: number }, [number, string]>(
       'select id, created_at from messages where author_id = ? and client_id = ?',
     )
     const insertAll = sqlite.transaction((batch: NewMessage[]): Inserted[] =>
       batch.map((m) => {
-        const result = insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId, m.shareId ?? null)
-        if (result.changes === 1) return { id: Number(result.lastInsertRowid), createdAt: m.createdAt, duplicate: false }
+        const result = insertMessage.run(m.room, m.authorId, m.text, m.createdAt.getTime(), m.clientId, m.shareId ?? null, m.replyTo ?? null)
+        if (result.changes === 1) {
+          const id = Number(result.lastInsertRowid)
+          for (const userId of m.mentions ?? []) insertMention.run(userId, id)
+          return { id, createdAt: m.createdAt, duplicate: false }
+        }
         const existing = findByClientId.get(m.authorId, m.clientId)!
         return { id: existing.id, createdAt: new Date(existing.created_at), duplicate: true }
       }),
@@ -95,22 +136,41 @@ export class MessageStore {
   private async postgresInsert(batch: NewMessage[]): Promise<Inserted[]> {
     const client = this.database.postgres!
     const rows = JSON.stringify(
-      batch.map((m, i) => ({ i, room: m.room, author_id: m.authorId, text: m.text, created_at: m.createdAt.toISOString(), client_id: m.clientId, share_id: m.shareId ?? null })),
+      batch.map((m, i) => ({
+        i,
+        room: m.room,
+        author_id: m.authorId,
+        text: m.text,
+        created_at: m.createdAt.toISOString(),
+        client_id: m.clientId,
+        share_id: m.shareId ?? null,
+        reply_to: m.replyTo ?? null,
+        mentions: m.mentions ?? [],
+      })),
     )
     const inserted: Array<{ id: string | number; author_id: number; client_id: string }> = await client`
       with batch as materialized (
         select * from json_to_recordset((${rows}::text)::json)
-          as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text, share_id text)
+          as b(i int, room text, author_id int, text text, created_at timestamptz, client_id text, share_id text, reply_to bigint, mentions json)
       ), locked as materialized (
         select count(pg_advisory_xact_lock(${ROOM_LOCK}, hashtext(room))) as rooms
         from (select distinct room from batch order by room) as rooms
+      ), inserted as (
+        insert into messages (room, author_id, text, created_at, client_id, share_id, reply_to)
+        select batch.room, batch.author_id, batch.text, batch.created_at, batch.client_id, batch.share_id, batch.reply_to
+        from locked, batch
+        order by batch.i
+        on conflict do nothing
+        returning id, author_id, client_id
+      ), named as (
+        insert into mentions (user_id, message_id)
+        select distinct named.user_id::int, inserted.id
+        from inserted
+        join batch on batch.author_id = inserted.author_id and batch.client_id = inserted.client_id
+        cross join lateral json_array_elements_text(batch.mentions) as named(user_id)
+        on conflict do nothing
       )
-      insert into messages (room, author_id, text, created_at, client_id, share_id)
-      select batch.room, batch.author_id, batch.text, batch.created_at, batch.client_id, batch.share_id
-      from locked, batch
-      order by batch.i
-      on conflict do nothing
-      returning id, author_id, client_id`
+      select id, author_id, client_id from inserted`
     const byClient = new Map(inserted.map((row) => [`${row.author_id}:${row.client_id}`, row]))
     const missing = batch.filter((m) => !byClient.has(`${m.authorId}:${m.clientId}`))
     const earlier = new Map<string, { id: number; createdAt: Date }>()
@@ -156,6 +216,8 @@ export class MessageStore {
         createdAt: messages.createdAt,
         removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean),
         shareId: messages.shareId,
+        replyTo: messages.replyTo,
+        editedAt: messages.editedAt,
         share: { fileName: shares.fileName, revokedAt: shares.revokedAt, expiresAt: shares.expiresAt },
         file: { name: files.name, size: files.size, contentType: files.contentType },
       })
@@ -192,7 +254,7 @@ export class MessageStore {
     const { messages, reactions } = tables
     const [row] = await db
       .update(messages)
-      .set({ text: '', shareId: null, removedAt: now, removedBy: by })
+      .set({ text: '', shareId: null, removedAt: now, removedBy: by, updatedAt: now })
       .where(
         and(
           eq(messages.id, messageId),
@@ -202,15 +264,160 @@ export class MessageStore {
         ),
       )
       .returning({ authorId: messages.authorId })
-    if (row) await db.delete(reactions).where(eq(reactions.messageId, messageId))
+    if (row) {
+      await db.delete(reactions).where(eq(reactions.messageId, messageId))
+      await db.delete(this.database.tables.mentions).where(eq(this.database.tables.mentions.messageId, messageId))
+    }
     return row
   }
 
+  /**
+   * Replaces the text of the author's own message of `room` (not removed, written at or after `notBefore`) and whom
+   * it mentions. Returns false when there is no such message.
+   */
+  async edit(room: string, messageId: number, authorId: number, text: string, mentions: number[], now: Date, notBefore: Date): Promise<boolean> {
+    const { messages, mentions: named } = this.database.tables
+    return this.database.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(messages)
+        .set({ text, editedAt: now, updatedAt: now })
+        .where(
+          and(
+            eq(messages.id, messageId),
+            eq(messages.room, room),
+            eq(messages.authorId, authorId),
+            sql`${messages.removedAt} is null`,
+            gte(messages.createdAt, notBefore),
+          ),
+        )
+        .returning({ id: messages.id })
+      if (!row) return false
+      await tx.delete(named).where(eq(named.messageId, messageId))
+      if (mentions.length > 0) await tx.insert(named).values(mentions.map((userId) => ({ userId, messageId }))).onConflictDoNothing()
+      return true
+    })
+  }
+
+  /** Messages of `room` up to `upTo` changed after `since` (edited, removed, reacted to), oldest change first. */
+  async changedSince(room: string, upTo: number, since: Date, limit: number): Promise<StoredMessage[]> {
+    const { messages } = this.database.tables
+    const rows = await this.selectMessages()
+      .where(and(eq(messages.room, room), gt(messages.updatedAt, since), lte(messages.id, upTo)))
+      .orderBy(asc(messages.updatedAt))
+      .limit(limit)
+    const now = Date.now()
+    return rows.map((row) => this.stored(row, now))
+  }
+
+  /** Reactions, quoted originals and mentions of a page of messages, in three small queries (mentions only for
+   * messages whose text can hold one). */
+  async details(rows: StoredMessage[]): Promise<MessageDetails> {
+    const replyIds = [...new Set(rows.flatMap((r) => (r.replyTo === null ? [] : [r.replyTo])))]
+    const [reactions, quotes, mentions] = await Promise.all([
+      this.reactionsFor(rows.map((r) => r.id)),
+      this.quotes(replyIds),
+      this.mentionsOf(rows.filter((r) => r.text.includes('@')).map((r) => r.id)),
+    ])
+    return { reactions, quotes, mentions }
+  }
+
+  /** The start of each message, for the replies that quote it. */
+  async quotes(ids: number[]): Promise<Map<number, Quote>> {
+    const result = new Map<number, Quote>()
+    if (ids.length === 0) return result
+    const { messages, users } = this.database.tables
+    const rows = await this.database.db
+      .select({
+        id: messages.id,
+        room: messages.room,
+        authorId: messages.authorId,
+        authorName: users.username,
+        text: sql<string>`substr(${messages.text}, 1, ${EXCERPT_LENGTH + 1})`,
+        removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean),
+      })
+      .from(messages)
+      .innerJoin(users, eq(users.id, messages.authorId))
+      .where(inArray(messages.id, ids))
+    for (const row of rows) {
+      result.set(row.id, { id: row.id, room: row.room, author: { id: row.authorId, username: row.authorName }, excerpt: excerpt(row.text), removed: row.removed })
+    }
+    return result
+  }
+
+  /** Whom each message mentions. */
+  async mentionsOf(ids: number[]): Promise<Map<number, Array<{ id: number; username: string }>>> {
+    const result = new Map<number, Array<{ id: number; username: string }>>()
+    if (ids.length === 0) return result
+    const { mentions, users } = this.database.tables
+    const rows = await this.database.db
+      .select({ messageId: mentions.messageId, id: users.id, username: users.username })
+      .from(mentions)
+      .innerJoin(users, eq(users.id, mentions.userId))
+      .where(inArray(mentions.messageId, ids))
+      .orderBy(asc(users.username))
+    for (const row of rows) {
+      const list = result.get(row.messageId) ?? []
+      list.push({ id: row.id, username: row.username })
+      result.set(row.messageId, list)
+    }
+    return result
+  }
+
+  /** The active users with these names (case as typed or not): whom @names may mention. */
+  async usersNamed(names: string[]): Promise<Array<{ id: number; username: string }>> {
+    if (names.length === 0) return []
+    const { users } = this.database.tables
+    return this.database.db
+      .select({ id: users.id, username: users.username })
+      .from(users)
+      .where(and(inArray(sql`lower(${users.username})`, names.map((n) => n.toLowerCase())), eq(users.disabled, false)))
+  }
+
+  /**
+   * `limit` messages around `id` in `room`: the newer half starting with it, the older before it, in id order.
+   * Returns the page and whether older and newer messages remain beyond it.
+   */
+  async around(room: string, id: number, limit: number): Promise<{ rows: StoredMessage[]; hasMoreBefore: boolean; hasMoreAfter: boolean }> {
+    const half = Math.max(1, Math.floor(limit / 2))
+    const older = await this.before(room, id, half + 1)
+    const newer = await this.after(room, id - 1, limit - half + 1)
+    const hasMoreBefore = older.length > half
+    const hasMoreAfter = newer.length > limit - half
+    return { rows: [...older.slice(hasMoreBefore ? 1 : 0), ...newer.slice(0, limit - half)], hasMoreBefore, hasMoreAfter }
+  }
+
+  /**
+   * Full-text search over `rooms`: messages holding every term (as a word or the start of one), newest first, below
+   * `before` when given. SQLite asks its FTS5 table (which also narrows to the rooms' names); PostgreSQL its GIN
+   * index on to_tsvector('simple', text). Terms come from searchTerms(): letters and digits only.
+   */
+  async search(rooms: string[], terms: string[], limit: number, before?: number): Promise<StoredMessage[]> {
+    if (rooms.length === 0 || terms.length === 0) return []
+    const { messages } = this.database.tables
+    const inRooms = and(inArray(messages.room, rooms), sql`${messages.removedAt} is null`, before === undefined ? undefined : lt(messages.id, before))
+    let rows
+    if (this.database.sqlite) {
+      const match = `${terms.map((t) => `{text}: "${t}"*`).join(' AND ')} AND (${[...new Set(rooms.map(roomPhrase))].map((p) => `{room}: ${p}`).join(' OR ')})`
+      rows = await this.selectMessages()
+        .where(and(sql`${messages.id} in (select rowid from messages_fts where messages_fts match ${match}${before === undefined ? sql`` : sql` and rowid < ${before}`} order by rowid desc)`, inRooms))
+        .orderBy(desc(messages.id))
+        .limit(limit)
+    } else {
+      const query = terms.map((t) => `${t}:*`).join(' & ')
+      rows = await this.selectMessages()
+        .where(and(sql`to_tsvector('simple', ${messages.text}) @@ to_tsquery('simple', ${query})`, inRooms))
+        .orderBy(desc(messages.id))
+        .limit(limit)
+    }
+    const now = Date.now()
+    return rows.map((row) => this.stored(row, now))
+  }
+
   /** Who wrote a message of `room`, and whether it is already removed; undefined when there is none. */
-  async authorOf(room: string, messageId: number): Promise<{ authorId: number; authorName: string; removed: boolean } | undefined> {
+  async authorOf(room: string, messageId: number): Promise<{ authorId: number; authorName: string; removed: boolean; createdAt: Date } | undefined> {
     const { messages, users } = this.database.tables
     const [row] = await this.database.db
-      .select({ authorId: messages.authorId, authorName: users.username, removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean) })
+      .select({ authorId: messages.authorId, authorName: users.username, removed: sql<boolean>`${messages.removedAt} is not null`.mapWith(Boolean), createdAt: messages.createdAt })
       .from(messages)
       .innerJoin(users, eq(users.id, messages.authorId))
       .where(and(eq(messages.id, messageId), eq(messages.room, room)))
@@ -280,20 +487,16 @@ export class MessageStore {
   /** Adds or removes one user's emoji on a message; false when nothing changed. */
   async setReaction(messageId: number, userId: number, emoji: string, on: boolean, now: Date): Promise<boolean> {
     const { db, tables } = this.database
-    const { reactions } = tables
-    if (on) {
-      const added = await db
-        .insert(reactions)
-        .values({ messageId, userId, emoji, createdAt: now })
-        .onConflictDoNothing()
-        .returning({ messageId: reactions.messageId })
-      return added.length > 0
-    }
-    const removed = await db
-      .delete(reactions)
-      .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
-      .returning({ messageId: reactions.messageId })
-    return removed.length > 0
+    const { reactions, messages } = tables
+    const changed = on
+      ? await db.insert(reactions).values({ messageId, userId, emoji, createdAt: now }).onConflictDoNothing().returning({ messageId: reactions.messageId })
+      : await db
+          .delete(reactions)
+          .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
+          .returning({ messageId: reactions.messageId })
+    // A reconnecting client finds the change among what changed since it last synced.
+    if (changed.length > 0) await db.update(messages).set({ updatedAt: now }).where(eq(messages.id, messageId))
+    return changed.length > 0
   }
 
   /** Deletes up to `limit` messages older than the cutoff (their reactions cascade); returns how many went. */
@@ -359,10 +562,11 @@ export class MessageStore {
     return (await this.database.db.delete(messages).where(eq(messages.room, room)).returning({ id: messages.id })).length
   }
 
-  /** Deletes the messages of every room but `keep`; returns how many went. */
-  async deleteAllRoomsBut(keep: string): Promise<number> {
+  /** Deletes the chats of every video room (all rooms but the global chat and private conversations); returns how
+   * many messages went. */
+  async deleteVideoRoomChats(globalRoom: string): Promise<number> {
     const { messages } = this.database.tables
-    return (await this.database.db.delete(messages).where(ne(messages.room, keep)).returning({ id: messages.id })).length
+    return (await this.database.db.delete(messages).where(and(ne(messages.room, globalRoom), sql`${messages.room} not like 'dm:%'`)).returning({ id: messages.id })).length
   }
 
   async rooms(): Promise<string[]> {

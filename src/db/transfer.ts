@@ -1,4 +1,5 @@
 // Moves a single-node install's data into a cluster's PostgreSQL: every account, session, chat message, reaction,
+// mention, read position, private conversation,
 // folder, file record, share link, grant, file drop, setting, invite and audit entry, with their ids, in one transaction. Unfinished uploads and rate-limit windows are not moved (they
 // are minutes-long state; the clients start those uploads again).
 import { asc, inArray, isNull, sql } from 'drizzle-orm'
@@ -18,6 +19,10 @@ export interface TransferCounts {
   grants: number
   drops: number
   thumbnails: number
+  conversations: number
+  conversationMembers: number
+  mentions: number
+  readState: number
 }
 
 const BATCH = 1000
@@ -36,22 +41,27 @@ export async function copyDatabase(source: Database, target: Database): Promise<
   if (await hasAccounts(target)) throw new TargetNotEmptyError('the target database already has accounts; use an empty database')
   const from = source.tables
   const to = target.tables
-  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0, drops: 0, thumbnails: 0 }
-  // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its key.
+  const counts: TransferCounts = { users: 0, sessions: 0, messages: 0, reactions: 0, files: 0, settings: 0, invites: 0, audit: 0, shares: 0, folders: 0, grants: 0, drops: 0, thumbnails: 0, conversations: 0, conversationMembers: 0, mentions: 0, readState: 0 }
+  // In the order of their foreign keys, in pages of a thousand rows, each table ordered by its whole key (paging by
+  // offset needs an order without ties).
   const tables = [
-    ['users', from.users, to.users, from.users.id],
-    ['sessions', from.sessions, to.sessions, from.sessions.id],
-    ['messages', from.messages, to.messages, from.messages.id],
-    ['reactions', from.reactions, to.reactions, from.reactions.messageId],
-    ['folders', from.folders, to.folders, from.folders.id],
-    ['files', from.files, to.files, from.files.id],
-    ['thumbnails', from.thumbnails, to.thumbnails, from.thumbnails.fileId],
-    ['grants', from.grants, to.grants, from.grants.id],
-    ['drops', from.drops, to.drops, from.drops.id],
-    ['settings', from.settings, to.settings, from.settings.key],
-    ['invites', from.invites, to.invites, from.invites.code],
-    ['audit', from.audit, to.audit, from.audit.id],
-    ['shares', from.shares, to.shares, from.shares.id],
+    ['users', from.users, to.users, [from.users.id]],
+    ['sessions', from.sessions, to.sessions, [from.sessions.id]],
+    ['messages', from.messages, to.messages, [from.messages.id]],
+    ['reactions', from.reactions, to.reactions, [from.reactions.messageId, from.reactions.userId, from.reactions.emoji]],
+    ['mentions', from.mentions, to.mentions, [from.mentions.userId, from.mentions.messageId]],
+    ['readState', from.readState, to.readState, [from.readState.userId, from.readState.room]],
+    ['conversations', from.conversations, to.conversations, [from.conversations.id]],
+    ['conversationMembers', from.conversationMembers, to.conversationMembers, [from.conversationMembers.conversationId, from.conversationMembers.userId]],
+    ['folders', from.folders, to.folders, [from.folders.id]],
+    ['files', from.files, to.files, [from.files.id]],
+    ['thumbnails', from.thumbnails, to.thumbnails, [from.thumbnails.fileId]],
+    ['grants', from.grants, to.grants, [from.grants.id]],
+    ['drops', from.drops, to.drops, [from.drops.id]],
+    ['settings', from.settings, to.settings, [from.settings.key]],
+    ['invites', from.invites, to.invites, [from.invites.code]],
+    ['audit', from.audit, to.audit, [from.audit.id]],
+    ['shares', from.shares, to.shares, [from.shares.id]],
   ] as const
   // Folders a level of the trees at a time, so every folder's parent is there before it.
   const copyFolders = async (tx: Pick<typeof target.db, 'insert'>) => {
@@ -81,7 +91,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
         const rows = await source.db
           .select()
           .from(source_ as typeof from.users)
-          .orderBy(asc(order))
+          .orderBy(...order.map((column) => asc(column)))
           .limit(BATCH)
           .offset(offset)
         if (rows.length === 0) break
@@ -91,7 +101,7 @@ export async function copyDatabase(source: Database, target: Database): Promise<
     }
     // Ids were copied as they were: the sequences go on after the largest.
     const run = tx as unknown as { execute(query: unknown): Promise<unknown> }
-    for (const table of ['users', 'messages', 'audit']) {
+    for (const table of ['users', 'messages', 'audit', 'conversations']) {
       await run.execute(sql.raw(`select setval(pg_get_serial_sequence('${table}', 'id'), coalesce((select max(id) from ${table}), 0) + 1, false)`))
     }
   })

@@ -2,10 +2,24 @@
 // the edge) and the web client (which imports the types). Each frame is a JSON object with a `type` discriminant.
 import { t, type Static, type TSchema } from 'elysia'
 
-export { PROTOCOL_VERSION, GLOBAL_ROOM, ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, MAX_MESSAGE_BYTES, MAX_PAGE_BYTES, HISTORY_PAGE, MAX_HISTORY_PAGE } from './constants'
-import { ROOM_NAME_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE } from './constants'
+export {
+  PROTOCOL_VERSION,
+  GLOBAL_ROOM,
+  ROOM_NAME_PATTERN,
+  CHAT_ROOM_PATTERN,
+  MAX_MESSAGE_LENGTH,
+  MAX_MESSAGE_BYTES,
+  MAX_PAGE_BYTES,
+  HISTORY_PAGE,
+  MAX_HISTORY_PAGE,
+  isConversationRoom,
+} from './constants'
+import { ROOM_NAME_PATTERN, CHAT_ROOM_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE, MAX_SEARCH_LENGTH } from './constants'
 
+/** A video room (calls and SFU frames). */
 const room = t.String({ pattern: ROOM_NAME_PATTERN })
+/** Any chat (chat frames): a video room's, the global one, or a private conversation's (`dm:<id>`). */
+const chatRoom = t.String({ pattern: CHAT_ROOM_PATTERN })
 /** A call member's id: stable for one page's stay in a room, across reconnects of its socket. */
 const memberId = t.String({ minLength: 1, maxLength: 64 })
 /** Longest session description accepted for relay (a 4-track offer is about 10 KB). */
@@ -59,15 +73,22 @@ export const SOURCES = ['mic', 'camera', 'screen'] as const
 
 export const ClientMessage = t.Union([
   t.Object({ type: t.Literal('ping'), nonce: t.Optional(t.String({ maxLength: 64 })) }, strict),
-  // `after`: the last message id the client has; it receives exactly what came after.
-  t.Object({ type: t.Literal('chat.join'), room, after: t.Optional(t.Integer({ minimum: 0 })) }, strict),
-  t.Object({ type: t.Literal('chat.leave'), room }, strict),
+  // `after`: the last message id the client has; it receives exactly what came after. `changedSince`: the
+  // `syncedAt` of its last chat.joined (or the newest change it saw since): it also receives the messages up to
+  // `after` that were edited, removed or reacted to since then.
+  t.Object(
+    { type: t.Literal('chat.join'), room: chatRoom, after: t.Optional(t.Integer({ minimum: 0 })), changedSince: t.Optional(t.Integer({ minimum: 0 })) },
+    strict,
+  ),
+  t.Object({ type: t.Literal('chat.leave'), room: chatRoom }, strict),
+  // One of: `before` an id (older), `after` an id (newer), `around` an id (a search hit in its context).
   t.Object(
     {
       type: t.Literal('chat.history'),
-      room,
+      room: chatRoom,
       before: t.Optional(messageId),
       after: t.Optional(t.Integer({ minimum: 0 })),
+      around: t.Optional(messageId),
       limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_HISTORY_PAGE })),
     },
     strict,
@@ -75,16 +96,36 @@ export const ClientMessage = t.Union([
   t.Object(
     {
       type: t.Literal('chat.send'),
-      room,
+      room: chatRoom,
       clientId: t.String({ minLength: 1, maxLength: 64 }),
       // UTF-16 units; the code point limit is checked by the room with a clearer error.
       text: t.String({ maxLength: MAX_MESSAGE_LENGTH * 2 }),
       // A vault file attached: a share of the sender's own (POST /api/vault/files/:id/shares { "chat": true }).
       attachment: t.Optional(t.Object({ shareId: t.String({ minLength: 1, maxLength: 64 }) }, strict)),
+      // The message this one answers, in the same room.
+      replyTo: t.Optional(messageId),
     },
     strict,
   ),
-  t.Object({ type: t.Literal('chat.typing'), room, typing: t.Boolean() }, strict),
+  // Your own message, within the edit window (CHAT_EDIT_WINDOW_SECONDS).
+  t.Object({ type: t.Literal('chat.edit'), room: chatRoom, messageId, text: t.String({ maxLength: MAX_MESSAGE_LENGTH * 2 }) }, strict),
+  t.Object({ type: t.Literal('chat.typing'), room: chatRoom, typing: t.Boolean() }, strict),
+  // You read `room` up to `messageId` (a smaller id than before marks the rest unread again). Every tab and device
+  // of yours gets the new chat.unread.
+  t.Object({ type: t.Literal('chat.read'), room: chatRoom, messageId: t.Integer({ minimum: 0 }) }, strict),
+  // Unread counts of the global chat and your conversations (answered with chat.unread).
+  t.Object({ type: t.Literal('chat.unread') }, strict),
+  // Full-text search over the chats you may read (all of them, or `room`), newest first.
+  t.Object(
+    {
+      type: t.Literal('chat.search'),
+      req,
+      query: t.String({ minLength: 1, maxLength: MAX_SEARCH_LENGTH }),
+      room: t.Optional(chatRoom),
+      before: t.Optional(messageId),
+    },
+    strict,
+  ),
   // Video rooms. `resume`: the member id this page had before its socket dropped; it keeps its place and its peer
   // connections if the room still holds it.
   t.Object({ type: t.Literal('room.join'), room, media: mediaState, resume: t.Optional(memberId) }, strict),
@@ -142,11 +183,11 @@ export const ClientMessage = t.Union([
   // This page is done with the SFU (the room went back to mesh and every peer connection is up).
   t.Object({ type: t.Literal('sfu.leave'), room }, strict),
   t.Object(
-    { type: t.Literal('chat.react'), room, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
+    { type: t.Literal('chat.react'), room: chatRoom, messageId, emoji: t.String({ minLength: 1, maxLength: 32 }), on: t.Boolean() },
     strict,
   ),
   // Removes a message: your own, or anyone's for a moderator or an admin.
-  t.Object({ type: t.Literal('chat.delete'), room, messageId }, strict),
+  t.Object({ type: t.Literal('chat.delete'), room: chatRoom, messageId }, strict),
 ])
 export type ClientMessage = Static<typeof ClientMessage>
 export type ClientMessageOf<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>
@@ -182,6 +223,33 @@ export interface ChatMessage {
   /** A vault file the author attached; `live` false once its share was revoked or its file deleted. Members open it
    * at /api/chat/attachments/<shareId>/content. */
   attachment?: ChatAttachment
+  /** The message this one answers, as it is now. */
+  replyTo?: MessageQuote
+  /** When its author last edited it (server time). */
+  editedAt?: number
+  /** The people it names with @username who may read the room (resolved when it was stored or edited). */
+  mentions?: UserRef[]
+}
+
+/** The start of a message another one answers; `removed` when it was removed (or no longer exists: no author). */
+export interface MessageQuote {
+  id: number
+  author?: UserRef
+  excerpt: string
+  removed?: true
+}
+
+/** Where you stopped reading a chat, and what is unread after it (each counted up to UNREAD_COUNT_CAP). */
+export interface UnreadState {
+  room: string
+  lastReadId: number
+  unread: number
+  mentions: number
+}
+
+export interface SearchHit {
+  room: string
+  message: ChatMessage
 }
 
 export interface ChatAttachment {
@@ -254,21 +322,35 @@ export type ServerMessage =
       room: string
       members: UserRef[]
       messages: ChatMessage[]
-      /** Older messages exist before the first one sent (fetch with chat.history before). */
       hasMoreBefore: boolean
-      /** A catch-up was longer than one page (fetch with chat.history after). */
       hasMoreAfter: boolean
+      /** Messages up to the catch-up's `after` changed since `changedSince`, as they are now. */
+      changed?: ChatMessage[]
+      /** More changed than one page: drop what you hold and join again without `after`. */
+      resync?: true
+      /** Server time of this snapshot: the `changedSince` of the next join. */
+      syncedAt: number
     }
   | { type: 'chat.history'; room: string; direction: 'before' | 'after'; messages: ChatMessage[]; hasMore: boolean }
+  /** A page around a message (a search hit): older and newer than it both may remain. */
+  | { type: 'chat.history'; room: string; direction: 'around'; messages: ChatMessage[]; hasMore: boolean; hasMoreAfter: boolean; around: number }
   /** New messages, stored, in id order: everything one write batch committed, fanned out as one frame. */
   | { type: 'chat.messages'; room: string; messages: LiveMessage[] }
   /** The acknowledgement of a resend whose message was already stored (no new broadcast follows). */
   | { type: 'chat.ack'; room: string; clientId: string; id: number; at: number }
   | { type: 'chat.presence'; room: string; event: 'join' | 'leave'; user: UserRef }
   | { type: 'chat.typing'; room: string; user: UserRef; typing: boolean }
-  | { type: 'chat.reactions'; room: string; messageId: number; reactions: ReactionSummary[] }
-  /** A message was removed (by its author, or by a moderator: `by`). */
-  | { type: 'chat.removed'; room: string; messageId: number; by: UserRef }
+  | { type: 'chat.reactions'; room: string; messageId: number; reactions: ReactionSummary[]; at: number }
+  /** A message was removed (by its author, or by a moderator: `by`). `at`: server time of the change. */
+  | { type: 'chat.removed'; room: string; messageId: number; by: UserRef; at: number }
+  /** Its author edited a message. */
+  | { type: 'chat.edited'; room: string; messageId: number; text: string; editedAt: number; mentions?: UserRef[] }
+  /** To you alone: a new message in one of your conversations, or one that mentions you anywhere you may read. */
+  | { type: 'chat.activity'; room: string; messageId: number; author: UserRef; excerpt: string; mention: boolean }
+  /** To you alone (every tab): where you stopped reading, per chat. */
+  | { type: 'chat.unread'; rooms: UnreadState[] }
+  /** The answer to chat.search, newest first; `hasMore`: ask again with `before` the last hit's id. */
+  | { type: 'chat.search'; req: string; terms: string[]; hits: SearchHit[]; hasMore: boolean }
   /** You are in the call. `resumed`: the member id you asked to resume was kept (your peer connections stay). */
   | {
       type: 'room.joined'

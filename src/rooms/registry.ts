@@ -3,6 +3,12 @@
 import { Room, type RoomCommand, type RoomDeps } from './room'
 import type { CallDeps } from './call'
 import { GLOBAL_ROOM } from './protocol'
+import { conversationIdOf } from '../db/conversations'
+
+/** Conversation actors open at once, server-wide (each holds its members and the sockets reading it). */
+export const MAX_OPEN_CONVERSATIONS = 10_000
+/** A conversation's actor closes this long after its last reader left (its chat stays). */
+const CONVERSATION_IDLE_MS = 30_000
 
 export interface VideoRoomOptions {
   call: CallDeps
@@ -50,6 +56,30 @@ export class RoomRegistry {
     video.onOpened?.(name)
     return room
   }
+
+  /** The actor of a private conversation (`dm:<id>`), opened if needed; it decides who may read it. Undefined when
+   * the name is not a conversation's, or too many are open. */
+  openConversation(name: string): Room | undefined {
+    const existing = this.rooms.get(name)
+    const id = conversationIdOf(name)
+    if (existing || id === undefined) return existing
+    if (this.conversations >= MAX_OPEN_CONVERSATIONS) return undefined
+    this.conversations++
+    const room: Room = new Room(name, this.deps, {
+      conversation: id,
+      emptyGraceMs: CONVERSATION_IDLE_MS,
+      closed: (closing) => {
+        if (this.rooms.get(name) !== closing) return
+        this.rooms.delete(name)
+        this.conversations--
+      },
+      redirect: (command: RoomCommand) => this.openConversation(name)?.tell(command),
+    })
+    this.rooms.set(name, room)
+    return room
+  }
+
+  private conversations = 0
 
   all(): Room[] {
     return [...this.rooms.values()]

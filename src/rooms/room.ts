@@ -20,8 +20,12 @@ import {
   type SfuRequest,
   type UserRef,
   type HostRequest,
+  type MessageQuote,
 } from './protocol'
-import type { MessageStore, NewMessage, StoredMessage } from '../db/messages'
+import { searchTerms, type MessageStore, type NewMessage, type Quote, type StoredMessage } from '../db/messages'
+import { MAX_SEARCH_TERMS } from './constants'
+import { MAX_MENTIONS, mentionedNames } from './mentions'
+import { toWire, wireQuote } from './wire'
 import { isUnavailable } from '../db/errors'
 
 export interface RoomLimits {
@@ -37,6 +41,8 @@ export interface RoomLimits {
   presenceGraceMs: number
   /** Messages sent to a reconnecting client in one go; it asks for the rest. */
   catchUpPage: number
+  /** An author may edit a message this long after sending it. */
+  editWindowMs: number
 }
 
 export interface RoomDeps {
@@ -54,16 +60,23 @@ export interface RoomDeps {
   /** Resolves attached files: of each (author, share) pair, the shares that are the author's own and live. Without
    * it, a message with an attachment is refused. */
   attachments?: (wanted: Array<{ authorId: number; shareId: string }>) => Promise<Map<string, ChatAttachment>>
+  /** Who is in a private conversation (a room `dm:<id>`); without it, conversations cannot be opened. */
+  conversationMembers?: (id: number) => Promise<UserRef[]>
 }
 
+/** Search hits per answer. */
+export const SEARCH_PAGE = 20
+
 export type RoomCommand =
-  | { kind: 'join'; conn: Connection; after?: number }
+  | { kind: 'join'; conn: Connection; after?: number; changedSince?: number }
   | { kind: 'leave'; conn: Connection }
   | { kind: 'history'; conn: Connection; frame: ClientMessageOf<'chat.history'> }
   | { kind: 'send'; conn: Connection; frame: ClientMessageOf<'chat.send'> }
   | { kind: 'typing'; conn: Connection; typing: boolean }
   | { kind: 'react'; conn: Connection; frame: ClientMessageOf<'chat.react'> }
   | { kind: 'remove'; conn: Connection; frame: ClientMessageOf<'chat.delete'> }
+  | { kind: 'edit'; conn: Connection; frame: ClientMessageOf<'chat.edit'> }
+  | { kind: 'search'; conn: Connection; frame: ClientMessageOf<'chat.search'> }
   | { kind: 'flush' }
   | { kind: 'graceExpired'; userId: number }
   /** The socket closed: `dropped` when it went away without a clean close (its call member may come back). */
@@ -80,9 +93,12 @@ export type RoomCommand =
   | { kind: 'call.step'; step: () => void | Promise<void> }
   | { kind: 'emptyCheck' }
 
-/** What makes a room a video room: a call, and a lifetime that ends once nobody is left. */
+/** A room that is not the global chat: a video room (a call) or a private conversation (its members). Either ends
+ * once nobody is left; a video room's chat ends with it, a conversation's stays. */
 export interface CallRoomOptions {
-  call: CallDeps
+  call?: CallDeps
+  /** A private conversation's id: only its members may join. */
+  conversation?: number
   /** An empty room stays open this long before it closes (a quick reload or rejoin finds it as it was). */
   emptyGraceMs: number
   /** The room closed; the registry forgets it. */
@@ -113,6 +129,8 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
   typing: 'chat.typing',
   react: 'chat.react',
   remove: 'chat.delete',
+  edit: 'chat.edit',
+  search: 'chat.search',
   'call.join': 'room.join',
   'call.leave': 'room.leave',
   'call.media': 'room.media',
@@ -121,6 +139,9 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
 }
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
+
+export { userTopic } from './wire'
+import { userTopic } from './wire'
 
 /** "4 min", "2 h", "35 s": how long a mute lasts still. */
 function formatLeft(ms: number): string {
@@ -131,6 +152,8 @@ function formatLeft(ms: number): string {
 }
 
 const notInCall = (room: string) => `join the call in room "${room}" first`
+/** What anyone outside a conversation hears of it, whether it exists or not. */
+const NO_CONVERSATION = 'no such conversation'
 
 /**
  * How many of `items`, from `from` on, go into one frame: at most `limit`, and no more than MAX_PAGE_BYTES of text
@@ -170,6 +193,8 @@ export class Room extends Actor<RoomCommand> {
   private emptyTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
   private readonly quotas: UserQuotas
+  /** A conversation's members, loaded on its first join (they never change). */
+  private readers: Map<number, UserRef> | undefined
 
   constructor(
     readonly name: string,
@@ -180,7 +205,7 @@ export class Room extends Actor<RoomCommand> {
     this.topic = `room:${name}`
     this.now = deps.now ?? Date.now
     this.quotas = deps.quotas ?? new UserQuotas({ ...deps.limits, maxRoomsPerUser: deps.limits.maxRoomsPerUser ?? Infinity }, this.now)
-    if (callOptions) {
+    if (callOptions?.call) {
       this.call = new Call(
         name,
         callOptions.call,
@@ -228,6 +253,9 @@ export class Room extends Actor<RoomCommand> {
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
+      if (this.callOptions?.conversation !== undefined && 'conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave') {
+        return this.refuse(command.conn, 'not_joined', `join room "${this.name}" first`)
+      }
       if ('conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave' && command.kind !== 'call.leave') {
         return this.refuse(command.conn, 'not_joined', notInCall(this.name))
       }
@@ -257,9 +285,11 @@ export class Room extends Actor<RoomCommand> {
       case 'emptyCheck':
         return this.emptyCheck()
       case 'join':
-        return this.join(command.conn, command.after)
+        return this.join(command.conn, command.after, command.changedSince)
       case 'leave':
-        return this.leave(command.conn)
+        this.leave(command.conn)
+        if (!this.call) this.checkEmpty()
+        return
       case 'history':
         return this.history(command.conn, command.frame)
       case 'send':
@@ -270,6 +300,10 @@ export class Room extends Actor<RoomCommand> {
         return this.react(command.conn, command.frame)
       case 'remove':
         return this.remove(command.conn, command.frame)
+      case 'edit':
+        return this.edit(command.conn, command.frame)
+      case 'search':
+        return this.search(command.conn, command.frame)
       case 'flush':
         return this.flush()
       case 'graceExpired':
@@ -305,21 +339,58 @@ export class Room extends Actor<RoomCommand> {
     this.quotas.exit(userId, this.name)
   }
 
-  private async join(conn: Connection, after: number | undefined) {
+  /** Whether this person may read the room: everyone the global chat, a call's members its chat, a conversation's
+   * members the conversation. Refuses (with the answer that reveals nothing) when not. */
+  private async mayRead(conn: Connection): Promise<boolean> {
     // A video room's chat belongs to its call: only members of the call read and write it.
-    if (this.call && this.call.memberOf(conn) === undefined) return this.refuse(conn, 'not_joined', notInCall(this.name))
+    if (this.call && this.call.memberOf(conn) === undefined) {
+      this.refuse(conn, 'not_joined', notInCall(this.name))
+      return false
+    }
+    const id = this.callOptions?.conversation
+    if (id !== undefined) {
+      this.readers ??= new Map((await (this.deps.conversationMembers?.(id) ?? Promise.resolve([]))).map((u) => [u.id, u]))
+      if (!this.readers.has(conn.user.id)) {
+        this.refuse(conn, 'unknown_conversation', NO_CONVERSATION)
+        return false
+      }
+    }
+    return true
+  }
+
+  /** Of these user ids, who may read the room now (whom a mention may reach). Everyone for the global chat. */
+  private readable(userIds: number[]): number[] {
+    if (this.call) return userIds.filter((id) => this.call!.hasUser(id))
+    if (this.readers) return userIds.filter((id) => this.readers!.has(id))
+    return userIds
+  }
+
+  private async join(conn: Connection, after: number | undefined, changedSince?: number) {
+    if (!(await this.mayRead(conn))) return this.checkEmpty()
     // Everything committed so far comes from the database; everything after arrives through the topic this
     // connection subscribes to below. The actor publishes nothing between the two (it finishes this command first),
     // so nothing falls between them; and a read that fails leaves the room as it was.
     let messages: StoredMessage[]
     let hasMoreBefore = false
     let hasMoreAfter = false
+    let changed: StoredMessage[] = []
+    let resync = false
+    const syncedAt = this.now()
     if (after !== undefined) {
       ;[messages, hasMoreAfter] = fitPage(await this.deps.store.after(this.name, after, this.deps.limits.catchUpPage + 1), this.deps.limits.catchUpPage, 'oldest')
+      // What the client holds may have changed while it was away: edits, removals, reactions.
+      if (changedSince !== undefined) {
+        const page = this.deps.limits.catchUpPage
+        changed = await this.deps.store.changedSince(this.name, after, new Date(changedSince), page + 1)
+        const fitted = fitting(changed, 0, (row) => row.text, page)
+        resync = fitted < changed.length
+        changed = resync ? [] : changed
+      }
     } else {
       ;[messages, hasMoreBefore] = fitPage(await this.deps.store.before(this.name, undefined, HISTORY_PAGE + 1), HISTORY_PAGE, 'newest')
     }
     const wire = await this.toWire(messages)
+    const changedWire = await this.toWire(changed)
     if (!this.enter(conn)) return
     this.members.set(conn.id, conn)
     conn.subscribe(this.topic)
@@ -338,6 +409,10 @@ export class Room extends Actor<RoomCommand> {
     clearTimeout(present.leaveTimer)
     present.leaveTimer = undefined
     present.connections.add(conn.id)
+    if (!this.call) {
+      clearTimeout(this.emptyTimer)
+      this.emptyTimer = undefined
+    }
 
     conn.send({
       type: 'chat.joined',
@@ -346,6 +421,9 @@ export class Room extends Actor<RoomCommand> {
       messages: wire,
       hasMoreBefore,
       hasMoreAfter,
+      syncedAt,
+      ...(changedWire.length > 0 ? { changed: changedWire } : {}),
+      ...(resync ? { resync: true as const } : {}),
     })
     if (arrived) this.publish({ type: 'chat.presence', room: this.name, event: 'join', user: conn.user })
   }
@@ -391,7 +469,8 @@ export class Room extends Actor<RoomCommand> {
 
   private async disconnected(conn: Connection, dropped: boolean) {
     this.leave(conn)
-    if (this.call) {
+    if (!this.call) this.checkEmpty()
+    else {
       if (dropped) this.call.dropped(conn)
       else if (this.call.leave(conn)) await this.call.rebalance()
       this.release(conn.user.id)
@@ -401,23 +480,24 @@ export class Room extends Actor<RoomCommand> {
 
   /** A video room with nobody left (not even someone reconnecting) closes after a grace period. */
   private checkEmpty() {
-    if (!this.callOptions || this.call!.size > 0 || this.members.size > 0 || this.emptyTimer) return
+    if (!this.callOptions || (this.call?.size ?? 0) > 0 || this.members.size > 0 || this.emptyTimer) return
     this.emptyTimer = setTimeout(() => this.tell({ kind: 'emptyCheck' }), this.callOptions.emptyGraceMs)
   }
 
   private async emptyCheck() {
     this.emptyTimer = undefined
-    if (this.call!.size > 0 || this.members.size > 0) return
+    if ((this.call?.size ?? 0) > 0 || this.members.size > 0) return
     this.closed = true
     await this.flush()
     // A video room's chat ends with it: whoever opens a room of the same name later starts with an empty chat.
-    await this.deps.store.deleteRoom(this.name).catch((error) => this.deps.onError?.(error, `room ${this.name}: removing its chat`))
+    // A conversation's stays: the actor closes, the conversation does not.
+    if (this.call) await this.deps.store.deleteRoom(this.name).catch((error) => this.deps.onError?.(error, `room ${this.name}: removing its chat`))
     for (const present of this.presence.values()) {
       clearTimeout(present.leaveTimer)
       this.quotas.exit(present.user.id, this.name)
     }
     this.presence.clear()
-    this.call!.close()
+    this.call?.close()
     this.callOptions!.closed(this)
   }
 
@@ -443,8 +523,21 @@ export class Room extends Actor<RoomCommand> {
   private async history(conn: Connection, frame: ClientMessageOf<'chat.history'>) {
     if (!this.requireMember(conn)) return
     const limit = frame.limit ?? HISTORY_PAGE
-    if (frame.before !== undefined && frame.after !== undefined) {
-      return this.refuse(conn, 'invalid_message', 'ask for history "before" or "after" an id, not both')
+    if ([frame.before, frame.after, frame.around].filter((x) => x !== undefined).length > 1) {
+      return this.refuse(conn, 'invalid_message', 'ask for history "before", "after" or "around" an id, only one')
+    }
+    if (frame.around !== undefined) {
+      const { rows, hasMoreBefore, hasMoreAfter } = await this.deps.store.around(this.name, frame.around, limit)
+      const n = fitting(rows, 0, (row) => row.text)
+      return conn.send({
+        type: 'chat.history',
+        room: this.name,
+        direction: 'around',
+        around: frame.around,
+        messages: await this.toWire(rows.slice(0, n)),
+        hasMore: hasMoreBefore,
+        hasMoreAfter: hasMoreAfter || n < rows.length,
+      })
     }
     if (frame.after !== undefined) {
       const [rows, hasMore] = fitPage(await this.deps.store.after(this.name, frame.after, limit + 1), limit, 'oldest')
@@ -454,36 +547,54 @@ export class Room extends Actor<RoomCommand> {
     conn.send({ type: 'chat.history', room: this.name, direction: 'before', messages: await this.toWire(rows), hasMore })
   }
 
-  private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
-    const ref = frame.clientId
-    if (!this.requireMember(conn, ref)) return
-    const trimmed = frame.text.trim()
-    if (trimmed === '' && !frame.attachment) return this.refuse(conn, 'empty_message', 'a message needs some text', { ref })
+  /** A message's text as written, checked (cleaned, bounded in characters and bytes), or undefined after refusing
+   * it; and whether the author may write now (not muted, within the message budget). */
+  private writable(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined {
+    const extra = ref ? { ref } : {}
+    const trimmed = raw.trim()
+    if (trimmed === '' && !emptyAllowed) return void this.refuse(conn, 'empty_message', 'a message needs some text', extra)
     const cleaned = cleanText(trimmed, 'a message')
-    if (!cleaned.ok) return this.refuse(conn, cleaned.code, cleaned.reason, { ref })
+    if (!cleaned.ok) return void this.refuse(conn, cleaned.code, cleaned.reason, extra)
     const text = cleaned.text
     // Code points, not UTF-16 units: an emoji is not counted twice. Bytes too: what is stored and sent is bounded.
     let length = 0
     for (const _ of text) if (++length > MAX_MESSAGE_LENGTH) break
     if (length > MAX_MESSAGE_LENGTH) {
-      return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_LENGTH} characters`, { ref })
+      return void this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_LENGTH} characters`, extra)
     }
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      return this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_BYTES} bytes (UTF-8)`, { ref })
+      return void this.refuse(conn, 'message_too_long', `a message may be at most ${MAX_MESSAGE_BYTES} bytes (UTF-8)`, extra)
     }
     const mutedUntil = this.deps.moderation?.mutedUntil(conn.user.id, this.now())
     if (mutedUntil !== undefined) {
       const left = mutedUntil - this.now()
-      return this.refuse(conn, 'muted', `a moderator muted you in chat; you can write again in ${formatLeft(left)}`, { ref, retryAfterMs: left })
+      return void this.refuse(conn, 'muted', `a moderator muted you in chat; you can write again in ${formatLeft(left)}`, { ...extra, retryAfterMs: left })
     }
+    // Edits spend the same per-user budget as new messages: each is fanned out to the whole room.
     const verdict = this.quotas.takeMessage(conn.user.id)
     if (!verdict.ok) {
-      return this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ref, retryAfterMs: verdict.retryAfterMs })
+      return void this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ...extra, retryAfterMs: verdict.retryAfterMs })
     }
+    return text
+  }
+
+  private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
+    const ref = frame.clientId
+    if (!this.requireMember(conn, ref)) return
+    const text = this.writable(conn, frame.text, !!frame.attachment, ref)
+    if (text === undefined) return
     this.pending.push({
       conn,
       clientId: frame.clientId,
-      row: { room: this.name, authorId: conn.user.id, text, createdAt: new Date(this.now()), clientId: frame.clientId, shareId: frame.attachment?.shareId },
+      row: {
+        room: this.name,
+        authorId: conn.user.id,
+        text,
+        createdAt: new Date(this.now()),
+        clientId: frame.clientId,
+        shareId: frame.attachment?.shareId,
+        replyTo: frame.replyTo,
+      },
     })
     // Everything that arrives before the next turn of the event loop goes into one transaction.
     if (!this.flushScheduled) {
@@ -516,6 +627,28 @@ export class Room extends Actor<RoomCommand> {
       })
       if (batch.length === 0) return
     }
+    // Answers: only to a message of this room. Mentions: only of people who may read it (one lookup per batch).
+    let quotes = new Map<number, Quote>()
+    let named = new Map<string, UserRef>()
+    try {
+      const replyIds = [...new Set(batch.flatMap((p) => (p.row.replyTo === undefined ? [] : [p.row.replyTo])))]
+      if (replyIds.length > 0) quotes = await this.deps.store.quotes(replyIds)
+      named = await this.resolveMentions(batch.flatMap((p) => mentionedNames(p.row.text)))
+    } catch (error) {
+      this.deps.onError?.(error, `room ${this.name}: resolving replies and mentions`)
+      for (const p of batch) this.refuse(p.conn, 'store_failed', 'the message could not be saved; try again', { ref: p.clientId })
+      return
+    }
+    batch = batch.filter((p) => {
+      if (p.row.replyTo === undefined || quotes.get(p.row.replyTo)?.room === this.name) return true
+      this.refuse(p.conn, 'invalid_reply', `message ${p.row.replyTo} is not in room "${this.name}"; you can only answer a message of the same room`, { ref: p.clientId })
+      return false
+    })
+    if (batch.length === 0) return
+    for (const p of batch) {
+      const ids = mentionedNames(p.row.text).flatMap((name) => (named.has(name) ? [named.get(name)!.id] : []))
+      if (ids.length > 0) p.row.mentions = [...new Set(ids)]
+    }
     let stored
     try {
       stored = await this.deps.store.insertMany(batch.map((p) => p.row))
@@ -535,6 +668,8 @@ export class Room extends Actor<RoomCommand> {
       else {
         const message: LiveMessage = { id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId }
         if (p.row.shareId !== undefined) message.attachment = attached.get(p.row.shareId)
+        if (p.row.replyTo !== undefined) message.replyTo = wireQuote(quotes.get(p.row.replyTo)!)
+        if (p.row.mentions) message.mentions = p.row.mentions.map((uid) => [...named.values()].find((u) => u.id === uid)!)
         live.push(message)
       }
     })
@@ -544,6 +679,70 @@ export class Room extends Actor<RoomCommand> {
       this.publish({ type: 'chat.messages', room: this.name, messages: live.slice(start, start + n) })
     }
     this.deps.onStored?.(live.length)
+    for (const message of live) this.notify(message)
+  }
+
+  /** Tells the people a message concerns, wherever they are in the app: every member of a conversation, and anyone
+   * it mentions (each on their own topic, so their navigation counts and notifications follow). */
+  private notify(message: ChatMessage) {
+    const mentioned = new Set((message.mentions ?? []).map((u) => u.id))
+    const told = this.readers ? [...this.readers.keys()] : [...mentioned]
+    const excerpt = message.text.length > 140 ? `${message.text.slice(0, 139)}…` : message.text || (message.attachment ? message.attachment.name : '')
+    for (const userId of told) {
+      if (userId === message.author.id) continue
+      this.deps.broadcaster.publish(userTopic(userId), {
+        type: 'chat.activity',
+        room: this.name,
+        messageId: message.id,
+        author: message.author,
+        excerpt,
+        mention: mentioned.has(userId),
+      })
+    }
+  }
+
+  /** The people these (lower-cased) names belong to who may read this room. */
+  private async resolveMentions(names: string[]): Promise<Map<string, UserRef>> {
+    const result = new Map<string, UserRef>()
+    if (names.length === 0) return result
+    const unique = [...new Set(names)].slice(0, MAX_MENTIONS * 4)
+    const found = await this.deps.store.usersNamed(unique)
+    const allowed = new Set(this.readable(found.map((u) => u.id)))
+    for (const user of found) if (allowed.has(user.id)) result.set(user.username.toLowerCase(), user)
+    return result
+  }
+
+  /** Its author changes a message's text, within the edit window; everyone sees the new text (marked edited). */
+  private async edit(conn: Connection, frame: ClientMessageOf<'chat.edit'>) {
+    if (!this.requireMember(conn)) return
+    const found = await this.deps.store.authorOf(this.name, frame.messageId)
+    if (!found || found.removed) return this.refuse(conn, 'unknown_message', `no message ${frame.messageId} in room "${this.name}"`)
+    if (found.authorId !== conn.user.id) return this.refuse(conn, 'forbidden', 'only its author may edit a message')
+    const notBefore = this.now() - this.deps.limits.editWindowMs
+    if (found.createdAt.getTime() < notBefore) {
+      return this.refuse(conn, 'edit_window_passed', `a message can be edited for ${formatLeft(this.deps.limits.editWindowMs)} after it was sent`)
+    }
+    const text = this.writable(conn, frame.text, false)
+    if (text === undefined) return
+    const named = await this.resolveMentions(mentionedNames(text))
+    const mentions = [...new Map(mentionedNames(text).flatMap((n) => (named.has(n) ? [[named.get(n)!.id, named.get(n)!] as const] : []))).values()]
+    const now = new Date(this.now())
+    const edited = await this.deps.store.edit(this.name, frame.messageId, conn.user.id, text, mentions.map((u) => u.id), now, new Date(notBefore))
+    if (!edited) return this.refuse(conn, 'edit_window_passed', 'the message can no longer be edited')
+    this.publish({ type: 'chat.edited', room: this.name, messageId: frame.messageId, text, editedAt: now.getTime(), ...(mentions.length > 0 ? { mentions } : {}) })
+    // Someone newly named hears of it as of a new message.
+    if (mentions.length > 0) this.notify({ id: frame.messageId, author: conn.user, text, at: now.getTime(), mentions })
+  }
+
+  /** Search in this room's chat (a video room's: only its call's members may). */
+  private async search(conn: Connection, frame: ClientMessageOf<'chat.search'>) {
+    if (!(await this.mayRead(conn))) return
+    const terms = searchTerms(frame.query, MAX_SEARCH_TERMS)
+    if (terms.length === 0) return this.refuse(conn, 'invalid_query', 'search for at least one word (letters or digits)', { ref: frame.req })
+    const rows = await this.deps.store.search([this.name], terms, SEARCH_PAGE + 1, frame.before)
+    const page = rows.slice(0, SEARCH_PAGE)
+    const messages = await this.toWire(page)
+    conn.send({ type: 'chat.search', req: frame.req, terms, hits: messages.map((message) => ({ room: this.name, message })), hasMore: rows.length > page.length })
   }
 
   private typing(conn: Connection, typing: boolean) {
@@ -563,7 +762,7 @@ export class Room extends Actor<RoomCommand> {
     const changed = await this.deps.store.setReaction(frame.messageId, conn.user.id, frame.emoji, frame.on, new Date(this.now()))
     if (!changed) return
     const reactions = (await this.deps.store.reactionsFor([frame.messageId])).get(frame.messageId) ?? []
-    this.publish({ type: 'chat.reactions', room: this.name, messageId: frame.messageId, reactions })
+    this.publish({ type: 'chat.reactions', room: this.name, messageId: frame.messageId, reactions, at: this.now() })
   }
 
   /** Removes a message: its author may, and so may a moderator or an admin (recorded in the audit log). */
@@ -582,19 +781,11 @@ export class Room extends Actor<RoomCommand> {
     if (!own) {
       await this.deps.moderation?.audit({ actor: conn.user, action: 'chat.delete', target: { id: found.authorId, username: found.authorName }, detail: { room: this.name, messageId: frame.messageId } })
     }
-    this.publish({ type: 'chat.removed', room: this.name, messageId: frame.messageId, by: conn.user })
+    this.publish({ type: 'chat.removed', room: this.name, messageId: frame.messageId, by: conn.user, at: this.now() })
   }
 
-  private async toWire(rows: StoredMessage[]): Promise<ChatMessage[]> {
-    const reactions = await this.deps.store.reactionsFor(rows.map((r) => r.id))
-    return rows.map((r) => {
-      const message: ChatMessage = { id: r.id, author: { id: r.authorId, username: r.authorName }, text: r.text, at: r.createdAt.getTime() }
-      if (r.removed) message.removed = true
-      if (r.attachment) message.attachment = r.attachment
-      const summary = reactions.get(r.id)
-      if (summary) message.reactions = summary
-      return message
-    })
+  private toWire(rows: StoredMessage[]): Promise<ChatMessage[]> {
+    return toWire(this.deps.store, rows)
   }
 
   /** Stops timers and writes what is pending; for shutdown. */

@@ -15,6 +15,9 @@ import type { ShareStore } from '../db/shares'
 import type { MessageStore } from '../db/messages'
 import type { PasswordHasher } from './auth/passwords'
 import type { RoomRegistry } from '../rooms/registry'
+import type { Inbox } from '../rooms/inbox'
+import type { ConversationStore } from '../db/conversations'
+import { chatRoutes } from './chat/routes'
 import type { LiveSockets } from './ws/live-sockets'
 import type { FileStore } from '../db/files'
 import type { BlobStore } from '../vault/blob-store'
@@ -48,6 +51,7 @@ export interface AppDeps {
   counters?: Counters
   governance: { settings: SettingsStore; invites: InviteStore; audit: AuditStore }
   moderation: Moderation
+  chat: { conversations: ConversationStore; inbox: Inbox }
 }
 
 /** The API without the web client: what the typed client (Eden) sees. */
@@ -144,8 +148,10 @@ export function createApi(deps: AppDeps) {
         maxSocketsPerUser: config.wsMaxSocketsPerUser,
         maxSockets: config.wsMaxSockets,
         moderation: deps.moderation,
+        inbox: deps.chat.inbox,
       }),
     )
+    .use(chatRoutes({ ...sessionDeps, users: deps.users, conversations: deps.chat.conversations, log: deps.log }))
 }
 
 export type Api = ReturnType<typeof createApi>

@@ -45,6 +45,8 @@ export interface Config {
     messageBurst: number
     messagesPerSecond: number
     presenceGraceMs: number
+    /** An author may edit a message this long after sending it. */
+    editWindowMs: number
   }
   /** Frames one socket may send per second (bursts of twice that); beyond it they are dropped with an error. */
   wsFramesPerSecond: number
@@ -125,6 +127,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'CHAT_RETENTION_INTERVAL_MINUTES', default: '60', meaning: 'how often the cleanup runs (also at start)' },
   { name: 'CHAT_MESSAGE_BURST', default: '10', meaning: 'chat messages a user may send at once' },
   { name: 'CHAT_MESSAGES_PER_SECOND', default: '3', meaning: 'sustained chat messages per user per second' },
+  { name: 'CHAT_EDIT_WINDOW_SECONDS', default: '900', meaning: 'how long after sending a message its author may edit it' },
   { name: 'WS_FRAMES_PER_SECOND', default: '100', meaning: 'frames one socket may send per second (bursts of twice that)' },
   { name: 'WS_MAX_SOCKETS_PER_USER', default: '16', meaning: 'open WebSocket connections one user may have (tabs and devices); more are refused with 429' },
   { name: 'WS_MAX_SOCKETS', default: '10000', meaning: 'open WebSocket connections the server holds; more are refused with 503' },
@@ -244,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
       messageBurst: integer(env, 'CHAT_MESSAGE_BURST', 10, 1, 1_000_000),
       messagesPerSecond: integer(env, 'CHAT_MESSAGES_PER_SECOND', 3, 1, 1_000_000),
       presenceGraceMs: integer(env, 'PRESENCE_GRACE_MS', 3000, 0, 600_000),
+      editWindowMs: integer(env, 'CHAT_EDIT_WINDOW_SECONDS', 900, 0, 30 * 24 * 3600) * 1000,
     },
     wsFramesPerSecond: integer(env, 'WS_FRAMES_PER_SECOND', 100, 1, 1_000_000),
     wsMaxSocketsPerUser: integer(env, 'WS_MAX_SOCKETS_PER_USER', 16, 1, 10_000),

@@ -20,6 +20,9 @@ import { MessageStore } from '../db/messages'
 import { PasswordHasher } from './auth/passwords'
 import { loadJwtSecret } from './auth/secret'
 import { RoomRegistry } from '../rooms/registry'
+import { Inbox } from '../rooms/inbox'
+import { ConversationStore } from '../db/conversations'
+import { ReadStateStore } from '../db/read-state'
 import { iceRefreshInSeconds, iceServersFor } from '../rooms/ice'
 import { WorkerPool } from '../rooms/sfu/workers'
 import { findWorkerBinary } from '../rooms/sfu/worker-binary'
@@ -89,7 +92,7 @@ async function main() {
   // A video room's chat ends with the room, and no room outlives the process that held it. With a shared database
   // other nodes' rooms are open right now: their chats end when those rooms close.
   if (database.dialect === 'sqlite') {
-    const ended = await messages.deleteAllRoomsBut(GLOBAL_ROOM)
+    const ended = await messages.deleteVideoRoomChats(GLOBAL_ROOM)
     if (ended > 0) log.info({ event: 'chat.room_chats_ended', removed: ended }, 'chats of video rooms closed by the last stop removed')
   }
 
@@ -132,10 +135,12 @@ async function main() {
   const moderation = new Moderation((entry) => audit.record(entry).catch((error) => log.error({ err: error }, 'audit record failed')))
   const users = new UserStore(database)
   await moderation.start(() => users.moderationSnapshot(new Date()), 5000, (error) => log.warn({ err: error }, 'could not reload roles and chat mutes'))
+  const conversations = new ConversationStore(database)
   const rooms = new RoomRegistry({
     moderation,
     store: messages,
     attachments: (wanted) => shares.forChat(wanted, new Date()),
+    conversationMembers: (id) => conversations.members(id),
     broadcaster,
     quotas: new UserQuotas({
       messageBurst: config.chat.messageBurst,
@@ -149,6 +154,7 @@ async function main() {
       signalsPerSecond: 5,
       presenceGraceMs: config.chat.presenceGraceMs,
       catchUpPage: 500,
+      editWindowMs: config.chat.editWindowMs,
     },
     onError: (error, context) => log.error({ err: error, context }, 'room error'),
     onStored: (count) => metrics?.messagesStored(count),
@@ -228,6 +234,7 @@ async function main() {
     counters: attempts ? new DatabaseCounters(attempts) : undefined,
     governance: { settings: new SettingsStore(database), invites, audit },
     moderation,
+    chat: { conversations, inbox: new Inbox({ messages, readState: new ReadStateStore(database), conversations, broadcaster }) },
   })
   app.listen({
     port: config.port,

@@ -43,7 +43,6 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
   }
   socket.send({ type: 'chat.react', room: 'global', messageId: ids[0], emoji: '🎉', on: true })
   await socket.next((f) => f.type === 'chat.reactions')
-  socket.close()
   const tus = new TusClient(single.url, alice.token)
   const big = randomBytes(9 * 1024 * 1024 + 3)
   const small = randomBytes(1000)
@@ -60,6 +59,13 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
   const bigId = await tus.upload('big.bin', big)
   const smallId = await tus.upload('small.txt', small, undefined, folderIds[2])
   expect((await requestJson(`${single.url}/api/vault/grants`, { body: { username: bob.username, folderId: folderIds[0] }, headers: auth0 })).status).toBe(201)
+  // A private conversation with a message that mentions bob.
+  const dm = (await requestJson(`${single.url}/api/chat/conversations`, { body: { usernames: [bob.username] }, headers: auth0 })).body.conversation
+  socket.send({ type: 'chat.join', room: dm.room })
+  await socket.next((f) => f.type === 'chat.joined' && f.room === dm.room)
+  socket.send({ type: 'chat.send', room: dm.room, clientId: 'dm-1', text: `a quokka for @${bob.username}` })
+  const dmMessage = (await socket.next((f) => f.type === 'chat.message' && f.clientId === 'dm-1')).message
+  socket.close()
   await single.stop()
 
   const shared: ClusterResources = await clusterResources()
@@ -69,7 +75,9 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
 
   const moved = await migrate(single.dataDir, env)
   expect(moved.output).toContain('files: 2 copied')
-  expect(moved.output).toMatch(/rows: 2 users, \d+ sessions, 3 messages, 1 reactions, 3 folders, 2 files, 0 share links, 1 shares with people, 0 file drops/)
+  expect(moved.output).toMatch(
+    /rows: 2 users, \d+ sessions, 4 messages, 1 reactions, 1 mentions, \d+ read positions, 1 conversations, 3 folders, 2 files, 0 share links, 1 shares with people, 0 file drops/,
+  )
   expect(moved.code).toBe(0)
   // A second run refuses: the target is no longer empty.
   const again = await migrate(single.dataDir, env)
@@ -104,6 +112,18 @@ test('a single-node install moves into PostgreSQL and S3, and a cluster node ser
   const fresh = await onNode.next((f) => f.type === 'chat.message' && f.clientId === 'new-1')
   expect(fresh.message.id).toBeGreaterThan(ids.at(-1)!)
   onNode.close()
+  // bob's conversation, its mention and its unread message came along; PostgreSQL's search finds it.
+  const listed = await requestJson(`${node.url}/api/chat/conversations`, { headers: asBob })
+  expect(listed.body.conversations.map((c: any) => c.id)).toEqual([dm.id])
+  const bobSocket = await TestSocket.open(node.url, asBob)
+  await bobSocket.next((f) => f.type === 'hello')
+  bobSocket.send({ type: 'chat.unread' })
+  const unread = (await bobSocket.next((f) => f.type === 'chat.unread')).rooms.find((r: any) => r.room === dm.room)
+  expect(unread).toEqual({ room: dm.room, lastReadId: 0, unread: 1, mentions: 1 })
+  bobSocket.send({ type: 'chat.search', req: 's', query: 'quokka' })
+  const found = await bobSocket.next((f) => f.type === 'chat.search')
+  expect(found.hits.map((h: any) => [h.room, h.message.id, h.message.mentions])).toEqual([[dm.room, dmMessage.id, [{ id: bob.user.id, username: bob.username }]]])
+  bobSocket.close()
   // A new account gets a new id, after the moved ones.
   const carol = await registerAndLogin(node.url)
   expect(carol.user.id).toBeGreaterThan(bob.user.id)

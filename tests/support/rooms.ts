@@ -43,6 +43,7 @@ export const testLimits: RoomLimits = {
   signalsPerSecond: 1000,
   presenceGraceMs: 20,
   catchUpPage: 500,
+  editWindowMs: 60_000,
 }
 
 /** A fresh database on the backend under test (SQLite file, or a new PostgreSQL database). */

@@ -7,6 +7,7 @@ import {
   ClientMessage,
   CloseCode,
   GLOBAL_ROOM,
+  isConversationRoom,
   MAX_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
   type ServerMessage,
@@ -19,6 +20,9 @@ import { ApiError } from '../errors'
 import type { Logger } from '../log'
 import type { LiveSockets } from './live-sockets'
 import type { Moderation, Role } from '../../rooms/moderation'
+import type { Inbox } from '../../rooms/inbox'
+import { userTopic } from '../../rooms/wire'
+import { isUnavailable } from '../../db/errors'
 
 type Variant = { properties: { type: { const: string } } }
 // TypeBox collapses a one-member union to the member itself.
@@ -87,6 +91,7 @@ export interface SocketDeps extends SessionDeps {
   maxSocketsPerUser: number
   maxSockets: number
   moderation?: Moderation
+  inbox: Inbox
 }
 
 /** A socket whose unsent bytes pass this gets no more frames until it reads; one that stays over it for
@@ -100,6 +105,23 @@ export const socketRoute = (deps: SocketDeps) => {
   const dispatch = (state: SocketState, message: ClientMessage) => {
     const { conn } = state
     if (message.type === 'ping') return conn.send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
+    // What concerns the person across their chats (read state, search) is the inbox's; it answers its own errors.
+    const inboxFailed = (about: string, ref?: string) => (error: unknown) => {
+      deps.log.error({ err: error, about }, 'inbox error')
+      const unavailable = isUnavailable(error)
+      conn.send({
+        type: 'error',
+        code: unavailable ? 'unavailable' : 'internal',
+        message: unavailable ? 'the chat history is unavailable right now; try again in a moment' : 'that request could not be handled',
+        about,
+        ...(ref ? { ref } : {}),
+      })
+    }
+    if (message.type === 'chat.unread') return void deps.inbox.unread(conn).catch(inboxFailed(message.type))
+    if (message.type === 'chat.read') return void deps.inbox.read(conn, message).catch(inboxFailed(message.type))
+    if (message.type === 'chat.search' && (message.room === undefined || message.room === GLOBAL_ROOM || isConversationRoom(message.room))) {
+      return void deps.inbox.search(conn, message).catch(inboxFailed(message.type, message.req))
+    }
     if (message.type === 'room.join') {
       if (message.room === GLOBAL_ROOM) {
         return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
@@ -109,7 +131,9 @@ export const socketRoute = (deps: SocketDeps) => {
       state.rooms.add(message.room)
       return room.tell({ kind: 'call.join', conn, frame: message })
     }
-    const room = deps.rooms.find(message.room)
+    // Every frame left names its room.
+    if (!('room' in message) || message.room === undefined) return
+    const room = message.type === 'chat.join' && isConversationRoom(message.room) ? deps.rooms.openConversation(message.room) : deps.rooms.find(message.room)
     if (!room) {
       // A room that is not open answers like an open one that this socket is not in: nobody learns from the
       // answer which rooms exist.
@@ -118,7 +142,7 @@ export const socketRoute = (deps: SocketDeps) => {
     switch (message.type) {
       case 'chat.join':
         state.rooms.add(message.room)
-        return room.tell({ kind: 'join', conn, after: message.after })
+        return room.tell({ kind: 'join', conn, after: message.after, changedSince: message.changedSince })
       case 'chat.leave':
         return room.tell({ kind: 'leave', conn })
       case 'room.leave':
@@ -151,6 +175,10 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'react', conn, frame: message })
       case 'chat.delete':
         return room.tell({ kind: 'remove', conn, frame: message })
+      case 'chat.edit':
+        return room.tell({ kind: 'edit', conn, frame: message })
+      case 'chat.search':
+        return room.tell({ kind: 'search', conn, frame: message })
     }
   }
 
@@ -202,6 +230,8 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       states.set(raw, state)
       deps.liveSockets.add(sessionId, user.id, raw)
+      // What concerns this person alone (their conversations' activity, mentions, read state) reaches every socket.
+      raw.subscribe(userTopic(user.id))
       // The rooms enforce roles and chat mutes from here on; the row was read just now, with the session.
       deps.moderation?.setRole(user.id, user.role as Role)
       deps.moderation?.setMute(user.id, user.chatMutedUntil?.getTime())

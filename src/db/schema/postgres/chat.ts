@@ -18,13 +18,19 @@ export const messages = pgTable(
     removedAt: at('removed_at'),
     removedBy: integer('removed_by'),
     shareId: text('share_id'),
+    replyTo: bigint('reply_to', { mode: 'number' }),
+    editedAt: at('edited_at'),
+    updatedAt: at('updated_at'),
   },
   (table) => [
     index('messages_room_id').on(table.room, table.id),
     uniqueIndex('messages_author_client').on(table.authorId, table.clientId),
     index('messages_share').on(table.shareId).where(sql`${table.shareId} is not null`),
+    index('messages_room_updated').on(table.room, table.updatedAt).where(sql`${table.updatedAt} is not null`),
   ],
 )
+// Full-text search: a GIN index on to_tsvector('simple', text), written by hand in migration 0011_chat_features.sql
+// (SQLite's twin is an FTS5 table, which the schema comparison cannot see either).
 
 export const reactions = pgTable(
   'reactions',
@@ -39,4 +45,56 @@ export const reactions = pgTable(
     createdAt: at('created_at').notNull(),
   },
   (table) => [primaryKey({ columns: [table.messageId, table.userId, table.emoji] })],
+)
+
+export const mentions = pgTable(
+  'mentions',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    messageId: bigint('message_id', { mode: 'number' })
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.messageId] }), index('mentions_message').on(table.messageId)],
+)
+
+export const readState = pgTable(
+  'read_state',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    room: text('room').notNull(),
+    lastReadId: bigint('last_read_id', { mode: 'number' }).notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.room] })],
+)
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    key: text('key').notNull(),
+    createdBy: integer('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: at('created_at').notNull(),
+  },
+  (table) => [uniqueIndex('conversations_key').on(table.key)],
+)
+
+export const conversationMembers = pgTable(
+  'conversation_members',
+  {
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (table) => [primaryKey({ columns: [table.conversationId, table.userId] }), index('conversation_members_user').on(table.userId)],
 )
