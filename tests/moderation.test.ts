@@ -53,7 +53,7 @@ describe('removing messages', () => {
     await a.socket.next((f) => f.type === 'chat.reactions' && f.messageId === id)
     a.socket.send({ type: 'chat.delete', room: 'global', messageId: id })
     for (const s of [a.socket, b.socket]) {
-      expect(await s.next((f) => f.type === 'chat.removed')).toEqual({ type: 'chat.removed', room: 'global', messageId: id, by: { id: ann.user.id, username: ann.username } })
+      expect(await s.next((f) => f.type === 'chat.removed')).toEqual({ type: 'chat.removed', room: 'global', messageId: id, by: { id: ann.user.id, username: ann.username }, at: expect.any(Number) })
     }
     const later = await inChat(ben)
     const stored = later.joined.messages.find((m: any) => m.id === id)

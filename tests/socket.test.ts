@@ -28,7 +28,7 @@ describe('the /ws endpoint', () => {
       type: 'hello',
       protocol: PROTOCOL_VERSION,
       user: { id: account.user.id, username: account.username },
-      limits: { maxMessageLength: 4000 },
+      limits: { maxMessageLength: 4000, editWindowSeconds: 900 },
     })
     socket.send({ type: 'ping', nonce: 'n-1' })
     const pong = await socket.next((f) => f.type === 'pong')

@@ -312,7 +312,7 @@ export interface Waiting {
 
 /** Frames the server sends. */
 export type ServerMessage =
-  | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number } }
+  | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number; editWindowSeconds: number } }
   | { type: 'pong'; nonce?: string; serverTime: number }
   /** `ref` names the client id of the chat message the error is about, when there is one; `about` the type of the
    * frame it answers and `room` its room, when known. */

@@ -149,6 +149,7 @@ export function createApi(deps: AppDeps) {
         maxSockets: config.wsMaxSockets,
         moderation: deps.moderation,
         inbox: deps.chat.inbox,
+        editWindowSeconds: Math.round(config.chat.editWindowMs / 1000),
       }),
     )
     .use(chatRoutes({ ...sessionDeps, users: deps.users, conversations: deps.chat.conversations, log: deps.log }))

@@ -46,6 +46,7 @@ render(
       <Route path="/" component={Shell}>
         <Route path="/" component={HomePage} />
         <Route path="/chat" component={pages.chat} />
+        <Route path="/chat/dm/:id" component={pages.chat} />
         <Route path="/rooms" component={RoomsPage} />
         <Route path="/rooms/:name" component={pages.call} />
         <Route path="/vault" component={pages.vault} />

@@ -92,6 +92,8 @@ export interface SocketDeps extends SessionDeps {
   maxSockets: number
   moderation?: Moderation
   inbox: Inbox
+  /** How long an author may edit a message (announced in hello, so the client offers Edit only while it works). */
+  editWindowSeconds: number
 }
 
 /** A socket whose unsent bytes pass this gets no more frames until it reads; one that stays over it for
@@ -239,7 +241,7 @@ export const socketRoute = (deps: SocketDeps) => {
         type: 'hello',
         protocol: PROTOCOL_VERSION,
         user: conn.user,
-        limits: { maxMessageLength: MAX_MESSAGE_LENGTH },
+        limits: { maxMessageLength: MAX_MESSAGE_LENGTH, editWindowSeconds: deps.editWindowSeconds },
       })
       deps.log.debug({ event: 'ws.open', userId: user.id, conn: conn.id }, 'socket opened')
     },

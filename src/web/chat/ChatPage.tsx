@@ -1,310 +1,275 @@
-import { createEffect, createSignal, For, on, Show } from 'solid-js'
-import Smile from 'lucide-solid/icons/face-slightly-smiling'
-import SmilePlus from 'lucide-solid/icons/face-slightly-smiling-plus'
-import SendHorizontal from 'lucide-solid/icons/send-horizontal'
-import Paperclip from 'lucide-solid/icons/paperclip'
+// The chat page: the global chat and the person's private conversations (a list with unread counts on the side),
+// search over all of them, and starting a conversation.
+import { useNavigate, useParams, useSearchParams } from '@solidjs/router'
+import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from 'solid-js'
+import Search from 'lucide-solid/icons/search'
+import Plus from 'lucide-solid/icons/plus'
+import Bell from 'lucide-solid/icons/bell'
 import X from 'lucide-solid/icons/x'
-import Trash from 'lucide-solid/icons/trash'
-import VolumeX from 'lucide-solid/icons/volume-x'
-import { api, errorMessage } from '../api'
 import { useGlobalChat } from './context'
-import { EmojiPicker } from './EmojiPicker'
+import { ChatView } from './ChatView'
+import { createChat, type Chat } from './chat-store'
 import { user } from '../auth/session'
-import type { ChatAttachment, ChatMessage } from '../../rooms/protocol'
-import { AttachDialog, AttachmentView } from './Attachments'
-import { limits } from '../socket/connection'
-import { formatBytes } from '../ui/format'
-import type { Chat } from './chat-store'
-
-/** How long the chat's mute button mutes someone (an admin lifts it on the Admin page). */
-const MUTE_SECONDS = 15 * 60
-
-const time = (at: number) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-const day = (at: number) => new Date(at).toLocaleDateString([], { weekday: 'long', month: 'long', day: 'numeric' })
+import { conversations, conversationTitle, startConversation, type Conversation } from './conversations'
+import { askNotificationPermission, countLabel, notificationPermission, unreadRooms } from './unread'
+import { onServerMessage, send } from '../socket/connection'
+import { MAX_CONVERSATION_MEMBERS } from '../../rooms/constants'
+import type { SearchHit, UserRef } from '../../rooms/protocol'
+import { renderMessage } from './markdown'
 
 export function ChatPage() {
-  return <ChatView chat={useGlobalChat()} title="Chat" subtitle="Everyone on this server" members />
-}
+  const params = useParams<{ id?: string }>()
+  const [query, setQuery] = useSearchParams<{ message?: string; q?: string }>()
+  const navigate = useNavigate()
+  const global = useGlobalChat()
+  const room = () => (params.id ? `dm:${params.id}` : 'global')
 
-/** A room's chat: the global chat page, and the chat panel of a video room. */
-export function ChatView(props: { chat: Chat; title: string; subtitle?: string; members?: boolean }) {
-  const chat = props.chat
-  const [draft, setDraft] = createSignal('')
-  const [picker, setPicker] = createSignal<{ for: 'composer' } | { for: 'reaction'; message: ChatMessage }>()
-  const [removing, setRemoving] = createSignal<ChatMessage>()
-  const [notice, setNotice] = createSignal<string>()
-  const staff = () => user()?.role === 'admin' || user()?.role === 'moderator'
-  const mute = async (author: ChatMessage['author']) => {
-    const { error } = await api.admin.users({ id: author.id })['chat-mute'].put({ seconds: MUTE_SECONDS })
-    setNotice(error ? errorMessage(error) : `${author.username} is muted in chat for 15 minutes (every room).`)
-  }
-  let list: HTMLDivElement | undefined
-  let input: HTMLTextAreaElement | undefined
-  let stickToBottom = true
-
-  // New messages keep the view at the bottom if it was there; older pages keep the reader's place.
-  let previousHeight = 0
+  // A conversation's chat lives while it is on screen; the global chat is the shell's and always joined.
+  const [conversationChat, setConversationChat] = createSignal<Chat>()
   createEffect(
-    on(
-      () => [chat.state.messages.length, chat.state.pending.length],
-      () => {
-        if (!list) return
-        const grewAtTop = list.scrollTop < 50 && previousHeight > 0 && !stickToBottom
-        queueMicrotask(() => {
-          if (!list) return
-          if (stickToBottom) list.scrollTop = list.scrollHeight
-          else if (grewAtTop) list.scrollTop += list.scrollHeight - previousHeight
-          previousHeight = list.scrollHeight
-        })
-      },
-    ),
+    on(room, (name) => {
+      const previous = conversationChat()
+      previous?.dispose()
+      if (name === 'global') return setConversationChat(undefined)
+      const chat = createChat(name, user)
+      chat.start()
+      setConversationChat(chat)
+    }),
+  )
+  onCleanup(() => conversationChat()?.dispose())
+  const current = () => (room() === 'global' ? global : conversationChat())
+  const conversation = createMemo(() => conversations()?.find((c) => c.room === room()))
+
+  // ?message=<id>: a search hit or a notification opens the chat at that message.
+  createEffect(
+    on([() => query.message, current], ([message, chat]) => {
+      const id = Number(message)
+      if (!chat || !Number.isInteger(id) || id <= 0) return
+      chat.jumpTo(id)
+      setQuery({ message: undefined }, { replace: true })
+    }),
   )
 
-  const onScroll = () => {
-    if (!list) return
-    stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40
-    previousHeight = list.scrollHeight
-    if (list.scrollTop < 80) chat.loadOlder()
+  const messagePerson = async (person: UserRef) => {
+    const { conversation, error } = await startConversation([person.username])
+    if (conversation) navigate(`/chat/dm/${conversation.id}`)
+    else setProblem(error)
   }
+  const [problem, setProblem] = createSignal<string>()
+  const [starting, setStarting] = createSignal(false)
+  const searching = () => query.q !== undefined
 
-  const [attaching, setAttaching] = createSignal(false)
-  const [staged, setStaged] = createSignal<ChatAttachment>()
-
-  const submit = (event?: Event) => {
-    event?.preventDefault()
-    const text = draft()
-    if (!text.trim() && !staged()) return
-    stickToBottom = true
-    chat.sendMessage(text, staged())
-    setDraft('')
-    setStaged(undefined)
-    input?.focus()
-  }
-
-  const pick = (emoji: string) => {
-    const target = picker()
-    if (target?.for === 'reaction') chat.react(target.message.id, emoji, target.message.reactions)
-    else {
-      setDraft((d) => d + emoji)
-      input?.focus()
-    }
-    setPicker(undefined)
-  }
-
-  const typingLine = () => {
-    const names = chat.state.typing.map((t) => t.user.username)
-    if (names.length === 0) return ''
-    if (names.length === 1) return `${names[0]} is typing…`
-    if (names.length <= 3) return `${names.join(', ')} are typing…`
-    return 'Several people are typing…'
-  }
-
-  const length = () => [...draft()].length
+  const searchButton = (
+    <button class="secondary icon" aria-label="Search messages" title="Search messages" onClick={() => setQuery({ q: '' })}>
+      <Search aria-hidden="true" />
+    </button>
+  )
 
   return (
-    <section class="chat" classList={{ 'no-members': !props.members }}>
-      <div class="chat-main">
-        <header class="chat-header">
-          <h1>{props.title}</h1>
-          <Show when={props.subtitle}>
-            <span class="muted">{props.subtitle}</span>
-          </Show>
-        </header>
-        <Show when={chat.error()}>
-          <p class="error banner" role="alert">
-            {chat.error()} <button class="link" onClick={chat.clearError}>dismiss</button>
-          </p>
-        </Show>
-        <Show when={notice()}>
-          <p class="banner" role="status">
-            {notice()} <button class="link" onClick={() => setNotice(undefined)}>dismiss</button>
-          </p>
-        </Show>
-        <div class="message-list" ref={list} onScroll={onScroll} data-testid="message-list">
-          <Show when={chat.state.hasMoreBefore}>
-            <button class="secondary load-older" onClick={() => chat.loadOlder()} disabled={chat.state.loadingOlder}>
-              {chat.state.loadingOlder ? 'Loading…' : 'Load older messages'}
-            </button>
-          </Show>
-          <Show when={chat.state.joined && chat.state.messages.length === 0 && chat.state.pending.length === 0}>
-            <p class="muted empty">No messages yet. Say hello!</p>
-          </Show>
-          <For each={chat.state.messages}>
-            {(message, index) => {
-              const previous = () => chat.state.messages[index() - 1]
-              const newDay = () => !previous() || day(previous()!.at) !== day(message.at)
-              const continued = () =>
-                !newDay() && previous()?.author.id === message.author.id && message.at - previous()!.at < 5 * 60_000
-              return (
-                <>
-                  <Show when={newDay()}>
-                    <div class="day-separator">{day(message.at)}</div>
-                  </Show>
-                  <article class="message" classList={{ continued: continued() }} data-message-id={message.id}>
-                    <Show when={!continued()}>
-                      <header>
-                        <strong class="author">{message.author.username}</strong>
-                        <time dateTime={new Date(message.at).toISOString()}>{time(message.at)}</time>
-                      </header>
-                    </Show>
-                    <Show when={!message.removed} fallback={<p class="text removed">message removed</p>}>
-                      <Show when={message.text}>
-                        <p class="text">{message.text}</p>
-                      </Show>
-                      <Show when={message.attachment}>{(a) => <AttachmentView attachment={a()} />}</Show>
-                      <div class="reactions">
-                        <For each={message.reactions ?? []}>
-                          {(r) => (
-                            <button
-                              class="reaction"
-                              classList={{ mine: r.userIds.includes(user()?.id ?? -1) }}
-                              title={`${r.count} reaction${r.count === 1 ? '' : 's'}`}
-                              onClick={() => chat.react(message.id, r.emoji, message.reactions)}
-                            >
-                              {r.emoji} <span>{r.count}</span>
-                            </button>
-                          )}
-                        </For>
-                      </div>
-                      <div class="message-tools">
-                        <button class="reaction add" title="Add a reaction" aria-label="Add a reaction" onClick={() => setPicker({ for: 'reaction', message })}>
-                          <SmilePlus aria-hidden="true" />
-                        </button>
-                        <Show when={message.author.id === user()?.id || staff()}>
-                          <button class="tool" title="Remove this message" aria-label="Remove" onClick={() => setRemoving(message)}>
-                            <Trash aria-hidden="true" />
-                          </button>
-                        </Show>
-                        <Show when={staff() && message.author.id !== user()?.id}>
-                          <button
-                            class="tool"
-                            title={`Mute ${message.author.username} in chat for 15 minutes`}
-                            aria-label={`Mute ${message.author.username} in chat for 15 minutes`}
-                            onClick={() => void mute(message.author)}
-                          >
-                            <VolumeX aria-hidden="true" />
-                          </button>
-                        </Show>
-                      </div>
-                    </Show>
-                  </article>
-                </>
-              )
-            }}
-          </For>
-          <For each={chat.state.pending}>
-            {(p) => (
-              <article class="message pending" classList={{ failed: p.state === 'failed' }} data-pending={p.clientId}>
-                <header>
-                  <strong class="author">{user()?.username}</strong>
-                  <span class="muted">{p.state === 'sending' ? 'sending…' : `not sent: ${p.error ?? 'error'}`}</span>
-                </header>
-                <Show when={p.text}>
-                  <p class="text">{p.text}</p>
-                </Show>
-                <Show when={p.attachment}>
-                  {(a) => (
-                    <p class="attachment muted">
-                      {a().name} ({formatBytes(a().size)})
-                    </p>
-                  )}
-                </Show>
-                <Show when={p.state === 'failed'}>
-                  <button class="link" onClick={() => chat.retry(p.clientId)}>Retry</button>{' '}
-                  <button class="link" onClick={() => chat.discard(p.clientId)}>Discard</button>
-                </Show>
-              </article>
+    <section class="chat-page">
+      <nav class="chat-rooms card" aria-label="Chats">
+        <a href="/chat" class="chat-room" classList={{ active: room() === 'global' && !searching() }} aria-current={room() === 'global' && !searching() ? 'page' : undefined}>
+          <span class="name">Everyone</span>
+          <UnreadBadge room="global" />
+        </a>
+        <div class="chat-rooms-heading">
+          <h2>Direct messages</h2>
+          <button class="link icon-only" aria-label="New conversation" title="New conversation" onClick={() => setStarting(true)}>
+            <Plus aria-hidden="true" />
+          </button>
+        </div>
+        <ul data-testid="conversations">
+          <For each={conversations() ?? []} fallback={<li class="muted small">None yet: press + or a person's name.</li>}>
+            {(c) => (
+              <li>
+                <a href={`/chat/dm/${c.id}`} class="chat-room" classList={{ active: room() === c.room && !searching() }} aria-current={room() === c.room && !searching() ? 'page' : undefined}>
+                  <span class="name">{conversationTitle(c, user()?.id)}</span>
+                  <UnreadBadge room={c.room} />
+                </a>
+              </li>
             )}
           </For>
-        </div>
-        <p class="typing muted" aria-live="polite">{typingLine()}</p>
-        <Show when={staged()}>
-          {(a) => (
-            <p class="staged" data-testid="staged-attachment">
-              <Paperclip aria-hidden="true" /> <span class="attachment-name">{a().name}</span> <span class="muted">{formatBytes(a().size)}</span>
-              <button type="button" class="link" aria-label={`Remove the attachment ${a().name}`} onClick={() => setStaged(undefined)}>
-                <X aria-hidden="true" />
-              </button>
-            </p>
+        </ul>
+        <Show when={notificationPermission() === 'default'}>
+          <button class="secondary notify" onClick={() => void askNotificationPermission()}>
+            <Bell aria-hidden="true" /> Notify me of mentions
+          </button>
+        </Show>
+      </nav>
+      <Show when={problem()}>
+        <p class="error banner chat-problem" role="alert">
+          {problem()} <button class="link" onClick={() => setProblem(undefined)}>dismiss</button>
+        </p>
+      </Show>
+      <Show
+        when={!searching()}
+        fallback={<SearchPanel initial={query.q ?? ''} onClose={() => setQuery({ q: undefined })} onOpen={(hit) => navigate(`${hit.room === 'global' ? '/chat' : `/chat/dm/${hit.room.slice(3)}`}?message=${hit.message.id}`)} />}
+      >
+        <Show when={current()} keyed>
+          {(chat) => (
+            <ChatView
+              chat={chat}
+              room={room()}
+              title={room() === 'global' ? 'Chat' : conversationTitle(conversation(), user()?.id)}
+              subtitle={room() === 'global' ? 'Everyone on this server' : 'Private conversation'}
+              members={room() === 'global'}
+              onMessagePerson={(person) => void messagePerson(person)}
+              actions={searchButton}
+            />
           )}
         </Show>
-        <form class="composer" onSubmit={submit}>
-          <button type="button" class="secondary icon" aria-label="Insert emoji" title="Insert emoji" onClick={() => setPicker(picker() ? undefined : { for: 'composer' })}>
-            <Smile aria-hidden="true" />
-          </button>
-          <button type="button" class="secondary icon" aria-label="Attach a file" title="Attach a file" onClick={() => setAttaching(true)}>
-            <Paperclip aria-hidden="true" />
-          </button>
-          <textarea
-            ref={input}
-            rows={1}
-            placeholder="Write a message…"
-            aria-label="Message"
-            value={draft()}
-            onInput={(e) => {
-              setDraft(e.currentTarget.value)
-              chat.typing()
-            }}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) submit(e)
-            }}
-          />
-          <button type="submit" disabled={(!draft().trim() && !staged()) || length() > limits().maxMessageLength}>
-            <SendHorizontal aria-hidden="true" />
-            <span>Send</span>
-          </button>
-        </form>
-        <Show when={length() > limits().maxMessageLength * 0.9}>
-          <p class="muted counter" classList={{ error: length() > limits().maxMessageLength }}>
-            {length()} / {limits().maxMessageLength}
-          </p>
-        </Show>
-        <Show when={attaching()}>
-          <AttachDialog
-            onAttach={(a) => {
-              setStaged(a)
-              setAttaching(false)
-              input?.focus()
-            }}
-            onClose={() => setAttaching(false)}
-          />
-        </Show>
-        <Show when={picker()}>
-          <EmojiPicker onPick={pick} onClose={() => setPicker(undefined)} />
-        </Show>
-        <Show when={removing()}>
-          {(message) => (
-            <div class="modal-backdrop">
-              <div class="card modal" role="dialog" aria-modal="true" aria-label="Remove message">
-                <p>
-                  Remove this message{message().author.id === user()?.id ? '' : ` by ${message().author.username}`}? Everyone will see that it was removed.
-                </p>
-                <blockquote class="quoted">{message().text.slice(0, 200)}</blockquote>
-                <div class="modal-actions">
-                  <button class="secondary" onClick={() => setRemoving(undefined)}>Keep</button>
-                  <button
-                    class="danger"
-                    onClick={() => {
-                      chat.remove(message().id)
-                      setRemoving(undefined)
-                    }}
-                  >
-                    Remove
-                  </button>
-                </div>
-              </div>
-            </div>
-          )}
-        </Show>
-      </div>
-      <Show when={props.members}>
-        <aside class="members card">
-          <h2>Here now ({chat.state.members.length})</h2>
-          <ul data-testid="members">
-            <For each={chat.state.members}>{(m) => <li classList={{ me: m.id === user()?.id }}>{m.username}</li>}</For>
-          </ul>
-        </aside>
+      </Show>
+      <Show when={starting()}>
+        <NewConversation
+          onClose={() => setStarting(false)}
+          onStarted={(c) => {
+            setStarting(false)
+            navigate(`/chat/dm/${c.id}`)
+          }}
+        />
       </Show>
     </section>
   )
+}
+
+function UnreadBadge(props: { room: string }) {
+  const state = () => unreadRooms[props.room]
+  return (
+    <Show when={(state()?.unread ?? 0) > 0 || (state()?.mentions ?? 0) > 0}>
+      <span class="count" classList={{ mention: (state()?.mentions ?? 0) > 0 }} data-testid={`unread-${props.room}`} aria-label={`${state()!.unread} unread${state()!.mentions ? `, ${state()!.mentions} mentioning you` : ''}`}>
+        {state()!.mentions > 0 ? `@${countLabel(state()!.mentions)}` : countLabel(state()!.unread)}
+      </span>
+    </Show>
+  )
+}
+
+function NewConversation(props: { onClose: () => void; onStarted: (c: Conversation) => void }) {
+  const [names, setNames] = createSignal('')
+  const [error, setError] = createSignal<string>()
+  const [busy, setBusy] = createSignal(false)
+  const submit = async (event: Event) => {
+    event.preventDefault()
+    const usernames = names()
+      .split(/[\s,]+/)
+      .map((n) => n.replace(/^@/, ''))
+      .filter(Boolean)
+    if (usernames.length === 0) return setError('name at least one person')
+    setBusy(true)
+    const { conversation, error } = await startConversation(usernames)
+    setBusy(false)
+    if (conversation) props.onStarted(conversation)
+    else setError(error)
+  }
+  return (
+    <div class="modal-backdrop">
+      <form class="card modal" role="dialog" aria-modal="true" aria-label="New conversation" onSubmit={submit}>
+        <h2>New conversation</h2>
+        <label>
+          People (up to {MAX_CONVERSATION_MEMBERS - 1}, by username)
+          <input value={names()} onInput={(e) => setNames(e.currentTarget.value)} placeholder="ana, bob" autofocus />
+        </label>
+        <Show when={error()}>
+          <p class="error" role="alert">{error()}</p>
+        </Show>
+        <div class="modal-actions">
+          <button type="button" class="secondary" onClick={props.onClose}>Cancel</button>
+          <button type="submit" disabled={busy()}>Start</button>
+        </div>
+      </form>
+    </div>
+  )
+}
+
+const roomLabel = (room: string, me: number | undefined) =>
+  room === 'global' ? 'Everyone' : conversationTitle(conversations()?.find((c) => c.room === room), me)
+
+function SearchPanel(props: { initial: string; onClose: () => void; onOpen: (hit: SearchHit) => void }) {
+  const [text, setText] = createSignal(props.initial)
+  const [result, setResult] = createSignal<{ terms: string[]; hits: SearchHit[]; hasMore: boolean }>()
+  const [error, setError] = createSignal<string>()
+  const [busy, setBusy] = createSignal(false)
+  let pendingReq = ''
+  let lastQuery = ''
+  const off = onServerMessage((frame) => {
+    if (frame.type === 'chat.search' && frame.req === pendingReq) {
+      setBusy(false)
+      const previous = result()
+      setResult(previous && frame.hits.length > 0 && previous.hits.length > 0 && lastQuery === text() && frame.req.endsWith(':more') ? { ...frame, hits: [...previous.hits, ...frame.hits] } : frame)
+    } else if (frame.type === 'error' && frame.ref === pendingReq) {
+      setBusy(false)
+      setError(frame.message)
+    }
+  })
+  onCleanup(off)
+  const run = (before?: number) => {
+    if (!text().trim()) return
+    setError(undefined)
+    setBusy(true)
+    lastQuery = text()
+    pendingReq = `${crypto.randomUUID()}${before ? ':more' : ''}`
+    send({ type: 'chat.search', req: pendingReq, query: text().slice(0, 200), ...(before ? { before } : {}) })
+  }
+  if (props.initial.trim()) run()
+  return (
+    <section class="chat search-panel no-members">
+      <div class="chat-main">
+        <header class="chat-header">
+          <h1>Search</h1>
+          <span class="spacer" />
+          <button class="secondary icon" aria-label="Close search" title="Close search" onClick={props.onClose}>
+            <X aria-hidden="true" />
+          </button>
+        </header>
+        <form
+          class="search-form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            setResult(undefined)
+            run()
+          }}
+        >
+          <input type="search" aria-label="Search messages" placeholder="Words to find in every chat you can read" value={text()} onInput={(e) => setText(e.currentTarget.value)} maxLength={200} autofocus />
+          <button type="submit" disabled={busy() || !text().trim()}>
+            <Search aria-hidden="true" /> <span>Search</span>
+          </button>
+        </form>
+        <Show when={error()}>
+          <p class="error" role="alert">{error()}</p>
+        </Show>
+        <div class="message-list search-results" data-testid="search-results">
+          <Show when={result()}>
+            {(r) => (
+              <>
+                <Show when={r().hits.length === 0}>
+                  <p class="muted empty">Nothing found.</p>
+                </Show>
+                <For each={r().hits}>
+                  {(hit) => (
+                    <button class="search-hit" onClick={() => props.onOpen(hit)} data-testid="search-hit">
+                      <span class="where muted">
+                        {roomLabel(hit.room, user()?.id)} · <strong>{hit.message.author.username}</strong> · {new Date(hit.message.at).toLocaleString()}
+                      </span>
+                      <span class="text formatted" innerHTML={highlight(renderMessage(hit.message.text), r().terms)} />
+                    </button>
+                  )}
+                </For>
+                <Show when={r().hasMore}>
+                  <button class="secondary" disabled={busy()} onClick={() => run(r().hits.at(-1)?.message.id)}>
+                    More results
+                  </button>
+                </Show>
+              </>
+            )}
+          </Show>
+        </div>
+      </div>
+    </section>
+  )
+}
+
+/** Marks the searched words (as prefixes, like the search) in rendered HTML, outside tags. */
+function highlight(html: string, terms: string[]): string {
+  if (terms.length === 0) return html
+  const words = new RegExp(`(?<![\\p{L}\\p{N}&])(${terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'giu')
+  return html.replace(/(<[^>]*>)|([^<]+)/g, (_, tag: string | undefined, text: string | undefined) => tag ?? text!.replace(words, '<mark>$1</mark>'))
 }

@@ -11,6 +11,8 @@ export interface PendingMessage {
   text: string
   /** A vault file going with it (its share). */
   attachment?: ChatAttachment
+  /** The message it answers. */
+  replyTo?: number
   state: 'sending' | 'failed'
   error?: string
 }
@@ -21,8 +23,13 @@ interface ChatState {
   members: UserRef[]
   typing: Array<{ user: UserRef; until: number }>
   hasMoreBefore: boolean
+  /** The list stops before the newest messages (a search hit opened in its context): live messages are not added
+   * until the reader scrolls down to them or jumps to the present. */
+  hasMoreAfter: boolean
   loadingOlder: boolean
   joined: boolean
+  /** The message to bring into view (a search hit, a quoted original), once it is loaded. */
+  focus?: number
 }
 
 const TYPING_SHOWN_MS = 5000
@@ -53,9 +60,27 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
     members: [],
     typing: [],
     hasMoreBefore: false,
+    hasMoreAfter: false,
     loadingOlder: false,
     joined: false,
   })
+  /** Server time up to which every change (edit, removal, reaction) of the messages held is known: a rejoin asks for
+   * the ones after it. */
+  let changedSince: number | undefined
+  const sawChange = (at: number) => {
+    if (changedSince !== undefined && at > changedSince) changedSince = at
+  }
+  /** Replaces messages held with their current state (edited, removed, reacted to while we were away). */
+  const refresh = (changed: ChatMessage[]) => {
+    for (const message of changed) {
+      const at = locate(state.messages, message.id)
+      if (state.messages[at]?.id === message.id) setState('messages', at, message)
+    }
+  }
+  const joinFrame = () => {
+    const after = state.hasMoreAfter ? undefined : lastId()
+    return { type: 'chat.join' as const, room, ...(after !== undefined ? { after, ...(changedSince !== undefined ? { changedSince } : {}) } : {}) }
+  }
   const [error, setError] = createSignal<string>()
   const retryTimers = new Map<string, ReturnType<typeof setTimeout>>()
 
@@ -86,22 +111,39 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
 
   const sendPending = (p: PendingMessage) => {
     setState('pending', (list) => list.map((x) => (x.clientId === p.clientId ? { ...x, state: 'sending', error: undefined } : x)))
-    send({ type: 'chat.send', room, clientId: p.clientId, text: p.text, ...(p.attachment ? { attachment: { shareId: p.attachment.shareId } } : {}) })
+    send({
+      type: 'chat.send',
+      room,
+      clientId: p.clientId,
+      text: p.text,
+      ...(p.attachment ? { attachment: { shareId: p.attachment.shareId } } : {}),
+      ...(p.replyTo !== undefined ? { replyTo: p.replyTo } : {}),
+    })
   }
 
   const handle = (frame: ServerMessage) => {
     switch (frame.type) {
       case 'hello': {
         if (!joinOnConnect) return
-        // A new connection: join again, asking only for what came after the last message we have.
-        const after = lastId()
-        send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
+        // A new connection: join again, asking only for what came after the last message we have, and what changed.
+        // A list opened around an old message starts again from the present.
+        if (state.hasMoreAfter) setState({ messages: [], hasMoreAfter: false })
+        send(joinFrame())
         return
       }
       case 'chat.joined': {
         if (frame.room !== room) return
+        if (frame.resync) {
+          // More changed while we were away than one catch-up holds: start again from the present.
+          changedSince = undefined
+          setState({ messages: [], hasMoreAfter: false })
+          send({ type: 'chat.join', room })
+          return
+        }
         if (frame.hasMoreBefore || state.messages.length === 0) setState('hasMoreBefore', frame.hasMoreBefore)
+        refresh(frame.changed ?? [])
         merge(frame.messages)
+        changedSince = frame.syncedAt
         setState({ members: frame.members, joined: true })
         if (frame.hasMoreAfter) send({ type: 'chat.history', room, after: lastId()! })
         // Whatever was not acknowledged before the connection dropped goes again, under the same client id.
@@ -110,14 +152,20 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
       }
       case 'chat.history': {
         if (frame.room !== room) return
+        if (frame.direction === 'around') {
+          setState({ messages: frame.messages, hasMoreBefore: frame.hasMore, hasMoreAfter: frame.hasMoreAfter, loadingOlder: false, focus: frame.around })
+          return
+        }
         merge(frame.messages)
         if (frame.direction === 'before') setState({ hasMoreBefore: frame.hasMore, loadingOlder: false })
+        else if (state.hasMoreAfter) setState('hasMoreAfter', frame.hasMore)
         else if (frame.hasMore) send({ type: 'chat.history', room, after: lastId()! })
         return
       }
       case 'chat.messages':
         if (frame.room !== room) return
-        merge(frame.messages.map(({ clientId: _, ...message }) => message))
+        // Away from the present, new messages wait until the reader gets there (the list has a gap before them).
+        if (!state.hasMoreAfter) merge(frame.messages.map(({ clientId: _, ...message }) => message))
         // Our own messages coming back are their acknowledgement.
         for (const message of frame.messages) settle(message.clientId)
         return
@@ -154,14 +202,25 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
         if (frame.room !== room) return
         const at = locate(state.messages, frame.messageId)
         if (state.messages[at]?.id === frame.messageId) setState('messages', at, 'reactions', frame.reactions)
+        sawChange(frame.at)
+        return
+      }
+      case 'chat.edited': {
+        if (frame.room !== room) return
+        const at = locate(state.messages, frame.messageId)
+        if (state.messages[at]?.id === frame.messageId) {
+          setState('messages', at, (m) => ({ ...m, text: frame.text, editedAt: frame.editedAt, mentions: frame.mentions }))
+        }
+        sawChange(frame.editedAt)
         return
       }
       case 'chat.removed': {
         if (frame.room !== room) return
         const at = locate(state.messages, frame.messageId)
         if (state.messages[at]?.id === frame.messageId) {
-          setState('messages', at, (m) => ({ ...m, text: '', removed: true, reactions: undefined }))
+          setState('messages', at, (m) => ({ ...m, text: '', removed: true, reactions: undefined, attachment: undefined, mentions: undefined, editedAt: undefined }))
         }
+        sawChange(frame.at)
         return
       }
       case 'error': {
@@ -203,12 +262,19 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
     clearError: () => setError(undefined),
     /** Joins now if the socket is already up (the hello handler covers later connections). */
     start() {
-      const after = lastId()
-      send({ type: 'chat.join', room, ...(after !== undefined ? { after } : {}) })
+      send(joinFrame())
     },
-    sendMessage(text: string, attachment?: ChatAttachment) {
+    sendMessage(text: string, attachment?: ChatAttachment, replyTo?: number) {
       if (!text.trim() && !attachment) return
-      const pending: PendingMessage = { clientId: crypto.randomUUID(), text: text.trim(), state: 'sending', ...(attachment ? { attachment } : {}) }
+      // Writing brings the reader back to the present, where the message will show.
+      if (state.hasMoreAfter) this.jumpToLatest()
+      const pending: PendingMessage = {
+        clientId: crypto.randomUUID(),
+        text: text.trim(),
+        state: 'sending',
+        ...(attachment ? { attachment } : {}),
+        ...(replyTo !== undefined ? { replyTo } : {}),
+      }
       setState('pending', (list) => [...list, pending])
       sendPending(pending)
       this.stopTyping()
@@ -231,6 +297,30 @@ export function createChat(room: string, me: () => UserRef | null, options: Chat
     },
     remove(messageId: number) {
       send({ type: 'chat.delete', room, messageId })
+    },
+    edit(messageId: number, text: string) {
+      if (text.trim()) send({ type: 'chat.edit', room, messageId, text: text.trim() })
+    },
+    /** Brings a message into view: at once if it is held, else by loading the history around it. */
+    jumpTo(messageId: number) {
+      const at = locate(state.messages, messageId)
+      if (state.messages[at]?.id === messageId) setState('focus', messageId)
+      else send({ type: 'chat.history', room, around: messageId })
+    },
+    focused() {
+      setState('focus', undefined)
+    },
+    /** Back to the newest messages after reading around an old one. */
+    jumpToLatest() {
+      if (!state.hasMoreAfter) return
+      changedSince = undefined
+      setState({ messages: [], hasMoreAfter: false, hasMoreBefore: false })
+      send({ type: 'chat.join', room })
+    },
+    /** The next page toward the present, while away from it. */
+    loadNewer() {
+      const last = lastId()
+      if (state.hasMoreAfter && last !== undefined) send({ type: 'chat.history', room, after: last })
     },
     typing() {
       const now = Date.now()

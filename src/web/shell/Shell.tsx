@@ -5,6 +5,7 @@ import { checked, logout, refreshSession, user } from '../auth/session'
 import { connect, disconnect, latencyMs, outdated, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { GlobalChatContext } from '../chat/context'
+import { countLabel, onNotificationClick, totals } from '../chat/unread'
 
 export function Shell(props: ParentProps) {
   const navigate = useNavigate()
@@ -18,10 +19,17 @@ export function Shell(props: ParentProps) {
   // The global chat is joined for as long as the user is logged in (presence means "here").
   const chat = createChat('global', user)
   chat.start()
+  onNotificationClick((room, messageId) => navigate(`${room === 'global' ? '/chat' : `/chat/dm/${room.slice(3)}`}?message=${messageId}`))
   onCleanup(() => {
     chat.dispose()
     disconnect()
   })
+
+  const chatLabel = () => {
+    const { unread, mentions } = totals()
+    if (unread === 0 && mentions === 0) return 'Chat'
+    return `Chat, ${countLabel(unread)} unread${mentions > 0 ? `, ${countLabel(mentions)} mentioning you` : ''}`
+  }
 
   const signOut = async () => {
     chat.dispose()
@@ -39,7 +47,14 @@ export function Shell(props: ParentProps) {
               PartyRoom
             </A>
             <nav>
-              <A href="/chat">Chat</A>
+              <A href="/chat" aria-label={chatLabel()}>
+                Chat
+                <Show when={totals().unread > 0 || totals().mentions > 0}>
+                  <span class="count" classList={{ mention: totals().mentions > 0 }} data-testid="chat-unread" aria-hidden="true">
+                    {totals().mentions > 0 ? `@${countLabel(totals().mentions)}` : countLabel(totals().unread)}
+                  </span>
+                </Show>
+              </A>
               <A href="/rooms">Rooms</A>
               <A href="/vault">Vault</A>
               <Show when={current().role === 'admin' || current().role === 'moderator'}>

@@ -8,7 +8,7 @@ export type SocketStatus = 'connecting' | 'online' | 'offline'
 const [status, setStatus] = createSignal<SocketStatus>('offline')
 const [latencyMs, setLatencyMs] = createSignal<number>()
 /** What the server allows, as it announced in its hello (the default until then). */
-const [limits, setLimits] = createSignal({ maxMessageLength: 4000 })
+const [limits, setLimits] = createSignal({ maxMessageLength: 4000, editWindowSeconds: 900 })
 /** True when the server speaks another protocol version than this page: it was updated, and the page should reload. */
 const [outdated, setOutdated] = createSignal(false)
 export { status, latencyMs, limits, outdated }
