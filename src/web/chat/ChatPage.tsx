@@ -57,10 +57,12 @@ export function ChatPage() {
   }
   const [problem, setProblem] = createSignal<string>()
   const [starting, setStarting] = createSignal(false)
-  const searching = () => query.q !== undefined
+  const [searching, setSearching] = createSignal(query.q !== undefined)
+  // Opening a chat (from the list, a hit, a notification) closes the search.
+  createEffect(on(room, () => setSearching(false), { defer: true }))
 
   const searchButton = (
-    <button class="secondary icon" aria-label="Search messages" title="Search messages" onClick={() => setQuery({ q: '' })}>
+    <button class="secondary icon" aria-label="Search" title="Search every chat" onClick={() => setSearching(true)}>
       <Search aria-hidden="true" />
     </button>
   )
@@ -103,7 +105,16 @@ export function ChatPage() {
       </Show>
       <Show
         when={!searching()}
-        fallback={<SearchPanel initial={query.q ?? ''} onClose={() => setQuery({ q: undefined })} onOpen={(hit) => navigate(`${hit.room === 'global' ? '/chat' : `/chat/dm/${hit.room.slice(3)}`}?message=${hit.message.id}`)} />}
+        fallback={
+          <SearchPanel
+            initial={query.q ?? ''}
+            onClose={() => setSearching(false)}
+            onOpen={(hit) => {
+              setSearching(false)
+              navigate(`${hit.room === 'global' ? '/chat' : `/chat/dm/${hit.room.slice(3)}`}?message=${hit.message.id}`)
+            }}
+          />
+        }
       >
         <Show when={current()} keyed>
           {(chat) => (
@@ -136,8 +147,11 @@ function UnreadBadge(props: { room: string }) {
   const state = () => unreadRooms[props.room]
   return (
     <Show when={(state()?.unread ?? 0) > 0 || (state()?.mentions ?? 0) > 0}>
-      <span class="count" classList={{ mention: (state()?.mentions ?? 0) > 0 }} data-testid={`unread-${props.room}`} aria-label={`${state()!.unread} unread${state()!.mentions ? `, ${state()!.mentions} mentioning you` : ''}`}>
+      <span class="count" classList={{ mention: state()!.mentions > 0 }} data-testid={`unread-${props.room}`} aria-hidden="true">
         {state()!.mentions > 0 ? `@${countLabel(state()!.mentions)}` : countLabel(state()!.unread)}
+      </span>
+      <span class="visually-hidden">
+        , {countLabel(state()!.unread)} unread{state()!.mentions > 0 ? `, ${countLabel(state()!.mentions)} mentioning you` : ''}
       </span>
     </Show>
   )
@@ -228,7 +242,7 @@ function SearchPanel(props: { initial: string; onClose: () => void; onOpen: (hit
             run()
           }}
         >
-          <input type="search" aria-label="Search messages" placeholder="Words to find in every chat you can read" value={text()} onInput={(e) => setText(e.currentTarget.value)} maxLength={200} autofocus />
+          <input type="search" aria-label="Words to find" placeholder="Words to find in every chat you can read" value={text()} onInput={(e) => setText(e.currentTarget.value)} maxLength={200} autofocus />
           <button type="submit" disabled={busy() || !text().trim()}>
             <Search aria-hidden="true" /> <span>Search</span>
           </button>

@@ -71,9 +71,11 @@ export function ChatView(props: {
     return chat.state.messages.find((m) => m.id > s && m.author.id !== me()?.id)?.id
   }
 
+  /** After "mark as unread", what is on screen stays unread until the person writes or opens the chat again. */
+  let holdUnread = false
   /** Marks what is on screen read: the newest message held, while the tab is visible and the list at the present. */
   const readUpTo = () => {
-    if (!props.room || document.visibilityState !== 'visible' || chat.state.hasMoreAfter) return
+    if (!props.room || holdUnread || document.visibilityState !== 'visible' || chat.state.hasMoreAfter) return
     const newest = chat.state.messages.at(-1)
     if (newest) markRead(props.room, newest.id)
   }
@@ -140,6 +142,7 @@ export function ChatView(props: {
       return
     }
     stickToBottom = true
+    holdUnread = false
     chat.sendMessage(text, staged(), current?.kind === 'reply' ? current.message.id : undefined)
     setStaged(undefined)
     setMode(undefined)
@@ -230,14 +233,14 @@ export function ChatView(props: {
                     <div class="day-separator">{day(message.at)}</div>
                   </Show>
                   <Show when={unreadStart()}>
-                    <div class="unread-separator" data-testid="new-messages-line" role="separator" aria-label="New messages">
+                    <div class="unread-separator" data-testid="new-messages-line" role="separator">
                       <span>New messages</span>
                     </div>
                   </Show>
                   <article class="message" classList={{ continued: continued(), 'mentions-me': mentionsMe() }} data-message-id={message.id}>
                     <Show when={message.replyTo}>
                       {(quote) => (
-                        <button class="quote" data-testid="reply-quote" onClick={() => chat.jumpTo(quote().id)} aria-label={`Go to the message this answers`}>
+                        <button class="quote" data-testid="reply-quote" onClick={() => chat.jumpTo(quote().id)} aria-label={`Go to the original`}>
                           <Reply aria-hidden="true" />
                           <Show when={!quote().removed} fallback={<em class="muted">message removed</em>}>
                             <strong>{quote().author?.username}</strong> <span class="muted">{quote().excerpt}</span>
@@ -300,6 +303,7 @@ export function ChatView(props: {
                             title="Mark as unread from here"
                             aria-label="Mark as unread"
                             onClick={() => {
+                              holdUnread = true
                               markUnread(props.room!, message.id)
                               setSince(message.id - 1)
                             }}
@@ -400,7 +404,7 @@ export function ChatView(props: {
                     setPersonMenu(undefined)
                   }}
                 >
-                  <MessageSquare aria-hidden="true" /> Message {menu().person.username}
+                  <MessageSquare aria-hidden="true" /> Chat privately with {menu().person.username}
                 </button>
               </div>
             </div>
@@ -440,7 +444,7 @@ export function ChatView(props: {
                 <li classList={{ me: m.id === me()?.id }}>
                   <span>{m.username}</span>
                   <Show when={props.onMessagePerson && m.id !== me()?.id}>
-                    <button class="link icon-only" aria-label={`Message ${m.username}`} title={`Message ${m.username}`} onClick={() => props.onMessagePerson!(m)}>
+                    <button class="link icon-only" aria-label={`Chat privately with ${m.username}`} title={`Chat privately with ${m.username}`} onClick={() => props.onMessagePerson!(m)}>
                       <MessageSquare aria-hidden="true" />
                     </button>
                   </Show>

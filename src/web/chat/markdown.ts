@@ -62,5 +62,5 @@ md.renderer.rules.mention = (tokens, idx) => {
 
 /** The message as HTML: escaped text with the formatting above, nothing else. */
 export function renderMessage(text: string, mentions: readonly string[] = [], me?: string): string {
-  return md.render(text, { mentions: new Set(mentions.map((m) => m.toLowerCase())), me: me?.toLowerCase() } satisfies RenderEnv)
+  return md.render(text, { mentions: new Set(mentions.map((m) => m.toLowerCase())), me: me?.toLowerCase() } satisfies RenderEnv).trimEnd()
 }

@@ -27,8 +27,8 @@ export function Shell(props: ParentProps) {
 
   const chatLabel = () => {
     const { unread, mentions } = totals()
-    if (unread === 0 && mentions === 0) return 'Chat'
-    return `Chat, ${countLabel(unread)} unread${mentions > 0 ? `, ${countLabel(mentions)} mentioning you` : ''}`
+    if (unread === 0 && mentions === 0) return 'no unread messages'
+    return `${countLabel(unread)} unread${mentions > 0 ? `, ${countLabel(mentions)} mentioning you` : ''}`
   }
 
   const signOut = async () => {
@@ -47,7 +47,8 @@ export function Shell(props: ParentProps) {
               PartyRoom
             </A>
             <nav>
-              <A href="/chat" aria-label={chatLabel()}>
+              {/* The link's name stays "Chat"; the counts are its description, for screen readers. */}
+              <A href="/chat" aria-describedby="chat-unread-description">
                 Chat
                 <Show when={totals().unread > 0 || totals().mentions > 0}>
                   <span class="count" classList={{ mention: totals().mentions > 0 }} data-testid="chat-unread" aria-hidden="true">
@@ -55,6 +56,9 @@ export function Shell(props: ParentProps) {
                   </span>
                 </Show>
               </A>
+              <span id="chat-unread-description" class="visually-hidden">
+                {chatLabel()}
+              </span>
               <A href="/rooms">Rooms</A>
               <A href="/vault">Vault</A>
               <Show when={current().role === 'admin' || current().role === 'moderator'}>
