@@ -97,6 +97,18 @@ export class UserStore {
     return { users: page, total: count!.n }
   }
 
+  /** Up to `limit` enabled accounts whose name starts with `prefix` (any case), by name: @mention completion. */
+  async named(prefix: string, limit: number): Promise<Array<{ id: number; username: string }>> {
+    const { users } = this.database.tables
+    const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    return this.database.db
+      .select({ id: users.id, username: users.username })
+      .from(users)
+      .where(and(sql`lower(${users.username}) like ${pattern} escape '\\'`, eq(users.disabled, false)))
+      .orderBy(asc(sql`lower(${users.username})`))
+      .limit(limit)
+  }
+
   /**
    * Changes an account's role or disabled flag, unless that would leave no enabled admin. Returns the account as it
    * now is, or undefined when there is none with that id.

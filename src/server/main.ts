@@ -89,6 +89,16 @@ async function main() {
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
   const messages = new MessageStore(database)
+  // New messages join the full-text index in bulk, a second after they are stored (a search indexes what is still
+  // pending first).
+  const searchIndexing = setInterval(() => {
+    try {
+      messages.indexForSearch()
+    } catch (error) {
+      log.warn({ err: error }, 'indexing chat messages for search failed')
+    }
+  }, 1000)
+  searchIndexing.unref()
   // A video room's chat ends with the room, and no room outlives the process that held it. With a shared database
   // other nodes' rooms are open right now: their chats end when those rooms close.
   if (database.dialect === 'sqlite') {
@@ -277,6 +287,7 @@ async function main() {
     }, 10_000)
     deadline.unref()
     clearInterval(sweep)
+    clearInterval(searchIndexing)
     moderation.stop()
     uploads.stop()
     // Sockets are told why they close and no new frame arrives; then every message already handed to a room is

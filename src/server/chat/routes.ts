@@ -1,6 +1,6 @@
 // Private conversations over HTTP: list yours, and start one (or find the one you already have with the same
 // people). Reading and writing them goes over the socket like every chat; the room actor checks membership there.
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { MAX_CONVERSATION_MEMBERS } from '../../rooms/constants'
 import { MAX_CONVERSATIONS_STARTED, type ConversationStore } from '../../db/conversations'
 import type { UserStore } from '../../db/users'
@@ -19,6 +19,11 @@ export const chatRoutes = (deps: ChatRouteDeps) =>
   new Elysia({ prefix: '/api/chat' })
     .use(authentication(deps))
     .get('/conversations', async ({ user }) => ({ conversations: await deps.conversations.list(user.id) }), { auth: true })
+    // @mention completion in the global chat, whose readers are everyone: names starting with what was typed.
+    .get('/people', async ({ query }) => ({ people: await deps.users.named(query.prefix, 8) }), {
+      auth: true,
+      query: t.Object({ prefix: t.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }) }),
+    })
     .post(
       '/conversations',
       async ({ user, request, set }) => {

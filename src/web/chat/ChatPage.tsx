@@ -263,7 +263,7 @@ function SearchPanel(props: { initial: string; onClose: () => void; onOpen: (hit
                       <span class="where muted">
                         {roomLabel(hit.room, user()?.id)} · <strong>{hit.message.author.username}</strong> · {new Date(hit.message.at).toLocaleString()}
                       </span>
-                      <span class="text formatted" innerHTML={highlight(renderMessage(hit.message.text), r().terms)} />
+                      <span class="text formatted" innerHTML={highlight(renderMessage(hit.message.text, (hit.message.mentions ?? []).map((u) => u.username), user()?.username), r().terms)} />
                     </button>
                   )}
                 </For>
@@ -281,8 +281,10 @@ function SearchPanel(props: { initial: string; onClose: () => void; onOpen: (hit
   )
 }
 
-/** Marks the searched words (as prefixes, like the search) in rendered HTML, outside tags. */
-function highlight(html: string, terms: string[]): string {
+/** Marks the searched words (as prefixes, like the search) in rendered HTML, outside tags. Links become plain text:
+ * the whole hit is one button that opens the message. */
+function highlight(rendered: string, terms: string[]): string {
+  const html = rendered.replace(/<a [^>]*>/g, '<span class="link-text">').replace(/<\/a>/g, '</span>')
   if (terms.length === 0) return html
   const words = new RegExp(`(?<![\\p{L}\\p{N}&])(${terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'giu')
   return html.replace(/(<[^>]*>)|([^<]+)/g, (_, tag: string | undefined, text: string | undefined) => tag ?? text!.replace(words, '<mark>$1</mark>'))

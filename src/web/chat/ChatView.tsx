@@ -175,6 +175,11 @@ export function ChatView(props: {
     return [...seen.values()].sort((a, b) => a.username.localeCompare(b.username))
   }
 
+  const lookupPeople = async (prefix: string): Promise<UserRef[]> => {
+    const { data } = await api.chat.people.get({ query: { prefix } })
+    return data?.people ?? []
+  }
+
   const typingLine = () => {
     const names = chat.state.typing.map((t) => t.user.username)
     if (names.length === 0) return ''
@@ -370,6 +375,8 @@ export function ChatView(props: {
           mode={mode()}
           onCancelMode={() => setMode(undefined)}
           people={people}
+          self={me()?.id}
+          lookup={props.room === 'global' ? lookupPeople : undefined}
           staged={staged()}
           onUnstage={() => setStaged(undefined)}
           onAttach={() => setAttaching(true)}

@@ -1,6 +1,6 @@
 // The message box: emoji, attachments, @mention completion from the people of the room, and the reply and edit
 // modes (a bar above the box says which, Escape leaves it).
-import { createMemo, createSignal, For, Show } from 'solid-js'
+import { createMemo, createResource, createSignal, For, Show } from 'solid-js'
 import Smile from 'lucide-solid/icons/face-slightly-smiling'
 import SendHorizontal from 'lucide-solid/icons/send-horizontal'
 import Paperclip from 'lucide-solid/icons/paperclip'
@@ -19,12 +19,16 @@ export function Composer(props: {
   onCancelMode: () => void
   /** People who may be mentioned here (present, and authors of the messages held), without the writer. */
   people: () => UserRef[]
+  /** Everyone else whose name starts with a prefix, when the room is readable by everyone (the global chat). */
+  lookup?: (prefix: string) => Promise<UserRef[]>
   staged?: ChatAttachment
   onUnstage: () => void
   onAttach: () => void
   onEmoji: () => void
   onTyping: () => void
   onSubmit: (text: string) => void
+  /** The writer, never offered. */
+  self?: number
   /** Up arrow in an empty box: edit your last message. */
   onEditLast: () => void
   ref: (api: { insert(text: string): void; focus(): void; set(text: string): void }) => void
@@ -56,14 +60,18 @@ export function Composer(props: {
     const match = /(?:^|[^\p{L}\p{N}_.@-])@([A-Za-z0-9_.-]{0,32})$/u.exec(before)
     return match ? { word: match[1]!, start: before.length - match[1]!.length - 1 } : undefined
   })
+  const [found] = createResource(
+    () => (props.lookup && partial()?.word ? partial()!.word : undefined),
+    (prefix) => props.lookup!(prefix).catch(() => [] as UserRef[]),
+  )
   const suggestions = createMemo(() => {
     const p = partial()
     if (!p || dismissed() === `${p.start}:${p.word}`) return []
     const word = p.word.toLowerCase()
-    return props
-      .people()
-      .filter((u) => u.username.toLowerCase().startsWith(word))
-      .slice(0, SUGGESTIONS)
+    const local = props.people().filter((u) => u.username.toLowerCase().startsWith(word))
+    const known = new Set(local.map((u) => u.id))
+    const others = (found.latest ?? []).filter((u) => !known.has(u.id) && u.username.toLowerCase().startsWith(word))
+    return [...local, ...others].filter((u) => u.id !== props.self).slice(0, SUGGESTIONS)
   })
   const complete = (person: UserRef) => {
     const p = partial()
