@@ -37,7 +37,7 @@ lines.push('', 'export const migrationFiles: Record<string, string> = {', ...map
 await Bun.write('src/server/embedded.generated.ts', lines.join('\n'))
 
 try {
-  await $`bun build --compile --minify src/partyroom.ts src/vault/hash-worker.ts --outfile dist/partyroom`
+  await $`bun build --compile --minify src/partyroom.ts src/vault/hash-worker.ts src/db/search-index-worker.ts --outfile dist/partyroom`
 } finally {
   rmSync('src/server/embedded.generated.ts', { force: true })
 }

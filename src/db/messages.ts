@@ -2,6 +2,7 @@
 // pages by id, which is the only order the chat knows.
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Database } from './database'
+import { indexPending } from './search-index'
 
 export interface NewMessage {
   room: string
@@ -387,40 +388,6 @@ export class MessageStore {
   }
 
   /**
-   * SQLite: adds the messages stored since the last call to the full-text index, up to `max` of them, in one
-   * transaction (FTS5 costs far less per message in bulk than per insert, and the chat's write path stays as fast as
-   * without search). Returns how many it indexed. PostgreSQL keeps its GIN index itself: nothing to do.
-   */
-  indexForSearch(max = 50_000): number {
-    const sqlite = this.database.sqlite
-    if (!sqlite) return 0
-    this.indexStatements ??= {
-      watermark: sqlite.prepare<{ last_id: number }, []>('select last_id from messages_fts_state where id = 1'),
-      newest: sqlite.prepare<{ id: number | null }, [number, number]>('select max(id) as id from (select id from messages where id > ? order by id limit ?)'),
-      index: sqlite.prepare<unknown, [number, number]>("insert into messages_fts(rowid, room, text) select id, room, text from messages where id > ? and id <= ? and text <> ''"),
-      advance: sqlite.prepare<unknown, [number]>('update messages_fts_state set last_id = ? where id = 1'),
-    }
-    const { watermark, newest, index, advance } = this.indexStatements
-    return sqlite.transaction(() => {
-      const from = watermark.get()!.last_id
-      const to = newest.get(from, max)?.id
-      if (!to) return 0
-      index.run(from, to)
-      advance.run(to)
-      return to - from
-    })()
-  }
-
-  private indexStatements:
-    | {
-        watermark: import('bun:sqlite').Statement<{ last_id: number }, []>
-        newest: import('bun:sqlite').Statement<{ id: number | null }, [number, number]>
-        index: import('bun:sqlite').Statement<unknown, [number, number]>
-        advance: import('bun:sqlite').Statement<unknown, [number]>
-      }
-    | undefined
-
-  /**
    * Full-text search over `rooms`: messages holding every term (as a word or the start of one), newest first, below
    * `before` when given. SQLite asks its FTS5 table (which also narrows to the rooms' names); PostgreSQL its GIN
    * index on to_tsvector('simple', text). Terms come from searchTerms(): letters and digits only.
@@ -428,7 +395,7 @@ export class MessageStore {
   async search(rooms: string[], terms: string[], limit: number, before?: number): Promise<StoredMessage[]> {
     if (rooms.length === 0 || terms.length === 0) return []
     // Whatever was stored since the last bulk indexing is indexed first: a search sees every stored message.
-    this.indexForSearch()
+    if (this.database.sqlite) indexPending(this.database.sqlite, 100_000)
     const { messages } = this.database.tables
     const inRooms = and(inArray(messages.room, rooms), sql`${messages.removedAt} is null`, before === undefined ? undefined : lt(messages.id, before))
     let rows

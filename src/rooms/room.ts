@@ -633,7 +633,8 @@ export class Room extends Actor<RoomCommand> {
     try {
       const replyIds = [...new Set(batch.flatMap((p) => (p.row.replyTo === undefined ? [] : [p.row.replyTo])))]
       if (replyIds.length > 0) quotes = await this.deps.store.quotes(replyIds)
-      named = await this.resolveMentions(batch.flatMap((p) => mentionedNames(p.row.text)))
+      const names = batch.flatMap((p) => mentionedNames(p.row.text))
+      if (names.length > 0) named = await this.resolveMentions(names)
     } catch (error) {
       this.deps.onError?.(error, `room ${this.name}: resolving replies and mentions`)
       for (const p of batch) this.refuse(p.conn, 'store_failed', 'the message could not be saved; try again', { ref: p.clientId })
@@ -645,9 +646,11 @@ export class Room extends Actor<RoomCommand> {
       return false
     })
     if (batch.length === 0) return
-    for (const p of batch) {
-      const ids = mentionedNames(p.row.text).flatMap((name) => (named.has(name) ? [named.get(name)!.id] : []))
-      if (ids.length > 0) p.row.mentions = [...new Set(ids)]
+    if (named.size > 0) {
+      for (const p of batch) {
+        const ids = mentionedNames(p.row.text).flatMap((name) => (named.has(name) ? [named.get(name)!.id] : []))
+        if (ids.length > 0) p.row.mentions = [...new Set(ids)]
+      }
     }
     let stored
     try {
@@ -679,7 +682,8 @@ export class Room extends Actor<RoomCommand> {
       this.publish({ type: 'chat.messages', room: this.name, messages: live.slice(start, start + n) })
     }
     this.deps.onStored?.(live.length)
-    for (const message of live) this.notify(message)
+    // Only conversations and mentions concern anyone beyond the room's own topic.
+    if (this.readers || named.size > 0) for (const message of live) this.notify(message)
   }
 
   /** Tells the people a message concerns, wherever they are in the app: every member of a conversation, and anyone

@@ -23,6 +23,7 @@ import { RoomRegistry } from '../rooms/registry'
 import { Inbox } from '../rooms/inbox'
 import { ConversationStore } from '../db/conversations'
 import { ReadStateStore } from '../db/read-state'
+import { SearchIndexer } from '../db/search-index'
 import { iceRefreshInSeconds, iceServersFor } from '../rooms/ice'
 import { WorkerPool } from '../rooms/sfu/workers'
 import { findWorkerBinary } from '../rooms/sfu/worker-binary'
@@ -89,16 +90,12 @@ async function main() {
   const attempts = database.dialect === 'postgres' ? new AttemptStore(database) : undefined
   await sessions.deleteExpired(new Date())
   const messages = new MessageStore(database)
-  // New messages join the full-text index in bulk, a second after they are stored (a search indexes what is still
-  // pending first).
-  const searchIndexing = setInterval(() => {
-    try {
-      messages.indexForSearch()
-    } catch (error) {
-      log.warn({ err: error }, 'indexing chat messages for search failed')
-    }
-  }, 1000)
-  searchIndexing.unref()
+  // New messages join the full-text index in bulk, on a thread of its own, a second after they are stored (a search
+  // indexes what is still pending first). PostgreSQL keeps its own index.
+  const searchIndexer = database.sqlite
+    ? new SearchIndexer(join(config.dataDir, 'partyroom.sqlite'), 1000, (message) => log.warn({ event: 'chat.search_index_failed' }, message))
+    : undefined
+  searchIndexer?.start()
   // A video room's chat ends with the room, and no room outlives the process that held it. With a shared database
   // other nodes' rooms are open right now: their chats end when those rooms close.
   if (database.dialect === 'sqlite') {
@@ -287,7 +284,7 @@ async function main() {
     }, 10_000)
     deadline.unref()
     clearInterval(sweep)
-    clearInterval(searchIndexing)
+    searchIndexer?.stop()
     moderation.stop()
     uploads.stop()
     // Sockets are told why they close and no new frame arrives; then every message already handed to a room is
