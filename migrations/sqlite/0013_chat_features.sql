@@ -43,7 +43,7 @@ CREATE INDEX `messages_room_updated` ON `messages` (`room`,`updated_at`) WHERE "
 -- they are stored (MessageStore.indexForSearch, up to messages_fts_state.last_id), which costs a tenth of indexing
 -- each insert on the chat's write path; edits, removals and deletions of indexed messages are kept in step by the
 -- triggers. A search first indexes what is pending, so it always sees every stored message.
-CREATE VIRTUAL TABLE `messages_fts` USING fts5(room, text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2');--> statement-breakpoint
+CREATE VIRTUAL TABLE `messages_fts` USING fts5(room, text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');--> statement-breakpoint
 CREATE TABLE `messages_fts_state` (`id` integer PRIMARY KEY CHECK (`id` = 1), `last_id` integer NOT NULL);--> statement-breakpoint
 INSERT INTO `messages_fts_state` (`id`, `last_id`) SELECT 1, coalesce(max(id), 0) FROM messages;--> statement-breakpoint
 INSERT INTO `messages_fts`(rowid, room, text) SELECT id, room, text FROM messages WHERE text <> '';--> statement-breakpoint

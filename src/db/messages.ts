@@ -3,6 +3,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Database } from './database'
 import { indexPending } from './search-index'
+import { GLOBAL_ROOM } from '../rooms/constants'
 
 export interface NewMessage {
   room: string
@@ -388,7 +389,8 @@ export class MessageStore {
   }
 
   /**
-   * Full-text search over `rooms`: messages holding every term (as a word or the start of one), newest first, below
+   * Full-text search over `rooms`: messages holding every term (whole words; the last may be the start of one),
+   * newest first, below
    * `before` when given. SQLite asks its FTS5 table (which also narrows to the rooms' names); PostgreSQL its GIN
    * index on to_tsvector('simple', text). Terms come from searchTerms(): letters and digits only.
    */
@@ -400,13 +402,27 @@ export class MessageStore {
     const inRooms = and(inArray(messages.room, rooms), sql`${messages.removedAt} is null`, before === undefined ? undefined : lt(messages.id, before))
     let rows
     if (this.database.sqlite) {
-      const match = `${terms.map((t) => `{text}: "${t}"*`).join(' AND ')} AND (${[...new Set(rooms.map(roomPhrase))].map((p) => `{room}: ${p}`).join(' OR ')})`
-      rows = await this.selectMessages()
-        .where(and(sql`${messages.id} in (select rowid from messages_fts where messages_fts match ${match}${before === undefined ? sql`` : sql` and rowid < ${before}`} order by rowid desc)`, inRooms))
-        .orderBy(desc(messages.id))
-        .limit(limit)
+      // FTS5 walks its matches newest first and stops at the page; each is checked against the rooms by its key
+      // (CROSS JOIN keeps that order: otherwise SQLite may walk a room's messages by its index instead and ask FTS5
+      // about each, which for a rare word means most of the room).
+      // When the global chat is among the rooms (nearly every message is readable), that check is all the filter;
+      // for narrower searches FTS5 narrows to the rooms' names itself, so a rare room is not found by scanning.
+      const narrow = rooms.includes(GLOBAL_ROOM) ? '' : ` AND (${[...new Set(rooms.map(roomPhrase))].map((p) => `{room}: ${p}`).join(' OR ')})`
+      // Whole words, but the last may be the start of one (it is being typed); prefixes of 2-4 letters have an index
+      // of their own (prefix='2 3 4'), longer ones are few words each.
+      const match = `${terms.map((t, i) => `{text}: "${t}"${i === terms.length - 1 ? '*' : ''}`).join(' AND ')}${narrow}`
+      const ids = this.database.sqlite
+        .query<{ id: number }, Array<string | number>>(
+          `select f.rowid as id from messages_fts f cross join messages m on m.id = f.rowid
+           where messages_fts match ? and m.room in (${rooms.map(() => '?').join(', ')}) and m.removed_at is null${before === undefined ? '' : ' and f.rowid < ?'}
+           order by f.rowid desc limit ?`,
+        )
+        .all(match, ...rooms, ...(before === undefined ? [] : [before]), limit)
+        .map((r) => r.id)
+      if (ids.length === 0) return []
+      rows = await this.selectMessages().where(inArray(messages.id, ids)).orderBy(desc(messages.id))
     } else {
-      const query = terms.map((t) => `${t}:*`).join(' & ')
+      const query = terms.map((t, i) => `${t}${i === terms.length - 1 ? ':*' : ''}`).join(' & ')
       rows = await this.selectMessages()
         .where(and(sql`to_tsvector('simple', ${messages.text}) @@ to_tsquery('simple', ${query})`, inRooms))
         .orderBy(desc(messages.id))
