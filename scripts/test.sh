@@ -30,7 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 EMBEDDED_TESTS=(tests/*.test.ts tests/browser tests/reliability tests/rooms tests/db)
-CLUSTER_TESTS=(tests/auth.test.ts tests/admin.test.ts tests/moderation.test.ts tests/shares.test.ts tests/folders.test.ts tests/drops.test.ts tests/chat.test.ts tests/vault.test.ts tests/server.test.ts tests/socket.test.ts tests/ops.test.ts
+CLUSTER_TESTS=(tests/auth.test.ts tests/admin.test.ts tests/moderation.test.ts tests/shares.test.ts tests/folders.test.ts tests/drops.test.ts tests/chat.test.ts tests/chat-features.test.ts tests/vault.test.ts tests/server.test.ts tests/socket.test.ts tests/ops.test.ts
   tests/rooms/room-actor.test.ts tests/rooms/retention.test.ts tests/reliability tests/db tests/cluster)
 passes=(embedded cluster)
 [ -n "${PARTYROOM_TEST_BACKEND:-}" ] && passes=("$PARTYROOM_TEST_BACKEND")
