@@ -19,7 +19,7 @@ export interface InboxDeps {
   now?: () => number
 }
 
-/** Per person, across all their sockets: read-state changes, and searches (each one a full-text query). */
+/** Per person, across all their sockets: read-state requests and changes, and searches (each one a full-text query). */
 const READS = { burst: 30, perSecond: 5 }
 const SEARCHES = { burst: 10, perSecond: 2 }
 /** People whose budgets are remembered; the longest-known goes first (an idle budget is full again anyway). */
@@ -62,6 +62,8 @@ export class Inbox {
   /** Where the person stopped reading the global chat and each of their conversations. */
   async unread(conn: Connection): Promise<void> {
     const userId = conn.user.id
+    const verdict = this.budget(userId).reads.take()
+    if (!verdict.ok) return this.refuse(conn, 'chat.unread', 'rate_limited', 'too many unread requests; wait a moment', { retryAfterMs: verdict.retryAfterMs })
     await this.deps.readState.begin(userId, GLOBAL_ROOM, new Date(this.now()))
     conn.send({ type: 'chat.unread', rooms: await this.deps.readState.unread(userId, await this.rooms(userId)) })
   }

@@ -741,6 +741,8 @@ export class Room extends Actor<RoomCommand> {
   /** Search in this room's chat (a video room's: only its call's members may). */
   private async search(conn: Connection, frame: ClientMessageOf<'chat.search'>) {
     if (!(await this.mayRead(conn))) return
+    const verdict = this.presence.get(conn.user.id)?.signalBucket.take() ?? { ok: false as const, retryAfterMs: 1000 }
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'you are searching too fast; wait a moment', { ref: frame.req, retryAfterMs: verdict.retryAfterMs })
     const terms = searchTerms(frame.query, MAX_SEARCH_TERMS)
     if (terms.length === 0) return this.refuse(conn, 'invalid_query', 'search for at least one word (letters or digits)', { ref: frame.req })
     const rows = await this.deps.store.search([this.name], terms, SEARCH_PAGE + 1, frame.before)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { launchBrowser } from '../support/browser'
+import { launchBrowser, openPageAs } from '../support/browser'
 import { TestSocket } from '../support/ws'
 
 let server: TestServer
@@ -19,37 +19,30 @@ afterAll(async () => {
   await server?.dispose()
 })
 
-/** A logged-in page. Notifications are granted; the page records the ones it shows, and `hide(page)` makes it
- * report itself hidden (a headless page is always "visible"). */
-async function logIn(account: { username: string; password: string }, path = '/chat'): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext()
-  await context.grantPermissions(['notifications'], { origin: server.url })
-  await context.addInitScript(() => {
-    const shown: Array<{ title: string; body?: string }> = []
-    ;(window as any).__notifications = shown
-    const Real = window.Notification
-    class Recorded extends Real {
-      constructor(title: string, options?: NotificationOptions) {
-        super(title, options)
-        shown.push({ title, body: options?.body })
-      }
+/** The page records the notifications it shows, and reports itself hidden while `window.__hidden` is set (a
+ * headless page is always "visible"). */
+const RECORD_NOTIFICATIONS = `
+  const shown = []
+  window.__notifications = shown
+  const Real = window.Notification
+  class Recorded extends Real {
+    constructor(title, options) {
+      super(title, options)
+      shown.push({ title, body: options && options.body })
     }
-    Object.defineProperty(window, 'Notification', { value: Recorded })
-    Object.defineProperty(Document.prototype, 'visibilityState', { get: () => ((window as any).__hidden ? 'hidden' : 'visible') })
-  })
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (error) => errors.push(error.message))
+  }
+  Object.defineProperty(window, 'Notification', { value: Recorded })
+  Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (window.__hidden ? 'hidden' : 'visible') })
+`
+
+/** A logged-in page on `path`, with notifications granted; dialogs (a script that ran) count as errors. */
+async function logIn(account: { cookie: string }, path = '/chat'): Promise<{ page: Page; errors: string[] }> {
+  const { page, errors } = await openPageAs(browser, server.url, account, path, [RECORD_NOTIFICATIONS], ['notifications'])
   page.on('dialog', (dialog) => {
     errors.push(`dialog opened: ${dialog.message()}`)
     void dialog.dismiss()
   })
-  await page.goto(server.url + '/login')
-  await page.getByLabel('Username').fill(account.username)
-  await page.getByLabel('Password').fill(account.password)
-  await page.getByRole('button', { name: 'Log in' }).click()
   await page.getByTestId('current-user').waitFor()
-  await page.goto(server.url + path)
   if (path.startsWith('/chat')) await page.getByRole('heading', { name: 'Chat', exact: true }).waitFor()
   return { page, errors }
 }

@@ -120,8 +120,9 @@ export async function selectedPaths(page: import('playwright-core').Page): Promi
   })
 }
 
-export async function openPageAs(browser: Browser, baseUrl: string, account: { cookie: string }, path: string, initScripts: string[] = []) {
+export async function openPageAs(browser: Browser, baseUrl: string, account: { cookie: string }, path: string, initScripts: string[] = [], permissions: string[] = []) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
+  if (permissions.length > 0) await context.grantPermissions(permissions, { origin: baseUrl })
   const [pair] = account.cookie.split(';')
   const [name, value] = pair!.split('=')
   await context.addCookies([{ name: name!, value: value!, url: baseUrl }])

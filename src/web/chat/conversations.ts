@@ -18,12 +18,7 @@ const [list, { refetch }] = createResource(async () => {
   const { data } = await api.chat.conversations.get()
   return (data?.conversations ?? []) as Conversation[]
 })
-createEffect(
-  on(unknownActivity, () => {
-    void refetch()
-    send({ type: 'chat.unread' })
-  }, { defer: true }),
-)
+createEffect(on(unknownActivity, () => void refetch(), { defer: true }))
 
 export { list as conversations, refetch as reloadConversations }
 

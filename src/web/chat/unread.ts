@@ -23,9 +23,18 @@ export function onNotificationClick(go: (room: string, messageId: number) => voi
   openRoom = go
 }
 
+let askedAt = 0
 const bump = (room: string, messageId: number, mention: boolean) => {
   const current = rooms[room]
-  if (!current) return setUnknownActivity((n) => n + 1)
+  if (!current) {
+    // A conversation someone just started with us: its read state (and the list, if the chat page is open) is
+    // fetched again, at most every two seconds.
+    if (Date.now() - askedAt > 2000) {
+      askedAt = Date.now()
+      send({ type: 'chat.unread' })
+    }
+    return setUnknownActivity((n) => n + 1)
+  }
   if (messageId <= current.lastReadId) return
   setRooms(room, { unread: Math.min(UNREAD_COUNT_CAP, current.unread + 1), mentions: current.mentions + (mention ? 1 : 0) })
 }
