@@ -99,8 +99,9 @@ export class ConversationStore {
     return rows.map((r) => conversationRoom(r.id))
   }
 
-  /** A person's conversations with who is in them, the most recently active first. */
-  async list(userId: number): Promise<ConversationView[]> {
+  /** A person's conversations with who is in them, the most recently active first; with `only`, that one alone
+   * (if it is theirs). */
+  async list(userId: number, only?: number): Promise<ConversationView[]> {
     const { conversations, conversationMembers, messages, users } = this.database.tables
     const room = sql`${sql.raw("'dm:'")} || ${conversations.id}`
     const rows = await this.database.db
@@ -111,6 +112,7 @@ export class ConversationStore {
       })
       .from(conversations)
       .innerJoin(conversationMembers, and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, userId)))
+      .where(only === undefined ? undefined : eq(conversations.id, only))
       .orderBy(desc(conversations.id))
       .limit(CONVERSATION_LIST_LIMIT * 5)
     if (rows.length === 0) return []

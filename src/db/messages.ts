@@ -68,7 +68,8 @@ export interface MessageDetails {
 
 /** Longest quote of a message answered by another. */
 export const EXCERPT_LENGTH = 140
-const excerpt = (text: string) => (text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH - 1)}…` : text)
+/** The start of a text, for quotes and notifications. */
+export const excerpt = (text: string) => (text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH - 1)}…` : text)
 
 /** The words of a search query, as the full-text index sees them (letters and digits; everything else separates
  * them), so no character of the query reaches FTS5's or PostgreSQL's query syntax. */
@@ -253,7 +254,7 @@ export class MessageStore {
    */
   async remove(room: string, messageId: number, by: number, now: Date, onlyBy?: number): Promise<{ authorId: number } | undefined> {
     const { db, tables } = this.database
-    const { messages, reactions } = tables
+    const { messages, reactions, mentions } = tables
     const [row] = await db
       .update(messages)
       .set({ text: '', shareId: null, removedAt: now, removedBy: by, updatedAt: now })
@@ -268,7 +269,7 @@ export class MessageStore {
       .returning({ authorId: messages.authorId })
     if (row) {
       await db.delete(reactions).where(eq(reactions.messageId, messageId))
-      await db.delete(this.database.tables.mentions).where(eq(this.database.tables.mentions.messageId, messageId))
+      await db.delete(mentions).where(eq(mentions.messageId, messageId))
     }
     return row
   }

@@ -2,14 +2,13 @@
 // chat and their conversations) and search over everything they may read. Who may read what is decided here, from
 // the stores: a conversation someone is not in answers exactly like one that does not exist.
 import type { Broadcaster, Connection } from './connection'
-import { GLOBAL_ROOM, MAX_SEARCH_TERMS } from './constants'
+import { GLOBAL_ROOM } from './constants'
 import type { ClientMessageOf, ServerMessage } from './protocol'
 import { TokenBucket } from './token-bucket'
-import { searchTerms, type MessageStore } from '../db/messages'
+import type { MessageStore } from '../db/messages'
 import type { ReadStateStore } from '../db/read-state'
 import { conversationIdOf, type ConversationStore } from '../db/conversations'
-import { toWire, userTopic } from './wire'
-import { SEARCH_PAGE } from './room'
+import { searchAnswer, userTopic } from './wire'
 
 export interface InboxDeps {
   messages: MessageStore
@@ -93,11 +92,8 @@ export class Inbox {
       if ((await this.tracked(userId, frame.room)) !== 'yes') return this.refuse(conn, 'chat.search', 'unknown_conversation', 'no such conversation', { ...ref, room: frame.room })
       rooms = [frame.room]
     }
-    const terms = searchTerms(frame.query, MAX_SEARCH_TERMS)
-    if (terms.length === 0) return this.refuse(conn, 'chat.search', 'invalid_query', 'search for at least one word (letters or digits)', ref)
-    const rows = await this.deps.messages.search(rooms, terms, SEARCH_PAGE + 1, frame.before)
-    const page = rows.slice(0, SEARCH_PAGE)
-    const messages = await toWire(this.deps.messages, page)
-    conn.send({ type: 'chat.search', req: frame.req, terms, hits: messages.map((message, i) => ({ room: page[i]!.room, message })), hasMore: rows.length > page.length })
+    const answer = await searchAnswer(this.deps.messages, rooms, frame)
+    if (!answer) return this.refuse(conn, 'chat.search', 'invalid_query', 'search for at least one word (letters or digits)', ref)
+    conn.send(answer)
   }
 }

@@ -22,10 +22,9 @@ import {
   type HostRequest,
   type MessageQuote,
 } from './protocol'
-import { searchTerms, type MessageStore, type NewMessage, type Quote, type StoredMessage } from '../db/messages'
-import { MAX_SEARCH_TERMS } from './constants'
+import { excerpt, type MessageStore, type NewMessage, type Quote, type StoredMessage } from '../db/messages'
 import { MAX_MENTIONS, mentionedNames } from './mentions'
-import { toWire, wireQuote } from './wire'
+import { searchAnswer, toWire, userTopic, wireQuote } from './wire'
 import { isUnavailable } from '../db/errors'
 
 export interface RoomLimits {
@@ -63,9 +62,6 @@ export interface RoomDeps {
   /** Who is in a private conversation (a room `dm:<id>`); without it, conversations cannot be opened. */
   conversationMembers?: (id: number) => Promise<UserRef[]>
 }
-
-/** Search hits per answer. */
-export const SEARCH_PAGE = 20
 
 export type RoomCommand =
   | { kind: 'join'; conn: Connection; after?: number; changedSince?: number }
@@ -118,6 +114,18 @@ interface Pending {
   conn: Connection
   clientId: string
   row: NewMessage
+  /** Who it mentions, resolved when its batch is written (their ids go into `row.mentions`). */
+  mentioned?: UserRef[]
+}
+
+/** The people a text mentions, of those resolved (by lower-cased name), each once, in the order it names them. */
+function mentionedIn(text: string, named: ReadonlyMap<string, UserRef>): UserRef[] {
+  const people = new Map<number, UserRef>()
+  for (const name of mentionedNames(text)) {
+    const person = named.get(name)
+    if (person) people.set(person.id, person)
+  }
+  return [...people.values()]
 }
 
 /** The client frame behind each command, named in the error frames it causes. */
@@ -139,9 +147,6 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
 }
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
-
-export { userTopic } from './wire'
-import { userTopic } from './wire'
 
 /** "4 min", "2 h", "35 s": how long a mute lasts still. */
 function formatLeft(ms: number): string {
@@ -253,11 +258,8 @@ export class Room extends Actor<RoomCommand> {
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
-      if (this.callOptions?.conversation !== undefined && 'conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave') {
-        return this.refuse(command.conn, 'not_joined', `join room "${this.name}" first`)
-      }
       if ('conn' in command && command.kind !== 'disconnected' && command.kind !== 'leave' && command.kind !== 'call.leave') {
-        return this.refuse(command.conn, 'not_joined', notInCall(this.name))
+        return this.refuse(command.conn, 'not_joined', this.call ? notInCall(this.name) : `join room "${this.name}" first`)
       }
       return
     }
@@ -648,8 +650,10 @@ export class Room extends Actor<RoomCommand> {
     if (batch.length === 0) return
     if (named.size > 0) {
       for (const p of batch) {
-        const ids = mentionedNames(p.row.text).flatMap((name) => (named.has(name) ? [named.get(name)!.id] : []))
-        if (ids.length > 0) p.row.mentions = [...new Set(ids)]
+        const mentioned = mentionedIn(p.row.text, named)
+        if (mentioned.length === 0) continue
+        p.mentioned = mentioned
+        p.row.mentions = mentioned.map((u) => u.id)
       }
     }
     let stored
@@ -672,7 +676,7 @@ export class Room extends Actor<RoomCommand> {
         const message: LiveMessage = { id, author: p.conn.user, text: p.row.text, at, clientId: p.clientId }
         if (p.row.shareId !== undefined) message.attachment = attached.get(p.row.shareId)
         if (p.row.replyTo !== undefined) message.replyTo = wireQuote(quotes.get(p.row.replyTo)!)
-        if (p.row.mentions) message.mentions = p.row.mentions.map((uid) => [...named.values()].find((u) => u.id === uid)!)
+        if (p.mentioned) message.mentions = p.mentioned
         live.push(message)
       }
     })
@@ -691,7 +695,7 @@ export class Room extends Actor<RoomCommand> {
   private notify(message: ChatMessage) {
     const mentioned = new Set((message.mentions ?? []).map((u) => u.id))
     const told = this.readers ? [...this.readers.keys()] : [...mentioned]
-    const excerpt = message.text.length > 140 ? `${message.text.slice(0, 139)}…` : message.text || (message.attachment ? message.attachment.name : '')
+    const shown = excerpt(message.text) || (message.attachment?.name ?? '')
     for (const userId of told) {
       if (userId === message.author.id) continue
       this.deps.broadcaster.publish(userTopic(userId), {
@@ -699,7 +703,7 @@ export class Room extends Actor<RoomCommand> {
         room: this.name,
         messageId: message.id,
         author: message.author,
-        excerpt,
+        excerpt: shown,
         mention: mentioned.has(userId),
       })
     }
@@ -728,8 +732,7 @@ export class Room extends Actor<RoomCommand> {
     }
     const text = this.writable(conn, frame.text, false)
     if (text === undefined) return
-    const named = await this.resolveMentions(mentionedNames(text))
-    const mentions = [...new Map(mentionedNames(text).flatMap((n) => (named.has(n) ? [[named.get(n)!.id, named.get(n)!] as const] : []))).values()]
+    const mentions = mentionedIn(text, await this.resolveMentions(mentionedNames(text)))
     const now = new Date(this.now())
     const edited = await this.deps.store.edit(this.name, frame.messageId, conn.user.id, text, mentions.map((u) => u.id), now, new Date(notBefore))
     if (!edited) return this.refuse(conn, 'edit_window_passed', 'the message can no longer be edited')
@@ -743,12 +746,9 @@ export class Room extends Actor<RoomCommand> {
     if (!(await this.mayRead(conn))) return
     const verdict = this.presence.get(conn.user.id)?.signalBucket.take() ?? { ok: false as const, retryAfterMs: 1000 }
     if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'you are searching too fast; wait a moment', { ref: frame.req, retryAfterMs: verdict.retryAfterMs })
-    const terms = searchTerms(frame.query, MAX_SEARCH_TERMS)
-    if (terms.length === 0) return this.refuse(conn, 'invalid_query', 'search for at least one word (letters or digits)', { ref: frame.req })
-    const rows = await this.deps.store.search([this.name], terms, SEARCH_PAGE + 1, frame.before)
-    const page = rows.slice(0, SEARCH_PAGE)
-    const messages = await this.toWire(page)
-    conn.send({ type: 'chat.search', req: frame.req, terms, hits: messages.map((message) => ({ room: this.name, message })), hasMore: rows.length > page.length })
+    const answer = await searchAnswer(this.deps.store, [this.name], frame)
+    if (!answer) return this.refuse(conn, 'invalid_query', 'search for at least one word (letters or digits)', { ref: frame.req })
+    conn.send(answer)
   }
 
   private typing(conn: Connection, typing: boolean) {

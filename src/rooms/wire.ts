@@ -1,6 +1,10 @@
 // Stored messages as the protocol carries them, for the rooms and the inbox alike.
-import type { MessageStore, Quote, StoredMessage } from '../db/messages'
-import type { ChatMessage, MessageQuote } from './protocol'
+import { searchTerms, type MessageStore, type Quote, type StoredMessage } from '../db/messages'
+import { MAX_SEARCH_TERMS } from './constants'
+import type { ChatMessage, MessageQuote, ServerMessage } from './protocol'
+
+/** Search hits per answer. */
+export const SEARCH_PAGE = 20
 
 /** The topic of one person's sockets: what concerns them alone (activity in their conversations, mentions, read
  * state), on every tab and device. */
@@ -29,4 +33,19 @@ export async function toWire(store: MessageStore, rows: StoredMessage[]): Promis
     if (summary) message.reactions = summary
     return message
   })
+}
+
+/** The answer to a search over `rooms` (the caller has checked who may read them), or undefined when the query
+ * holds no word to look for. */
+export async function searchAnswer(
+  store: MessageStore,
+  rooms: string[],
+  frame: { req: string; query: string; before?: number },
+): Promise<Extract<ServerMessage, { type: 'chat.search' }> | undefined> {
+  const terms = searchTerms(frame.query, MAX_SEARCH_TERMS)
+  if (terms.length === 0) return undefined
+  const rows = await store.search(rooms, terms, SEARCH_PAGE + 1, frame.before)
+  const page = rows.slice(0, SEARCH_PAGE)
+  const messages = await toWire(store, page)
+  return { type: 'chat.search', req: frame.req, terms, hits: messages.map((message, i) => ({ room: page[i]!.room, message })), hasMore: rows.length > page.length }
 }

@@ -47,8 +47,8 @@ export const chatRoutes = (deps: ChatRouteDeps) =>
         if (opened === 'too_many') throw new ApiError(409, 'too_many_conversations', `you may start at most ${MAX_CONVERSATIONS_STARTED} conversations`)
         if (opened.created) deps.log.info({ event: 'chat.conversation_started', userId: user.id, conversation: opened.id, members: members.length + 1 }, 'conversation started')
         set.status = opened.created ? 201 : 200
-        const conversation = (await deps.conversations.list(user.id)).find((c) => c.id === opened.id)
-        return { conversation: conversation ?? { id: opened.id, room: `dm:${opened.id}`, members: await deps.conversations.members(opened.id) } }
+        const [conversation] = await deps.conversations.list(user.id, opened.id)
+        return { conversation: conversation! }
       },
       { auth: true, parse: 'none' },
     )

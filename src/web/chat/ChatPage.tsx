@@ -11,7 +11,7 @@ import { ChatView } from './ChatView'
 import { createChat, type Chat } from './chat-store'
 import { user } from '../auth/session'
 import { conversations, conversationTitle, startConversation, type Conversation } from './conversations'
-import { askNotificationPermission, countLabel, notificationPermission, unreadRooms } from './unread'
+import { askNotificationPermission, chatPath, countLabel, notificationPermission, unreadRooms } from './unread'
 import { onServerMessage, send } from '../socket/connection'
 import { MAX_CONVERSATION_MEMBERS } from '../../rooms/constants'
 import type { SearchHit, UserRef } from '../../rooms/protocol'
@@ -111,7 +111,7 @@ export function ChatPage() {
             onClose={() => setSearching(false)}
             onOpen={(hit) => {
               setSearching(false)
-              navigate(`${hit.room === 'global' ? '/chat' : `/chat/dm/${hit.room.slice(3)}`}?message=${hit.message.id}`)
+              navigate(chatPath(hit.room, hit.message.id))
             }}
           />
         }

@@ -4,7 +4,7 @@
 import { createSignal } from 'solid-js'
 import { createStore } from 'solid-js/store'
 import type { ServerMessage, UnreadState } from '../../rooms/protocol'
-import { UNREAD_COUNT_CAP } from '../../rooms/constants'
+import { UNREAD_COUNT_CAP, isConversationRoom } from '../../rooms/constants'
 import { onServerMessage, send } from '../socket/connection'
 import { user } from '../auth/session'
 
@@ -15,6 +15,10 @@ const [permission, setPermission] = createSignal<NotificationPermission | 'unsup
 /** Rooms the inbox does not know yet (a conversation someone just started with us): the conversation list reloads. */
 const [unknownActivity, setUnknownActivity] = createSignal(0)
 export { rooms as unreadRooms, viewing, setViewing, permission as notificationPermission, unknownActivity }
+
+/** The page of a chat (the global one or a conversation), opened at a message. */
+export const chatPath = (room: string, messageId: number) =>
+  `${isConversationRoom(room) ? `/chat/dm/${room.slice('dm:'.length)}` : '/chat'}?message=${messageId}`
 
 let openRoom: ((room: string, messageId: number) => void) | undefined
 
@@ -60,7 +64,7 @@ function handle(frame: ServerMessage) {
       for (const state of frame.rooms) setRooms(state.room, state)
       return
     case 'chat.activity': {
-      const dm = frame.room.startsWith('dm:')
+      const dm = isConversationRoom(frame.room)
       if (!onScreen(frame.room)) bump(frame.room, frame.messageId, frame.mention)
       if (frame.mention || dm) notify(frame.mention ? `${frame.author.username} mentioned you` : `${frame.author.username} wrote to you`, frame.excerpt, frame.room, frame.messageId)
       return

@@ -5,7 +5,7 @@ import { checked, logout, refreshSession, user } from '../auth/session'
 import { connect, disconnect, latencyMs, outdated, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { GlobalChatContext } from '../chat/context'
-import { countLabel, onNotificationClick, totals } from '../chat/unread'
+import { chatPath, countLabel, onNotificationClick, totals } from '../chat/unread'
 
 export function Shell(props: ParentProps) {
   const navigate = useNavigate()
@@ -19,7 +19,7 @@ export function Shell(props: ParentProps) {
   // The global chat is joined for as long as the user is logged in (presence means "here").
   const chat = createChat('global', user)
   chat.start()
-  onNotificationClick((room, messageId) => navigate(`${room === 'global' ? '/chat' : `/chat/dm/${room.slice(3)}`}?message=${messageId}`))
+  onNotificationClick((room, messageId) => navigate(chatPath(room, messageId)))
   onCleanup(() => {
     chat.dispose()
     disconnect()
