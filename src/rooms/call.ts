@@ -9,6 +9,7 @@ import { checkCandidate, checkDescription } from './mesh/signal'
 import { SfuError, SfuSession } from './sfu/session'
 import type { WorkerPool } from './sfu/workers'
 import type { HostRequest, MediaMode, MediaModeInfo, SfuRequest, Waiting } from './protocol'
+import { HandQueue } from './hands'
 
 export interface CallLimits {
   /** Members a call holds (reconnecting ones included); a join beyond it is refused with room_full. */
@@ -63,6 +64,8 @@ interface Member {
   seq: number
   media: MediaState
   signals: TokenBucket
+  /** Reactions it may send: a burst, then a few per second. */
+  reactions: TokenBucket
   graceTimer?: ReturnType<typeof setTimeout>
   /** Made host (the first member, or named by a host); staff are hosts without it. */
   host: boolean
@@ -70,6 +73,9 @@ interface Member {
 
 /** People who may wait in one room's lobby at once. */
 export const MAX_LOBBY = 20
+/** Reactions one member may send in a burst, and per second after it. */
+export const REACTION_BURST = 5
+export const REACTIONS_PER_SECOND = 1
 
 /** What a host's action did beyond the call itself: who is gone from it (their room quota is freed). */
 export interface HostOutcome {
@@ -94,6 +100,7 @@ export class Call {
   private readonly lobby = new Map<string, Waiting & { conn: Connection; media: MediaState }>()
   /** Users a host removed: they cannot come back while the room is open. */
   private readonly banned = new Set<number>()
+  private readonly hands = new HandQueue()
 
   constructor(
     private readonly room: string,
@@ -227,6 +234,7 @@ export class Call {
       seq: this.nextSeq++,
       media,
       signals: new TokenBucket(limits.signalBurst, limits.signalsPerSecond, this.deps.now),
+      reactions: new TokenBucket(REACTION_BURST, REACTIONS_PER_SECOND, this.deps.now),
       // The first member of a room hosts it.
       host: this.members.size === 0,
     }
@@ -254,6 +262,7 @@ export class Call {
       locked: this.locked,
       lobby: this.isHost(member) ? this.lobbyList() : [],
       media: this.mediaMode,
+      hands: this.hands.order(),
     })
   }
 
@@ -576,6 +585,37 @@ export class Call {
     this.sfu?.removeMember(member.id)
     this.draining?.removeMember(member.id)
     this.tellOthers(member, () => ({ type: 'room.member-left', room: this.room, member: member.id }))
+    if (this.hands.set(member.id, false)) this.tellAll({ type: 'room.hands', room: this.room, hands: this.hands.order(), by: member.user })
+  }
+
+  /** Who is in the call, for someone deciding whether to join: names only, each person once. */
+  peek(): { people: string[]; members: number; maxMembers: number; locked: boolean } {
+    const people = [...new Set([...this.members.values()].sort((a, b) => a.seq - b.seq).map((m) => m.user.username))]
+    return { people, members: this.members.size, maxMembers: this.deps.limits.maxMembers, locked: this.locked }
+  }
+
+  /** Raises or lowers a hand: your own, or (hosts) lowers anyone's. Everyone gets the queue as it now is. */
+  hand(conn: Connection, frame: ClientMessageOf<'room.hand'>) {
+    const member = this.requireMember(conn)
+    if (!member) return
+    const target = frame.member === undefined ? member : this.members.get(frame.member)
+    if (!target) return this.refuse(conn, 'unknown_member', `no member "${frame.member!.slice(0, 64)}" in room "${this.room}"`)
+    if (target !== member) {
+      if (frame.raised) return this.refuse(conn, 'forbidden', 'only the member raises its own hand')
+      if (!this.isHost(member)) return this.refuse(conn, 'forbidden', "only a host of this call may lower someone else's hand")
+    }
+    const verdict = member.signals.take()
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'too many requests; wait a moment', { retryAfterMs: verdict.retryAfterMs })
+    if (this.hands.set(target.id, frame.raised)) this.tellAll({ type: 'room.hands', room: this.room, hands: this.hands.order(), by: member.user })
+  }
+
+  /** A reaction for everyone in the call to see over the sender's tile. */
+  react(conn: Connection, frame: ClientMessageOf<'room.react'>) {
+    const member = this.requireMember(conn)
+    if (!member) return
+    const verdict = member.reactions.take()
+    if (!verdict.ok) return this.refuse(conn, 'rate_limited', 'too many reactions; wait a moment', { retryAfterMs: verdict.retryAfterMs })
+    this.tellAll({ type: 'room.reaction', room: this.room, member: member.id, emoji: frame.emoji })
   }
 
   /** The member's socket dropped without saying goodbye: it is shown as reconnecting and may resume. */

@@ -2,7 +2,7 @@
 // pulling the schema library into its bundle.
 
 /** Bumped on any incompatible change; the server announces it in `hello`. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** The room everyone logged in shares. */
 export const GLOBAL_ROOM = 'global'
@@ -29,3 +29,5 @@ export const MAX_HISTORY_PAGE = 100
 export const MAX_MESSAGE_BYTES = 12_000
 /** Text in one page of history or catch-up; a page stops before it goes over (it always holds one message). */
 export const MAX_PAGE_BYTES = 256 * 1024
+/** The reactions a call offers (room.react). */
+export const CALL_REACTIONS = ['👍', '👏', '😂', '😮', '❤️', '🎉'] as const

@@ -12,9 +12,10 @@ export {
   MAX_PAGE_BYTES,
   HISTORY_PAGE,
   MAX_HISTORY_PAGE,
+  CALL_REACTIONS,
   isConversationRoom,
 } from './constants'
-import { ROOM_NAME_PATTERN, CHAT_ROOM_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE, MAX_SEARCH_LENGTH } from './constants'
+import { CALL_REACTIONS, ROOM_NAME_PATTERN, CHAT_ROOM_PATTERN, MAX_MESSAGE_LENGTH, MAX_HISTORY_PAGE, MAX_SEARCH_LENGTH } from './constants'
 
 /** A video room (calls and SFU frames). */
 const room = t.String({ pattern: ROOM_NAME_PATTERN })
@@ -143,6 +144,12 @@ export const ClientMessage = t.Union([
   t.Object({ type: t.Literal('room.host'), room, member: memberId }, strict),
   // Fresh ICE servers (TURN credentials expire): asked for when room.joined's iceRefreshInSeconds have passed.
   t.Object({ type: t.Literal('room.ice'), room }, strict),
+  // Who is in a room's call now, by name (for the pre-join screen); answered with room.peek even when no call is open.
+  t.Object({ type: t.Literal('room.peek'), room }, strict),
+  // Raise or lower your own hand; hosts lower anyone's (`member`). The room keeps one queue, in the order raised.
+  t.Object({ type: t.Literal('room.hand'), room, raised: t.Boolean(), member: t.Optional(memberId) }, strict),
+  // An emoji that floats over your tile for everyone; one of CALL_REACTIONS, a few per second at most.
+  t.Object({ type: t.Literal('room.react'), room, emoji: t.Union(CALL_REACTIONS.map((e) => t.Literal(e))) }, strict),
   // Exactly one of description or candidate; relayed to the one member named by `to`.
   t.Object(
     { type: t.Literal('room.signal'), room, to: memberId, description: t.Optional(description), candidate: t.Optional(candidate) },
@@ -271,6 +278,7 @@ export type SessionDescription = Static<typeof description>
 export type IceCandidate = Static<typeof candidate>
 
 export type MediaSource = (typeof SOURCES)[number]
+export type CallReaction = (typeof CALL_REACTIONS)[number]
 export type MediaMode = 'mesh' | 'sfu'
 
 /** How a room carries media now. `epoch` grows with every change (and every new router after a worker died), so a
@@ -367,6 +375,8 @@ export type ServerMessage =
       locked: boolean
       lobby: Waiting[]
       media: MediaModeInfo
+      /** Raised hands, member ids (yours too), earliest first. */
+      hands: string[]
     }
   /** The answer to room.ice: the servers to use from now on, and when to ask again. */
   | { type: 'room.ice'; room: string; iceServers: IceServer[]; iceRefreshInSeconds?: number }
@@ -404,6 +414,11 @@ export type ServerMessage =
   | { type: 'room.lobby'; room: string; waiting: Waiting[] }
   | { type: 'room.locked'; room: string; locked: boolean; by: UserRef }
   | { type: 'room.member-host'; room: string; member: string; host: boolean }
+  /** Who is in the call (names only, each person once), how many places it has, and whether it is locked. */
+  | { type: 'room.peek'; room: string; people: string[]; members: number; maxMembers: number; locked: boolean }
+  /** The raised hands now, earliest first; `by`: who raised or lowered the one that changed. */
+  | { type: 'room.hands'; room: string; hands: string[]; by: UserRef }
+  | { type: 'room.reaction'; room: string; member: string; emoji: CallReaction }
   /** A host turned off one of your sources; only you can turn it back on. */
   | { type: 'room.muted'; room: string; source: MediaSource; by: UserRef }
 

@@ -32,6 +32,11 @@ export class RoomRegistry {
     return this.rooms.get(GLOBAL_ROOM)!
   }
 
+  /** Places in a video room's call; undefined when video rooms are not configured. */
+  get maxCallMembers(): number | undefined {
+    return this.video?.call.limits.maxMembers
+  }
+
   /** The room with that name, if it is open. */
   find(name: string): Room | undefined {
     return this.rooms.get(name)

@@ -82,6 +82,9 @@ export type RoomCommand =
   | { kind: 'call.media'; conn: Connection; frame: ClientMessageOf<'room.media'> }
   | { kind: 'call.signal'; conn: Connection; frame: ClientMessageOf<'room.signal'> }
   | { kind: 'call.ice'; conn: Connection }
+  | { kind: 'call.peek'; conn: Connection }
+  | { kind: 'call.hand'; conn: Connection; frame: ClientMessageOf<'room.hand'> }
+  | { kind: 'call.react'; conn: Connection; frame: ClientMessageOf<'room.react'> }
   | { kind: 'call.host'; conn: Connection; frame: HostRequest }
   | { kind: 'call.graceExpired'; memberId: string }
   | { kind: 'call.sfu'; conn: Connection; frame: SfuRequest }
@@ -144,6 +147,9 @@ const ABOUT: Partial<Record<RoomCommand['kind'], string>> = {
   'call.media': 'room.media',
   'call.signal': 'room.signal',
   'call.ice': 'room.ice',
+  'call.peek': 'room.peek',
+  'call.hand': 'room.hand',
+  'call.react': 'room.react',
 }
 
 const SINGLE_EMOJI = /^\p{RGI_Emoji}$/v
@@ -276,6 +282,13 @@ export class Room extends Actor<RoomCommand> {
         return this.call?.signal(command.conn, command.frame)
       case 'call.ice':
         return this.call?.ice(command.conn)
+      case 'call.peek':
+        if (!this.call) return this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
+        return command.conn.send({ type: 'room.peek', room: this.name, ...this.call.peek() })
+      case 'call.hand':
+        return this.call ? this.call.hand(command.conn, command.frame) : this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
+      case 'call.react':
+        return this.call ? this.call.react(command.conn, command.frame) : this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
       case 'call.host':
         return this.callHost(command.conn, command.frame)
       case 'call.graceExpired':

@@ -32,6 +32,10 @@ const checkByType = new Map(
   variants.map((variant) => [variant.properties.type.const, TypeCompiler.Compile(variant as never)] as const),
 )
 
+/** room.peek asks per socket in a burst, and per second after it (a pre-join screen asks every few seconds). */
+const PEEK_BURST = 10
+const PEEKS_PER_SECOND = 1
+
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
 
@@ -77,6 +81,8 @@ interface SocketState {
   /** Names of the rooms this socket joined (chat or call); told when it closes. */
   rooms: Set<string>
   frames: TokenBucket
+  /** room.peek asks (the pre-join screen polls who is in a room). */
+  peeks: TokenBucket
   badFrames: number
   lastThrottleNotice: number
 }
@@ -124,6 +130,21 @@ export const socketRoute = (deps: SocketDeps) => {
     if (message.type === 'chat.search' && (message.room === undefined || message.room === GLOBAL_ROOM || isConversationRoom(message.room))) {
       return void deps.inbox.search(conn, message).catch(inboxFailed(message.type, message.req))
     }
+    if (message.type === 'room.peek') {
+      if (message.room === GLOBAL_ROOM) {
+        return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
+      }
+      const verdict = state.peeks.take()
+      if (!verdict.ok) {
+        return conn.send({ type: 'error', code: 'rate_limited', message: 'asking who is in a room too often; wait a moment', retryAfterMs: verdict.retryAfterMs, room: message.room, about: message.type })
+      }
+      const maxMembers = deps.rooms.maxCallMembers
+      if (maxMembers === undefined) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
+      const room = deps.rooms.find(message.room)
+      // No room open by that name: nobody is in it (and its call would start unlocked, with the default size).
+      if (!room) return conn.send({ type: 'room.peek', room: message.room, people: [], members: 0, maxMembers, locked: false })
+      return room.tell({ kind: 'call.peek', conn })
+    }
     if (message.type === 'room.join') {
       if (message.room === GLOBAL_ROOM) {
         return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
@@ -155,6 +176,10 @@ export const socketRoute = (deps: SocketDeps) => {
         return room.tell({ kind: 'call.signal', conn, frame: message })
       case 'room.ice':
         return room.tell({ kind: 'call.ice', conn })
+      case 'room.hand':
+        return room.tell({ kind: 'call.hand', conn, frame: message })
+      case 'room.react':
+        return room.tell({ kind: 'call.react', conn, frame: message })
       case 'room.kick':
       case 'room.mute':
       case 'room.mute-all':
@@ -227,6 +252,7 @@ export const socketRoute = (deps: SocketDeps) => {
         sessionId,
         rooms: new Set(),
         frames: new TokenBucket(deps.framesPerSecond * 2, deps.framesPerSecond),
+        peeks: new TokenBucket(PEEK_BURST, PEEKS_PER_SECOND),
         badFrames: 0,
         lastThrottleNotice: 0,
       }
