@@ -11,7 +11,7 @@
 import type { Page } from 'playwright-core'
 import { startServer } from '../tests/support/server'
 import { registerAndLogin, uniqueName } from '../tests/support/http'
-import { launchBrowser, openPageAs } from '../tests/support/browser'
+import { launchBrowser, openPageAs, openCall } from '../tests/support/browser'
 
 const ROUNDS = process.argv.includes('--quick') ? 1 : 3
 const WINDOW_MS = 10_000
@@ -73,7 +73,7 @@ const results: Array<{ round: number; page: string; steady: number; up: number; 
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const room = `switch-${round}-${Date.now() % 100000}`
-    const [a, b] = [await openPageAs(browser, server.url, accounts[0]!, `/rooms/${room}`), await openPageAs(browser, server.url, accounts[1]!, `/rooms/${room}`)]
+    const [a, b] = [await openCall(browser, server.url, accounts[0]!, room), await openCall(browser, server.url, accounts[1]!, room)]
     const stay = [
       { page: a.page, other: accounts[1]!.username, name: 'first' },
       { page: b.page, other: accounts[0]!.username, name: 'second' },
@@ -83,7 +83,7 @@ try {
     await Bun.sleep(WINDOW_MS)
     const steady = await Promise.all(stay.map(async (s) => { const now = await s.page.evaluate(() => performance.now()); return longestGap(s.page, now - WINDOW_MS, now, [s.other]) }))
 
-    const c = await openPageAs(browser, server.url, accounts[2]!, `/rooms/${room}`)
+    const c = await openCall(browser, server.url, accounts[2]!, room)
     const upAt = await Promise.all(stay.map((s) => markTime(s.page, 'call:mode:sfu')))
     await Bun.sleep(WINDOW_MS)
     const up = await Promise.all(stay.map((s, i) => longestGap(s.page, upAt[i]!, upAt[i]! + WINDOW_MS, [s.other])))

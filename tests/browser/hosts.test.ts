@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { launchBrowser, openPageAs } from '../support/browser'
+import { launchBrowser, openPageAs, openCall } from '../support/browser'
 import { everyoneSeesEveryone, tileSelector, type Opened } from '../support/calls'
 
 const OUT = join(import.meta.dir, '../../.test-output/screenshots')
@@ -32,7 +32,7 @@ test('a host locks the room, admits a newcomer from the lobby, and removes someo
   try {
     const open = async (label: string) => {
       const account = await registerAndLogin(server.url, uniqueName(label))
-      const o = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+      const o = await openCall(browser, server.url, account, room)
       const page = { ...o, name: account.username }
       opened.push(page)
       return page
@@ -58,9 +58,9 @@ test('a host locks the room, admits a newcomer from the lobby, and removes someo
     await cat.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
     await everyoneSeesEveryone([ann, ben, cat], 'mesh')
 
-    await ann.page.getByRole('button', { name: `Host actions for ${ben.name}` }).click()
+    await ann.page.getByRole('button', { name: `Options for ${ben.name}`, exact: true }).click()
     await ann.page.screenshot({ path: join(OUT, 'call-host-menu-desktop.png') })
-    await ann.page.getByRole('dialog', { name: `Host actions for ${ben.name}` }).getByRole('button', { name: 'Remove from call' }).click()
+    await ann.page.getByRole('dialog', { name: `Options for ${ben.name}` }).getByRole('button', { name: 'Remove from call' }).click()
     await expect(ben.page.getByTestId('left-reason').textContent()).resolves.toContain(`${ann.name} removed you from the call`)
     expect(await ben.page.getByRole('button', { name: 'Join again' }).count()).toBe(0)
     for (const p of [ann, cat]) await p.page.locator(tileSelector(ben.name)).waitFor({ state: 'detached', timeout: 10_000 })

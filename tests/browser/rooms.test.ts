@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { FAKE_CAMERA, launchBrowser, openPageAs } from '../support/browser'
+import { FAKE_CAMERA, launchBrowser, openPageAs, openCall } from '../support/browser'
 import { startTcpProxy } from '../support/tcp-proxy'
 
 let server: TestServer
@@ -65,7 +65,7 @@ async function seesAndHears(page: Page, name: string, timeout = 15_000) {
 }
 
 async function join(account: Account, room: string) {
-  const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+  const opened = await openCall(browser, server.url, account, room)
   contexts.push(opened.context)
   await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 15_000 })
   return opened
@@ -144,8 +144,10 @@ test(
     await c.page.waitForURL(/\/rooms$/)
     for (const p of [a.page, b.page]) await tile(p, carol!.username).waitFor({ state: 'detached', timeout: 5000 })
 
-    // Bob reloads: the call re-forms with exactly one tile for him on Alice's page, decoding again.
+    // Bob reloads: back on the pre-join screen he joins again; the call re-forms with exactly one tile for him on
+    // Alice's page, decoding again.
     await b.page.reload()
+    await b.page.getByRole('button', { name: 'Join now', exact: true }).click()
     await b.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 15_000 })
     await seesAndHears(a.page, bob!.username)
     await seesAndHears(b.page, alice!.username)
@@ -167,7 +169,7 @@ test(
     const proxy = startTcpProxy(Number(new URL(server.url).port))
     try {
       const a = await join(alice!, room)
-      const b = await openPageAs(browser, proxy.url, bob!, `/rooms/${room}`)
+      const b = await openCall(browser, proxy.url, bob!, room)
       contexts.push(b.context)
       await b.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 15_000 })
       await seesAndHears(a.page, bob!.username)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, requestJson, uniqueName } from '../support/http'
-import { launchBrowser, openPageAs } from '../support/browser'
+import { launchBrowser, openPageAs, openCall } from '../support/browser'
 import { TusClient } from '../support/tus'
 
 const OUT = join(import.meta.dir, '../../.test-output/screenshots')
@@ -284,7 +284,7 @@ test(
     const pages = []
     try {
       for (const account of accounts.slice(0, 2)) {
-        const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+        const opened = await openCall(browser, server.url, account, room)
         await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
         pages.push(opened)
       }
@@ -299,7 +299,7 @@ test(
       await look(viewer, 'call-host-menu')
       await viewer.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
       for (const account of accounts.slice(2)) {
-        const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+        const opened = await openCall(browser, server.url, account, room)
         await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
         pages.push(opened)
       }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { launchBrowser, openPageAs, sentLayers } from '../support/browser'
+import { launchBrowser, openPageAs, openCall, sentLayers } from '../support/browser'
 import { everyoneSeesEveryone, mode, tileSelector, type Opened } from '../support/calls'
 import { startTcpProxy } from '../support/tcp-proxy'
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 async function join(room: string, label: string): Promise<Opened> {
   const account = await registerAndLogin(server.url, uniqueName(label))
-  const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`)
+  const opened = await openCall(browser, server.url, account, room)
   await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
   return { ...opened, name: account.username }
 }
@@ -118,7 +118,7 @@ test(
       for (const label of ['kim', 'lee', 'max']) {
         const account = await registerAndLogin(pinned.url, uniqueName(label))
         // The last page goes through a proxy the test can cut.
-        const o = await openPageAs(browser, label === 'max' ? proxy.url : pinned.url, account, `/rooms/${room}`)
+        const o = await openCall(browser, label === 'max' ? proxy.url : pinned.url, account, room)
         await o.page.locator('[data-testid=call][data-phase=joined][data-mode=sfu]').waitFor({ timeout: 20_000 })
         opened.push({ ...o, name: account.username })
       }

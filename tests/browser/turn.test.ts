@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
 import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, uniqueName } from '../support/http'
-import { RELAY_ONLY_ICE, launchBrowser, openPageAs, selectedPaths } from '../support/browser'
+import { RELAY_ONLY_ICE, launchBrowser, openPageAs, openCall, selectedPaths } from '../support/browser'
 import { everyoneSeesEveryone, mode, type Opened } from '../support/calls'
 import { startTurn, type TurnServer } from '../support/turn'
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function joinRelayed(room: string, label: string): Promise<Opened> {
   const account = await registerAndLogin(server.url, uniqueName(label))
-  const opened = await openPageAs(browser, server.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+  const opened = await openCall(browser, server.url, account, room, [RELAY_ONLY_ICE])
   await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
   return { ...opened, name: account.username }
 }
@@ -98,7 +98,7 @@ test(
         const pages: Opened[] = []
         for (const label of ['ida', 'jon']) {
           const account = await registerAndLogin(target.url, uniqueName(label))
-          const o = await openPageAs(browser, target.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+          const o = await openCall(browser, target.url, account, room, [RELAY_ONLY_ICE])
           await o.page.locator(`[data-testid=call][data-phase=joined][data-mode=${path}]`).waitFor({ timeout: 20_000 })
           pages.push({ ...o, name: account.username })
         }
@@ -150,7 +150,7 @@ test(
         const pages: Opened[] = []
         for (const label of ['kim', 'lou']) {
           const account = await registerAndLogin(target.url, uniqueName(label))
-          const o = await openPageAs(browser, target.url, account, `/rooms/${room}`, [RELAY_ONLY_ICE])
+          const o = await openCall(browser, target.url, account, room, [RELAY_ONLY_ICE])
           await o.page.locator(`[data-testid=call][data-phase=joined][data-mode=${path}]`).waitFor({ timeout: 20_000 })
           pages.push({ ...o, name: account.username })
         }

@@ -148,3 +148,10 @@ export async function sentLayers(page: import('playwright-core').Page): Promise<
     return layers
   })
 }
+
+/** Opens a room's page and joins its call from the pre-join screen, as a person would (press "Join now"). */
+export async function openCall(browser: Browser, baseUrl: string, account: { cookie: string }, room: string, initScripts: string[] = []) {
+  const opened = await openPageAs(browser, baseUrl, account, `/rooms/${room}`, initScripts)
+  await opened.page.getByRole('button', { name: 'Join now', exact: true }).click({ timeout: 20_000 })
+  return opened
+}

@@ -1,5 +1,7 @@
-// The call view: a responsive grid of tiles (ourselves first), controls for microphone, camera, screen share and
-// devices, the room's chat beside it, and leave.
+// A room's page: the pre-join screen (preview, meter, devices, who is here), then the call: tiles in a grid or in
+// speaker view (a stage and a strip; a pin or a screen share takes the stage), controls for microphone, camera,
+// screen share, hand, reactions, layout and devices, keyboard shortcuts, the raised-hands queue, the room's chat
+// beside it, and leave.
 import { useNavigate, useParams } from '@solidjs/router'
 import Mic from 'lucide-solid/icons/mic'
 import MicOff from 'lucide-solid/icons/mic-off'
@@ -12,13 +14,34 @@ import MessageSquare from 'lucide-solid/icons/message-square'
 import PhoneOff from 'lucide-solid/icons/phone-off'
 import Lock from 'lucide-solid/icons/lock'
 import LockOpen from 'lucide-solid/icons/lock-open'
-import Ellipsis from 'lucide-solid/icons/ellipsis'
-import { createSignal, For, onCleanup, onMount, Show } from 'solid-js'
+import Hand from 'lucide-solid/icons/hand'
+import Smile from 'lucide-solid/icons/party-popper'
+import LayoutGrid from 'lucide-solid/icons/layout-grid'
+import Presentation from 'lucide-solid/icons/presentation'
+import Keyboard from 'lucide-solid/icons/keyboard'
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js'
+import { CALL_REACTIONS } from '../../rooms/constants'
+import type { CallReaction } from '../../rooms/protocol'
 import { user } from '../auth/session'
 import { ChatView } from '../chat/ChatView'
 import { createCall, type RemoteMember } from './call-store'
+import { DeviceSettings } from './DeviceSettings'
+import { stageOf, tileKey, type Layout, type TileKey } from './layout'
+import { createLevelMeter } from './level-meter'
+import { createLocalMedia, type LocalMedia } from './local-media'
 import { rememberRoom, validRoomName } from './names'
+import { choose, preferences } from './preferences'
+import { PreJoin } from './PreJoin'
+import { keyName, SHORTCUTS, useShortcuts } from './shortcuts'
 import { Tile } from './Tile'
+import { ConnectionDetails, TileMenu } from './TileMenu'
+
+const REACTION_NAMES: Record<CallReaction, string> = { '👍': 'Thumbs up', '👏': 'Applause', '😂': 'Laughing', '😮': 'Surprised', '❤️': 'Heart', '🎉': 'Celebrate' }
+/** Our level above which, while muted, we are probably talking to nobody. */
+const TALKING_WHILE_MUTED = 0.03
+/** How long the "you are muted" hint stays, and how long before it may show again. */
+const MUTED_HINT_MS = 5000
+const MUTED_HINT_AGAIN_MS = 20_000
 
 /** The name as the person typed it (the router hands it over percent-encoded). */
 const readable = (name: string) => {
@@ -36,26 +59,42 @@ export function CallPage() {
     <Show when={validRoomName(params.name)} fallback={<p class="error">“{readable(params.name)}” is not a room name. Room names use letters, digits, - and _.</p>}>
       {/* A new room name means a new call: keyed, so the old one is left and disposed. */}
       <Show when={params.name} keyed>
-        {(name) => <Call name={name} onLeft={() => navigate('/rooms')} />}
+        {(name) => <RoomPage name={name} onLeft={() => navigate('/rooms')} />}
       </Show>
     </Show>
   )
 }
 
-function Call(props: { name: string; onLeft: () => void }) {
-  const call = createCall(props.name, user)
+/** One room's stay: our media is acquired once for the pre-join screen and handed to the call. */
+function RoomPage(props: { name: string; onLeft: () => void }) {
+  const local = createLocalMedia()
+  const ready = local.start()
+  const [joined, setJoined] = createSignal(false)
+  onCleanup(() => local.stop())
+  return (
+    <Show when={joined()} fallback={<PreJoin room={props.name} local={local} onJoin={() => setJoined(true)} />}>
+      <Call name={props.name} local={local} mediaReady={ready} onLeft={props.onLeft} />
+    </Show>
+  )
+}
+
+function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void>; onLeft: () => void }) {
+  const call = createCall(props.name, user, props.local, props.mediaReady)
   const [chatOpen, setChatOpen] = createSignal(true)
   const [settingsOpen, setSettingsOpen] = createSignal(false)
   const [audioBlocked, setAudioBlocked] = createSignal(false)
   const [copied, setCopied] = createSignal(false)
-  /** The member whose host menu is open. */
-  const [menuFor, setMenuFor] = createSignal<string>()
+  /** The tile whose options are open, and the tile whose connection details are. */
+  const [menuFor, setMenuFor] = createSignal<TileKey>()
+  const [qualityFor, setQualityFor] = createSignal<TileKey>()
   const [confirmEnd, setConfirmEnd] = createSignal(false)
-  /** A host action from the member menu: the member is read before the menu closes (its view goes with it). */
-  const act = (id: string, action: (id: string) => void) => {
-    setMenuFor()
-    action(id)
-  }
+  const [reactionsOpen, setReactionsOpen] = createSignal(false)
+  const [helpOpen, setHelpOpen] = createSignal(false)
+  const [layout, setLayout] = createSignal<Layout>('grid')
+  const [pinned, setPinned] = createSignal<TileKey>()
+  const [unpinnedScreens, setUnpinnedScreens] = createSignal<ReadonlySet<TileKey>>(new Set())
+  /** Per-person volume, this page only. */
+  const [volumes, setVolumes] = createSignal<Record<string, number>>({})
   onMount(() => {
     rememberRoom(props.name)
     call.start()
@@ -63,8 +102,86 @@ function Call(props: { name: string; onLeft: () => void }) {
   onCleanup(() => call.dispose())
 
   const local = call.local
-  const tiles = () => 1 + call.state.members.length + call.state.members.filter((m) => m.media.screen).length + (local.state().screen ? 1 : 0)
-  const columns = () => Math.ceil(Math.sqrt(tiles()))
+  const selfView = () => preferences().selfView
+  /** Every tile on the page, in order: ours first, then each member's camera and screen. */
+  const tileKeys = createMemo(() => {
+    const keys: TileKey[] = []
+    if (selfView()) keys.push(tileKey('self', 'camera'))
+    if (local.state().screen) keys.push(tileKey('self', 'screen'))
+    for (const m of call.state.members) {
+      keys.push(tileKey(m.id, 'camera'))
+      if (m.media.screen) keys.push(tileKey(m.id, 'screen'))
+    }
+    return keys
+  })
+  const screens = createMemo(() => tileKeys().filter((k) => k.endsWith(':screen')))
+  const stage = createMemo(() =>
+    stageOf({
+      layout: layout(),
+      tiles: tileKeys(),
+      pinned: pinned(),
+      screens: screens(),
+      unpinnedScreens: unpinnedScreens(),
+      speaker: call.state.speaker ? tileKey(call.state.speaker, 'camera') : undefined,
+    }),
+  )
+  const columns = () => Math.ceil(Math.sqrt(Math.max(1, tileKeys().length)))
+  const stripCount = () => Math.max(1, tileKeys().length - 1)
+  /** A pin or an unpin: a screen share taken off the stage stays off until pinned again. */
+  const togglePin = (key: TileKey) => {
+    if (stage() === key) {
+      setPinned()
+      if (key.endsWith(':screen')) setUnpinnedScreens(new Set([...unpinnedScreens(), key]))
+    } else {
+      setPinned(key)
+      if (unpinnedScreens().has(key)) setUnpinnedScreens(new Set([...unpinnedScreens()].filter((k) => k !== key)))
+    }
+  }
+  const fullscreen = (key: TileKey) => {
+    const tile = document.querySelector<HTMLElement>(`[data-tile-key="${CSS.escape(key)}"]`)
+    void tile?.requestFullscreen?.().catch(() => undefined)
+  }
+  const handOf = (member: string | undefined) => {
+    const at = member ? call.state.hands.indexOf(member) : -1
+    return at < 0 ? undefined : at + 1
+  }
+  const myHand = () => call.state.self !== undefined && call.state.hands.includes(call.state.self)
+  const reactionsOf = (member: string) => call.state.reactions.filter((r) => r.member === member)
+  const nameOf = (member: string) => (member === call.state.self ? `${user()?.username ?? 'you'} (you)` : (call.state.members.find((m) => m.id === member)?.user.username ?? 'someone'))
+
+  // "You are muted": speaking into a muted microphone, heard by a meter on a copy of the track.
+  const level = createLevelMeter(() => local.tracks().audio)
+  const [mutedHint, setMutedHint] = createSignal(false)
+  let hintUntil = 0
+  let loudSince = 0
+  createEffect(() => {
+    const loud = !local.state().mic && local.tracks().audio !== null && level() > TALKING_WHILE_MUTED && call.state.phase === 'joined'
+    const now = performance.now()
+    if (!loud) loudSince = 0
+    else if (!loudSince) loudSince = now
+    // Half a second of voice, not a cough; and not again right after it was shown.
+    if (loud && now - loudSince > 400 && !mutedHint() && now > hintUntil) {
+      setMutedHint(true)
+      hintUntil = now + MUTED_HINT_AGAIN_MS
+      setTimeout(() => setMutedHint(false), MUTED_HINT_MS)
+    }
+  })
+  createEffect(() => {
+    if (local.state().mic) setMutedHint(false)
+  })
+
+  const toggleMic = () => void local.toggleMic()
+  const toggleHand = () => call.hand(!myHand())
+  useShortcuts((action) => {
+    if (call.state.phase !== 'joined') return
+    if (action === 'mic') toggleMic()
+    else if (action === 'camera') void local.toggleCamera()
+    else if (action === 'hand') toggleHand()
+    else if (action === 'layout') setLayout(layout() === 'grid' ? 'speaker' : 'grid')
+    else if (action === 'chat') setChatOpen(!chatOpen())
+    else if (action === 'leave') leave()
+    else if (action === 'help') setHelpOpen(true)
+  })
 
   const notice = (m: RemoteMember) => {
     if (m.connection === 'reconnecting') return 'Reconnecting…'
@@ -188,28 +305,78 @@ function Call(props: { name: string; onLeft: () => void }) {
           </For>
         </div>
       </Show>
-      <Show when={call.state.host && call.state.members.find((m) => m.id === menuFor())}>
-        {(m) => (
-          <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setMenuFor()}>
-            <div class="card modal tile-menu" role="dialog" aria-modal="true" aria-label={`Host actions for ${m().user.username}`}>
-              <h2>{m().user.username}</h2>
-              <Show when={m().media.mic}>
-                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'mic'))}>Mute microphone</button>
-              </Show>
-              <Show when={m().media.camera}>
-                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'camera'))}>Turn off camera</button>
-              </Show>
-              <Show when={m().media.screen}>
-                <button class="secondary" onClick={() => act(m().id, (id) => call.host.mute(id, 'screen'))}>Stop screen share</button>
-              </Show>
-              <Show when={!m().host}>
-                <button class="secondary" onClick={() => act(m().id, call.host.make)}>Make host</button>
-              </Show>
-              <button class="secondary danger" onClick={() => act(m().id, call.host.kick)}>Remove from call</button>
-              <button class="secondary" onClick={() => setMenuFor()}>Cancel</button>
+      <Show when={menuFor()}>
+        {(key) => {
+          const [member, kind] = key().split(':') as [string, 'camera' | 'screen']
+          const remote = () => call.state.members.find((m) => m.id === member)
+          const title = () => (kind === 'screen' ? `${nameOf(member === 'self' ? call.state.self! : member)} (screen)` : member === 'self' ? `${user()?.username ?? 'you'} (you)` : (remote()?.user.username ?? ''))
+          return (
+            <TileMenu
+              title={title()}
+              pinned={stage() === key() && pinned() === key()}
+              onPin={() => togglePin(key())}
+              onFullscreen={() => fullscreen(key())}
+              volume={kind === 'camera' && remote() ? (volumes()[member] ?? 1) : undefined}
+              onVolume={kind === 'camera' && remote() ? (v) => setVolumes({ ...volumes(), [member]: v }) : undefined}
+              quality={kind === 'camera' ? (member === 'self' ? call.state.uplink : remote()?.quality) : undefined}
+              onHideSelf={member === 'self' && kind === 'camera' ? () => choose({ selfView: false }) : undefined}
+              host={
+                call.state.host && remote() && kind === 'camera'
+                  ? {
+                      member: remote()!,
+                      mute: (source) => call.host.mute(member, source),
+                      make: () => call.host.make(member),
+                      kick: () => call.host.kick(member),
+                      lowerHand: call.state.hands.includes(member) ? () => call.hand(false, member) : undefined,
+                    }
+                  : undefined
+              }
+              onClose={() => setMenuFor()}
+            />
+          )
+        }}
+      </Show>
+      <Show when={qualityFor()}>
+        {(key) => {
+          const member = key().split(':')[0]!
+          const quality = () => (member === 'self' ? call.state.uplink : call.state.members.find((m) => m.id === member)?.quality)
+          return (
+            <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setQualityFor()} onKeyDown={(e) => e.key === 'Escape' && setQualityFor()}>
+              <div class="card modal tile-menu" role="dialog" aria-modal="true" aria-label={`Connection of ${member === 'self' ? 'your media' : nameOf(member)}`}>
+                <h2>{member === 'self' ? 'Your connection (what you send)' : `Connection of ${nameOf(member)}`}</h2>
+                <Show when={quality()}>{(q) => <ConnectionDetails quality={q()} />}</Show>
+                <button class="secondary" ref={(el) => queueMicrotask(() => el.focus())} onClick={() => setQualityFor()}>
+                  Close
+                </button>
+              </div>
+            </div>
+          )
+        }}
+      </Show>
+      <Show when={helpOpen()}>
+        <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setHelpOpen(false)} onKeyDown={(e) => e.key === 'Escape' && setHelpOpen(false)}>
+          <div class="card modal" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title">
+            <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+            <dl class="shortcuts" data-testid="shortcuts">
+              <For each={SHORTCUTS}>
+                {(s) => (
+                  <>
+                    <dt>
+                      <kbd>{keyName(s)}</kbd>
+                    </dt>
+                    <dd>{s.label}</dd>
+                  </>
+                )}
+              </For>
+            </dl>
+            <p class="muted">They work whenever you are not typing in a field.</p>
+            <div class="modal-actions">
+              <button ref={(el) => queueMicrotask(() => el.focus())} onClick={() => setHelpOpen(false)}>
+                Close
+              </button>
             </div>
           </div>
-        )}
+        </div>
       </Show>
       <Show when={confirmEnd()}>
         <div class="modal-backdrop">
@@ -244,6 +411,35 @@ function Call(props: { name: string; onLeft: () => void }) {
           be reached. Try another network, or ask this server’s admin to set up TURN.
         </p>
       </Show>
+      <Show when={mutedHint()}>
+        <p class="banner muted-hint" role="status" data-testid="muted-hint">
+          You are muted. <button class="link" onClick={toggleMic}>Unmute</button> (or press M)
+        </p>
+      </Show>
+      <Show when={call.state.phase === 'joined' && call.state.hands.length > 0}>
+        <div class="hands card" data-testid="hands">
+          <strong>
+            <Hand aria-hidden="true" /> Raised hands
+          </strong>
+          <ol aria-label="Raised hands, in order">
+            <For each={call.state.hands}>
+              {(member) => (
+                <li data-member={member}>
+                  <span>{nameOf(member)}</span>
+                  <Show when={member === call.state.self}>
+                    <button class="secondary small" onClick={() => call.hand(false)}>Lower</button>
+                  </Show>
+                  <Show when={member !== call.state.self && call.state.host}>
+                    <button class="secondary small" onClick={() => call.hand(false, member)} aria-label={`Lower ${nameOf(member)}’s hand`}>
+                      Lower
+                    </button>
+                  </Show>
+                </li>
+              )}
+            </For>
+          </ol>
+        </div>
+      </Show>
       <Show when={audioBlocked()}>
         <p class="banner" role="status">
           Your browser blocked the sound of this call. <button onClick={unblockAudio}>Turn sound on</button>
@@ -251,26 +447,58 @@ function Call(props: { name: string; onLeft: () => void }) {
       </Show>
 
       <div class="call-body">
-        <div class="call-grid" style={{ '--columns': columns() }} data-testid="call-grid">
-          <Tile
-            name={user()?.username ?? 'you'}
-            stream={local.stream}
-            version={local.tracks().camera ? 1 : 0}
-            kind="camera"
-            self
-            cameraOn={local.state().camera}
-            micOn={local.state().mic}
-            speaking={call.selfSpeaking()}
-            host={call.state.host}
-          />
+        <div
+          class="call-grid"
+          classList={{ 'has-stage': stage() !== undefined }}
+          style={{ '--columns': columns(), '--strip': stripCount() }}
+          data-testid="call-grid"
+          data-layout={layout()}
+          data-stage={stage() ?? ''}
+        >
+          <Show when={selfView()}>
+            <Tile
+              name={user()?.username ?? 'you'}
+              tileKey={tileKey('self', 'camera')}
+              stream={local.stream}
+              version={local.tracks().camera ? 1 : 0}
+              kind="camera"
+              self
+              cameraOn={local.state().camera}
+              micOn={local.state().mic}
+              speaking={call.selfSpeaking()}
+              host={call.state.host}
+              stage={stage() === tileKey('self', 'camera')}
+              pinned={pinned() === tileKey('self', 'camera')}
+              hand={handOf(call.state.self)}
+              reactions={call.state.self ? reactionsOf(call.state.self) : []}
+              quality={call.state.members.length > 0 ? call.state.uplink : undefined}
+              onMenu={() => setMenuFor(tileKey('self', 'camera'))}
+              onQuality={() => setQualityFor(tileKey('self', 'camera'))}
+            />
+          </Show>
           <Show when={local.tracks().screen}>
-            {(track) => <Tile name={user()?.username ?? 'you'} stream={new MediaStream([track()])} kind="screen" self cameraOn micOn={false} speaking={false} />}
+            {(track) => (
+              <Tile
+                name={user()?.username ?? 'you'}
+                tileKey={tileKey('self', 'screen')}
+                stream={new MediaStream([track()])}
+                kind="screen"
+                self
+                cameraOn
+                micOn={false}
+                speaking={false}
+                stage={stage() === tileKey('self', 'screen')}
+                pinned={pinned() === tileKey('self', 'screen')}
+                onMenu={() => setMenuFor(tileKey('self', 'screen'))}
+              />
+            )}
           </Show>
           <For each={call.state.members}>
             {(m) => (
               <>
                 <Tile
                   name={m.user.username}
+                  tileKey={tileKey(m.id, 'camera')}
                   memberId={m.id}
                   stream={(void m.streams, call.streams(m.id).mesh)}
                   sfuStream={(void m.streams, call.streams(m.id).sfu)}
@@ -289,24 +517,20 @@ function Call(props: { name: string; onLeft: () => void }) {
                   onAudioBlocked={() => setAudioBlocked(true)}
                   onFirstFrame={() => call.firstFrame(m.id)}
                   host={m.host}
-                  actions={
-                    call.state.host ? (
-                      <>
-                        <button
-                          class="tile-menu-button"
-                          aria-label={`Host actions for ${m.user.username}`}
-                          aria-haspopup="dialog"
-                          onClick={() => setMenuFor(menuFor() === m.id ? undefined : m.id)}
-                        >
-                          <Ellipsis aria-hidden="true" />
-                        </button>
-                      </>
-                    ) : undefined
-                  }
+                  stage={stage() === tileKey(m.id, 'camera')}
+                  pinned={pinned() === tileKey(m.id, 'camera')}
+                  hand={handOf(m.id)}
+                  reactions={reactionsOf(m.id)}
+                  quality={m.quality}
+                  volume={volumes()[m.id] ?? 1}
+                  sinkId={preferences().speakerId}
+                  onMenu={() => setMenuFor(tileKey(m.id, 'camera'))}
+                  onQuality={() => setQualityFor(tileKey(m.id, 'camera'))}
                 />
                 <Show when={m.media.screen && (void m.streams, call.streams(m.id).meshScreen ?? call.streams(m.id).sfuScreen)}>
                   <Tile
                     name={m.user.username}
+                    tileKey={tileKey(m.id, 'screen')}
                     memberId={m.id}
                     stream={(void m.streams, call.streams(m.id).meshScreen)}
                     sfuStream={(void m.streams, call.streams(m.id).sfuScreen)}
@@ -316,6 +540,9 @@ function Call(props: { name: string; onLeft: () => void }) {
                     cameraOn
                     micOn={false}
                     speaking={false}
+                    stage={stage() === tileKey(m.id, 'screen')}
+                    pinned={pinned() === tileKey(m.id, 'screen')}
+                    onMenu={() => setMenuFor(tileKey(m.id, 'screen'))}
                   />
                 </Show>
               </>
@@ -330,7 +557,7 @@ function Call(props: { name: string; onLeft: () => void }) {
       </div>
 
       <footer class="call-controls">
-        <button classList={{ off: !local.state().mic }} aria-pressed={!local.state().mic} onClick={() => local.toggleMic()} data-testid="toggle-mic">
+        <button classList={{ off: !local.state().mic }} aria-pressed={!local.state().mic} onClick={toggleMic} data-testid="toggle-mic" aria-keyshortcuts="M">
           {local.state().mic ? <Mic aria-hidden="true" /> : <MicOff aria-hidden="true" />}
           <span>{local.state().mic ? 'Mute' : 'Unmute'}</span>
         </button>
@@ -339,6 +566,7 @@ function Call(props: { name: string; onLeft: () => void }) {
           aria-pressed={!local.state().camera}
           onClick={() => void local.toggleCamera()}
           data-testid="toggle-camera"
+          aria-keyshortcuts="V"
         >
           {local.state().camera ? <Video aria-hidden="true" /> : <VideoOff aria-hidden="true" />}
           <span>{local.state().camera ? 'Stop video' : 'Start video'}</span>
@@ -349,31 +577,51 @@ function Call(props: { name: string; onLeft: () => void }) {
             <span>{local.state().screen ? 'Stop sharing' : 'Share screen'}</span>
           </button>
         </Show>
+        <button class="secondary" classList={{ on: myHand() }} aria-pressed={myHand()} onClick={toggleHand} data-testid="toggle-hand" aria-keyshortcuts="H">
+          <Hand aria-hidden="true" />
+          <span>{myHand() ? 'Lower hand' : 'Raise hand'}</span>
+        </button>
+        <button class="secondary" onClick={() => setReactionsOpen(!reactionsOpen())} aria-expanded={reactionsOpen()} data-testid="toggle-reactions">
+          <Smile aria-hidden="true" />
+          <span>React</span>
+        </button>
+        <button class="secondary" onClick={() => setLayout(layout() === 'grid' ? 'speaker' : 'grid')} data-testid="toggle-layout" aria-keyshortcuts="G">
+          {layout() === 'grid' ? <Presentation aria-hidden="true" /> : <LayoutGrid aria-hidden="true" />}
+          <span>{layout() === 'grid' ? 'Speaker view' : 'Grid view'}</span>
+        </button>
         <button class="secondary" onClick={() => setSettingsOpen(!settingsOpen())} aria-expanded={settingsOpen()}>
           <Settings aria-hidden="true" />
           <span>Devices</span>
         </button>
-        <button class="secondary" onClick={() => setChatOpen(!chatOpen())} aria-expanded={chatOpen()}>
+        <button class="secondary" onClick={() => setChatOpen(!chatOpen())} aria-expanded={chatOpen()} aria-keyshortcuts="C">
           <MessageSquare aria-hidden="true" />
           <span>Chat</span>
         </button>
-        <button class="danger" onClick={leave} data-testid="leave">
+        <button class="secondary" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?">
+          <Keyboard aria-hidden="true" />
+          <span>Shortcuts</span>
+        </button>
+        <button class="danger" onClick={leave} data-testid="leave" aria-keyshortcuts="Shift+L">
           <PhoneOff aria-hidden="true" />
           <span>Leave</span>
         </button>
+        <Show when={reactionsOpen()}>
+          <div class="reaction-picker card" role="group" aria-label="Send a reaction">
+            <For each={CALL_REACTIONS}>
+              {(emoji) => (
+                <button class="secondary" aria-label={REACTION_NAMES[emoji]} title={REACTION_NAMES[emoji]} onClick={() => call.react(emoji)}>
+                  {emoji}
+                </button>
+              )}
+            </For>
+          </div>
+        </Show>
         <Show when={settingsOpen()}>
           <div class="device-settings card">
-            <label>
-              Camera
-              <select value={local.cameraId() ?? ''} onChange={(e) => void local.chooseCamera(e.currentTarget.value)} data-testid="camera-select">
-                <For each={local.devices().cameras}>{(d, i) => <option value={d.deviceId}>{d.label || `Camera ${i() + 1}`}</option>}</For>
-              </select>
-            </label>
-            <label>
-              Microphone
-              <select value={local.micId() ?? ''} onChange={(e) => void local.chooseMicrophone(e.currentTarget.value)} data-testid="mic-select">
-                <For each={local.devices().microphones}>{(d, i) => <option value={d.deviceId}>{d.label || `Microphone ${i() + 1}`}</option>}</For>
-              </select>
+            <DeviceSettings local={local} />
+            <label class="check">
+              <input type="checkbox" checked={selfView()} onChange={(e) => choose({ selfView: e.currentTarget.checked })} data-testid="self-view" />
+              Show my own video
             </label>
           </div>
         </Show>

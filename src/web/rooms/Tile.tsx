@@ -8,9 +8,17 @@
 //
 // data-frames-shown counts the frames this tile presented (requestVideoFrameCallback), data-frames-decoded and
 // data-audio-packets are what getStats reports for the path shown: the numbers tests and the stats tooltip use.
-import { createEffect, createSignal, onCleanup, onMount, Show, type JSX } from 'solid-js'
+import { createEffect, createSignal, For, onCleanup, onMount, Show } from 'solid-js'
 import MicOff from 'lucide-solid/icons/mic-off'
+import Ellipsis from 'lucide-solid/icons/ellipsis'
+import Hand from 'lucide-solid/icons/hand'
+import Pin from 'lucide-solid/icons/pin'
+import Signal from 'lucide-solid/icons/signal'
+import SignalMedium from 'lucide-solid/icons/signal-medium'
+import SignalLow from 'lucide-solid/icons/signal-low'
 import type { MediaMode } from '../../rooms/protocol'
+import { GRADE_LABEL, type Quality } from './quality'
+import { useOutput } from './speaker-test'
 
 export interface TileProps {
   name: string
@@ -44,8 +52,24 @@ export interface TileProps {
   layer?: number
   /** This member hosts the call. */
   host?: boolean
-  /** What a host can do to this member (a menu in the tile's corner). */
-  actions?: JSX.Element
+  /** `<member or self>:<camera|screen>`: how layouts and menus name this tile. */
+  tileKey: string
+  /** On the stage (large), and whether it was pinned there. */
+  stage?: boolean
+  pinned?: boolean
+  /** Its place in the raised-hands queue (1 = first), when its hand is up. */
+  hand?: number
+  /** Reactions floating over it now. */
+  reactions?: Array<{ emoji: string; seq: number }>
+  /** How its media reaches us (our own tile: how ours leaves). */
+  quality?: Quality
+  /** The volume its audio plays at here (0-1), and the output device. */
+  volume?: number
+  sinkId?: string
+  /** Opens this tile's options (pin, full screen, volume, connection, host actions). */
+  onMenu?: () => void
+  /** Opens the connection details. */
+  onQuality?: () => void
 }
 
 type Path = MediaMode
@@ -126,6 +150,14 @@ export function Tile(props: TileProps) {
       if (stream) audio.play().catch(() => props.onAudioBlocked?.())
     }
   })
+  // Per-person volume and the chosen speaker: this page's own, nobody else hears a difference.
+  createEffect(() => {
+    if (audio) audio.volume = Math.max(0, Math.min(1, props.volume ?? 1))
+  })
+  createEffect(() => {
+    const sink = props.sinkId
+    if (audio) void useOutput(audio, sink)
+  })
 
   onMount(() => {
     if (!figure || !props.onView) return
@@ -159,12 +191,22 @@ export function Tile(props: TileProps) {
   const showVideo = () => props.kind === 'screen' || props.cameraOn
   const statsLine = () =>
     props.stats && props.stats.width > 0 ? `${props.stats.width}×${props.stats.height} · ${Math.round(props.stats.fps)} fps · ${shown()}` : ''
+  const label = () => (props.kind === 'screen' ? `${props.name} (screen)` : props.self ? `${props.name} (you)` : props.name)
+  const QualityIcon = () => {
+    const grade = props.quality?.grade
+    return grade === 'poor' ? <SignalLow aria-hidden="true" /> : grade === 'fair' ? <SignalMedium aria-hidden="true" /> : <Signal aria-hidden="true" />
+  }
 
   return (
     <figure
       ref={figure}
       class="call-tile"
-      classList={{ speaking: props.speaking, self: props.self, screen: props.kind === 'screen', 'camera-off': !showVideo() }}
+      classList={{ speaking: props.speaking, self: props.self, screen: props.kind === 'screen', 'camera-off': !showVideo(), stage: props.stage }}
+      data-tile-key={props.tileKey}
+      data-stage={props.stage ? 'yes' : 'no'}
+      data-hand={props.hand ?? ''}
+      data-quality={props.quality?.grade ?? ''}
+      data-volume={props.volume ?? 1}
       data-testid="call-tile"
       data-member={props.memberId ?? 'self'}
       data-kind={props.kind}
@@ -190,7 +232,7 @@ export function Tile(props: TileProps) {
       />
       <video ref={bind('sfu')} autoplay playsinline muted classList={{ hidden: !showVideo() || !props.sfuStream, behind: shown() !== 'sfu' }} />
       <Show when={props.playAudio}>
-        <audio ref={audio} autoplay />
+        <audio ref={audio} autoplay data-testid="tile-audio" />
       </Show>
       <Show when={!showVideo()}>
         <div class="avatar" aria-hidden="true">
@@ -202,10 +244,43 @@ export function Tile(props: TileProps) {
           {props.notice}
         </div>
       </Show>
-      <Show when={props.actions}>
-        <div class="tile-actions">{props.actions}</div>
+      <div class="tile-actions">
+        <Show when={props.quality}>
+          {(q) => (
+            <button
+              class="tile-quality"
+              classList={{ [q().grade]: true }}
+              aria-label={`${GRADE_LABEL[q().grade]}${props.self ? ' (yours)' : ''}: details`}
+              title={GRADE_LABEL[q().grade]}
+              aria-haspopup="dialog"
+              onClick={() => props.onQuality?.()}
+              data-testid="tile-quality"
+            >
+              <QualityIcon />
+            </button>
+          )}
+        </Show>
+        <Show when={props.onMenu}>
+          <button class="tile-menu-button" aria-label={`Options for ${label()}`} aria-haspopup="dialog" onClick={() => props.onMenu?.()}>
+            <Ellipsis aria-hidden="true" />
+          </button>
+        </Show>
+      </div>
+      <Show when={props.hand}>
+        <div class="tile-hand" data-testid="tile-hand" role="img" aria-label={`hand raised, number ${props.hand} in the queue`}>
+          <Hand aria-hidden="true" />
+          <span>{props.hand}</span>
+        </div>
       </Show>
+      <div class="tile-reactions" aria-hidden="true">
+        <For each={props.reactions ?? []}>{(r) => <span class="reaction-float" data-testid="reaction-float">{r.emoji}</span>}</For>
+      </div>
       <figcaption>
+        <Show when={props.pinned}>
+          <span class="pin-badge" title="pinned" role="img" aria-label="pinned">
+            <Pin aria-hidden="true" />
+          </span>
+        </Show>
         <Show when={props.kind === 'camera' && props.host}>
           <span class="host-badge" data-testid="host-badge">host</span>
         </Show>
@@ -214,7 +289,7 @@ export function Tile(props: TileProps) {
             <MicOff aria-hidden="true" />
           </span>
         </Show>
-        {props.kind === 'screen' ? `${props.name} (screen)` : props.self ? `${props.name} (you)` : props.name}
+        {label()}
       </figcaption>
     </figure>
   )

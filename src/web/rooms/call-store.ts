@@ -3,12 +3,13 @@
 // and the room's chat. Phases are marked with performance.mark so the join can be measured (bench/call-join.ts).
 import { createEffect, createSignal, on } from 'solid-js'
 import { createStore, produce } from 'solid-js/store'
-import type { CallMember, IceServer, MediaMode, MediaModeInfo, MediaSource, MediaState, MemberConnection, ServerMessage, UserRef, Waiting } from '../../rooms/protocol'
+import type { CallMember, CallReaction, IceServer, MediaMode, MediaModeInfo, MediaSource, MediaState, MemberConnection, ServerMessage, UserRef, Waiting } from '../../rooms/protocol'
 import { onServerMessage, send, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
-import { createLocalMedia } from './local-media'
+import type { LocalMedia } from './local-media'
 import { Peer } from './peer'
 import type { SfuClient } from './sfu-client'
+import { qualityBetween, type Counters, type Grade, type Quality } from './quality'
 
 /** How long an old media path may overlap the new one after a switch before it is closed regardless. */
 const SWITCH_OVERLAP_MS = 8000
@@ -39,9 +40,23 @@ export interface RemoteMember {
   /** The simulcast layer asked for its camera on the SFU (0-2), from its tile's size. */
   layer?: number
   stats: MemberStats
+  /** How its media reaches us (loss, round trip, bitrate, frame rate). */
+  quality: Quality
   /** Runs the call (kick, mute, lock, admit, end). */
   host: boolean
 }
+
+/** A reaction someone sent, shown over their tile for a few seconds. `seq` tells two equal ones apart. */
+export interface ShownReaction {
+  member: string
+  emoji: CallReaction
+  seq: number
+}
+
+/** How long a reaction floats over a tile. */
+const REACTION_SHOWN_MS = 4000
+/** Most reactions floating at once on this page (beyond it the oldest goes). */
+const MAX_SHOWN_REACTIONS = 30
 
 /** `waiting`: in the lobby of a locked room until a host lets us in. */
 export type CallPhase = 'joining' | 'waiting' | 'joined' | 'left' | 'refused'
@@ -49,11 +64,14 @@ export type CallPhase = 'joining' | 'waiting' | 'joined' | 'left' | 'refused'
 const SOURCE_NAMES: Record<MediaSource, string> = { mic: 'microphone', camera: 'camera', screen: 'screen share' }
 
 const noStats = (): MemberStats => ({ framesDecoded: 0, audioPackets: 0, width: 0, height: 0, fps: 0, audioLevel: 0 })
+const unmeasured = (): Quality => ({ grade: 'unknown', loss: 0, bitrate: 0 })
+const GRADE_ORDER: Grade[] = ['unknown', 'good', 'fair', 'poor']
+const worse = (a: Quality, b: Quality) => (GRADE_ORDER.indexOf(b.grade) > GRADE_ORDER.indexOf(a.grade) ? b : a)
 /** Audio level (0-1) above which a member counts as speaking. */
 const SPEAKING = 0.02
 
-export function createCall(room: string, me: () => UserRef | null) {
-  const local = createLocalMedia()
+/** `local`: our media, started by the pre-join screen; `mediaReady` settles when its first acquisition has. */
+export function createCall(room: string, me: () => UserRef | null, local: LocalMedia, mediaReady: Promise<void>) {
   const [state, setState] = createStore({
     phase: 'joining' as CallPhase,
     reason: '',
@@ -76,6 +94,13 @@ export function createCall(room: string, me: () => UserRef | null) {
     leftCode: undefined as 'kicked' | 'denied' | 'ended' | undefined,
     /** Something a host did to us, to show for a while ("Ann turned off your microphone"). */
     notice: undefined as string | undefined,
+    /** Raised hands, member ids (ours too), earliest first. */
+    hands: [] as string[],
+    reactions: [] as ShownReaction[],
+    /** The member who spoke last (speaker view puts it on the stage). */
+    speaker: undefined as string | undefined,
+    /** How our own media leaves this page (the worst of our paths). */
+    uplink: unmeasured(),
   })
   const [selfLevel, setSelfLevel] = createSignal(0)
   const peers = new Map<string, Peer>()
@@ -86,7 +111,7 @@ export function createCall(room: string, me: () => UserRef | null) {
   let iceServers: IceServer[] = []
   let iceRefresh: ReturnType<typeof setTimeout> | undefined
   const chat = createChat(room, me, { joinOnConnect: false })
-  const mediaReady = local.start()
+  let reactionSeq = 0
 
   const mark = (name: string) => performance.mark(`call:${name}`)
   mark('start')
@@ -208,6 +233,7 @@ export function createCall(room: string, me: () => UserRef | null) {
     streams: 0,
     dominant: false,
     stats: noStats(),
+    quality: unmeasured(),
     host: member.host,
   })
 
@@ -249,6 +275,7 @@ export function createCall(room: string, me: () => UserRef | null) {
           host: frame.host,
           locked: frame.locked,
           lobby: frame.lobby,
+          hands: frame.hands,
           maxMembers: frame.maxMembers,
           members: frame.members.map((m) => {
             const known = state.members.find((x) => x.id === m.id)
@@ -280,6 +307,15 @@ export function createCall(room: string, me: () => UserRef | null) {
       case 'room.locked':
         setState('locked', frame.locked)
         return
+      case 'room.hands':
+        setState('hands', frame.hands)
+        return
+      case 'room.reaction': {
+        const shown: ShownReaction = { member: frame.member, emoji: frame.emoji, seq: ++reactionSeq }
+        setState('reactions', (list) => [...list.slice(-(MAX_SHOWN_REACTIONS - 1)), shown])
+        setTimeout(() => setState('reactions', (list) => list.filter((r) => r !== shown)), REACTION_SHOWN_MS)
+        return
+      }
       case 'room.member-host':
         if (frame.member === state.self) setState('host', frame.host)
         else update(frame.member, (m) => void (m.host = frame.host))
@@ -290,6 +326,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         return
       case 'sfu.speaker':
         for (const m of state.members) if (m.dominant !== (m.id === frame.member)) update(m.id, (x) => void (x.dominant = x.id === frame.member))
+        if (frame.member && frame.member !== state.self) setState('speaker', frame.member)
         return
       case 'sfu.transport':
       case 'sfu.connected':
@@ -309,6 +346,7 @@ export function createCall(room: string, me: () => UserRef | null) {
         closePeer(frame.member)
         sfuStreams.delete(frame.member)
         setState('members', (list) => list.filter((m) => m.id !== frame.member))
+        if (state.speaker === frame.member) setState('speaker', undefined)
         return
       case 'room.member-connection': {
         update(frame.member, (m) => void (m.connection = frame.connection))
@@ -377,43 +415,104 @@ export function createCall(room: string, me: () => UserRef | null) {
     return last && duration > 0 && energy >= 0 ? Math.sqrt(energy / duration) : (s.audioLevel ?? 0)
   }
 
-  // Stats twice a second: what each tile decodes and hears, and who is speaking.
+  /** Counters of the last poll, per path (`in:<member>`, `out:<member or sfu>`), for loss and bitrate over the poll. */
+  const counters = new Map<string, Counters>()
+  /** The round trip of a report's selected candidate pair, in ms. */
+  const roundTrip = (report: RTCStatsReport | undefined): number | undefined => {
+    let rtt: number | undefined
+    report?.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) {
+        const pair = report.get(s.selectedCandidatePairId)
+        if (pair?.currentRoundTripTime !== undefined) rtt = pair.currentRoundTripTime * 1000
+      }
+    })
+    return rtt
+  }
+  /** What we send over one connection: packets and bytes sent, and lost as the far end reports it (RTCP). */
+  const uplinkOf = (key: string, reports: Array<RTCStatsReport | undefined>, at: number): Quality => {
+    const now: Counters = { packets: 0, lost: 0, bytes: 0, at }
+    let rtt: number | undefined
+    for (const report of reports) {
+      rtt ??= roundTrip(report)
+      report?.forEach((s) => {
+        if (s.type === 'outbound-rtp') {
+          now.packets += s.packetsSent ?? 0
+          now.bytes += s.bytesSent ?? 0
+        } else if (s.type === 'remote-inbound-rtp') {
+          now.lost += Math.max(0, s.packetsLost ?? 0)
+          if (rtt === undefined && s.roundTripTime !== undefined) rtt = s.roundTripTime * 1000
+        }
+      })
+    }
+    const quality = qualityBetween(counters.get(key), now, rtt)
+    counters.set(key, now)
+    return quality
+  }
+
+  // Stats twice a second: what each tile decodes and hears, who is speaking, and how each path is doing.
   const poll = setInterval(async () => {
     pollCount++
     // Streams that went away are forgotten.
     for (const [key, entry] of energies) if (entry.polled < pollCount - 2) energies.delete(key)
     let relayed = false
+    let uplink: Quality = { grade: 'unknown', loss: 0, bitrate: 0 }
+    let loudest: { id: string; level: number } | undefined
     for (const member of state.members) {
       const id = member.id
       const peer = peers.get(id)
       const viaSfu = path(id) === 'sfu'
       const stats = noStats()
-      const reports = viaSfu ? ((await sfu?.stats(id).catch(() => [])) ?? []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
+      const reports: Array<RTCStatsReport | undefined> = viaSfu ? ((await sfu?.stats(id).catch(() => [])) ?? []) : peer ? [await peer.pc.getStats().catch(() => undefined)] : []
       const cameraTrackId = (viaSfu ? sfuStreams.get(id)?.camera : peer?.camera)?.getVideoTracks()[0]?.id
-      for (const report of reports) report?.forEach((s) => {
-        // The path in use: relayed when the selected pair's local end is a relay candidate.
-        if (s.type === 'transport' && s.selectedCandidatePairId) {
-          const pair = report.get(s.selectedCandidatePairId)
-          if (pair && report.get(pair.localCandidateId)?.candidateType === 'relay') relayed = true
-        }
-        if (s.type !== 'inbound-rtp') return
-        if (s.kind === 'audio') {
-          stats.audioPackets += s.packetsReceived ?? 0
-          stats.audioLevel = Math.max(stats.audioLevel, averageLevel(`${id}:${s.id}`, s))
-        } else if (s.kind === 'video' && (s.trackIdentifier === cameraTrackId || cameraTrackId === undefined)) {
-          stats.framesDecoded += s.framesDecoded ?? 0
-          stats.width = s.frameWidth ?? stats.width
-          stats.height = s.frameHeight ?? stats.height
-          stats.fps = s.framesPerSecond ?? stats.fps
-        }
+      const received: Counters = { packets: 0, lost: 0, bytes: 0, at: performance.now() }
+      let rtt: number | undefined
+      for (const report of reports) {
+        rtt ??= roundTrip(report)
+        report?.forEach((s) => {
+          // The path in use: relayed when the selected pair's local end is a relay candidate.
+          if (s.type === 'transport' && s.selectedCandidatePairId) {
+            const pair = report.get(s.selectedCandidatePairId)
+            if (pair && report.get(pair.localCandidateId)?.candidateType === 'relay') relayed = true
+          }
+          if (s.type !== 'inbound-rtp') return
+          received.packets += s.packetsReceived ?? 0
+          received.lost += Math.max(0, s.packetsLost ?? 0)
+          received.bytes += s.bytesReceived ?? 0
+          if (s.kind === 'audio') {
+            stats.audioPackets += s.packetsReceived ?? 0
+            stats.audioLevel = Math.max(stats.audioLevel, averageLevel(`${id}:${s.id}`, s))
+          } else if (s.kind === 'video' && (s.trackIdentifier === cameraTrackId || cameraTrackId === undefined)) {
+            stats.framesDecoded += s.framesDecoded ?? 0
+            stats.width = s.frameWidth ?? stats.width
+            stats.height = s.frameHeight ?? stats.height
+            stats.fps = s.framesPerSecond ?? stats.fps
+          }
+        })
+      }
+      const quality = qualityBetween(counters.get(`in:${id}`), received, rtt, member.media.camera ? stats.fps : undefined)
+      counters.set(`in:${id}`, received)
+      // On the mesh, what we send to this member travels the same connection.
+      if (!viaSfu && peer) uplink = worse(uplink, uplinkOf(`out:${id}`, reports, received.at))
+      update(id, (m) => {
+        m.stats = stats
+        m.quality = quality
       })
-      update(id, (m) => void (m.stats = stats))
+      if (member.media.mic && stats.audioLevel > SPEAKING && (!loudest || stats.audioLevel > loudest.level)) loudest = { id, level: stats.audioLevel }
     }
     if (relayed !== state.relayed) setState('relayed', relayed)
-    // Our own level, from what we send.
-    const own = sfu ? await sfu.audioLevel().catch(() => undefined) : await peers.values().next().value?.pc.getStats().catch(() => undefined)
+    // Who speaks now takes the stage in speaker view; in silence the last speaker keeps it. (On the SFU, its
+    // active-speaker detection names the speaker too.)
+    if (loudest && state.speaker !== loudest.id) setState('speaker', loudest.id)
+    // Our own level, from what we send, and the uplink through the SFU.
+    const sent = sfu ? await sfu.sendStats().catch(() => []) : [await peers.values().next().value?.pc.getStats().catch(() => undefined)]
+    if (sfu) uplink = uplinkOf('out:sfu', sent, performance.now())
+    for (const key of counters.keys()) {
+      const member = key.slice(key.indexOf(':') + 1)
+      if (member !== 'sfu' && !state.members.some((m) => m.id === member)) counters.delete(key)
+    }
+    setState('uplink', uplink)
     let level = 0
-    own?.forEach((s) => {
+    for (const own of sent) own?.forEach((s) => {
       if (s.type === 'media-source' && s.kind === 'audio') level = averageLevel(`self:${s.id}`, s)
     })
     setSelfLevel(local.micOn() ? level : 0)
@@ -474,6 +573,9 @@ export function createCall(room: string, me: () => UserRef | null) {
     firstFrame: (id: string) => mark(`first-frame:${id}`),
     clearError: () => setState('error', undefined),
     clearNotice: () => setState('notice', undefined),
+    /** Raise or lower our hand; hosts lower anyone's (`member`). */
+    hand: (raised: boolean, member?: string) => send({ type: 'room.hand', room, raised, ...(member ? { member } : {}) }),
+    react: (emoji: CallReaction) => send({ type: 'room.react', room, emoji }),
     /** What hosts do; the server refuses anyone else. */
     host: {
       kick: (member: string) => send({ type: 'room.kick', room, member }),

@@ -1,14 +1,25 @@
-// This page's own camera, microphone and screen: acquired once, switched on and off, moved to another device.
-// Turning the camera off stops it (its light goes out); turning the microphone off only disables the track, so
-// unmuting is instant. Everything is reactive so the controls and the self-view follow.
+// This page's own camera, microphone and screen: acquired once (as the pre-join screen's choices say), switched on
+// and off, moved to another device. Turning the camera off stops it (its light goes out); turning the microphone
+// off only disables the track, so unmuting is instant and the level meter still hears a voice while muted.
+// Everything is reactive so the controls and the self-view follow.
 import { createSignal } from 'solid-js'
 import type { LocalTracks } from './peer'
 import type { MediaState } from '../../rooms/protocol'
+import { preferences } from './preferences'
 
 export interface Devices {
   cameras: MediaDeviceInfo[]
   microphones: MediaDeviceInfo[]
+  speakers: MediaDeviceInfo[]
 }
+
+/** Which sources the browser refused to this site (the person, or a policy): the page explains how to allow them. */
+export interface Blocked {
+  camera: boolean
+  mic: boolean
+}
+
+const isRefusal = (e: unknown) => (e as { name?: string }).name === 'NotAllowedError' || (e as { name?: string }).name === 'SecurityError'
 
 const VIDEO: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } }
 
@@ -17,7 +28,26 @@ export function createLocalMedia() {
   const [tracks, setTracks] = createSignal<LocalTracks>({ audio: null, camera: null, screen: null })
   const [micOn, setMicOn] = createSignal(true)
   const [error, setError] = createSignal<string>()
-  const [devices, setDevices] = createSignal<Devices>({ cameras: [], microphones: [] })
+  const [devices, setDevices] = createSignal<Devices>({ cameras: [], microphones: [], speakers: [] })
+  const [blocked, setBlocked] = createSignal<Blocked>({ camera: false, mic: false })
+  /** The browser's own processing of the microphone, as chosen. */
+  const audioConstraints = (deviceId?: string): MediaTrackConstraints => {
+    const { noiseSuppression, echoCancellation, micId } = preferences()
+    const id = deviceId ?? micId
+    // A remembered device is only preferred: it may be unplugged since.
+    return { noiseSuppression, echoCancellation, autoGainControl: true, ...(id ? { deviceId: deviceId ? { exact: id } : { ideal: id } } : {}) }
+  }
+  const videoConstraints = (deviceId?: string): MediaTrackConstraints => {
+    const id = deviceId ?? cameraId() ?? preferences().cameraId
+    return { ...VIDEO, ...(id ? { deviceId: deviceId ? { exact: id } : { ideal: id } } : {}) }
+  }
+  const refused = (source: keyof Blocked, e: unknown) => {
+    if (isRefusal(e)) setBlocked({ ...blocked(), [source]: true })
+  }
+  const allowed = (source: keyof Blocked) => {
+    if (blocked()[source]) setBlocked({ ...blocked(), [source]: false })
+  }
+  let started = false
   const [cameraId, setCameraId] = createSignal<string>()
   const [micId, setMicId] = createSignal<string>()
 
@@ -30,7 +60,11 @@ export function createLocalMedia() {
 
   const refreshDevices = async () => {
     const all = await navigator.mediaDevices.enumerateDevices()
-    setDevices({ cameras: all.filter((d) => d.kind === 'videoinput'), microphones: all.filter((d) => d.kind === 'audioinput') })
+    setDevices({
+      cameras: all.filter((d) => d.kind === 'videoinput' && d.deviceId),
+      microphones: all.filter((d) => d.kind === 'audioinput' && d.deviceId),
+      speakers: all.filter((d) => d.kind === 'audiooutput' && d.deviceId),
+    })
   }
 
   const describe = (e: unknown) => {
@@ -52,34 +86,84 @@ export function createLocalMedia() {
     micId,
     micOn,
 
-    /** Asks for camera and microphone together (one permission prompt); either may fail alone. */
+    blocked,
+
+    /**
+     * Asks for what the pre-join choices want, together (one permission prompt): the microphone always (muted if
+     * chosen so, which lets the meter work), the camera only when it is to be on (its light stays off otherwise).
+     * Either may fail alone. Safe to call again ("Try again" after allowing them in the browser).
+     */
     async start() {
-      let audio: MediaStreamTrack | null = null
-      let camera: MediaStreamTrack | null = null
+      const wanted = preferences()
+      const current = tracks()
+      let audio = current.audio
+      let camera = current.camera
+      const wantCamera = wanted.camera && !camera
+      const wantAudio = !audio
+      if (!wantAudio && !wantCamera) return
       try {
-        const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: VIDEO })
-        audio = media.getAudioTracks()[0] ?? null
-        camera = media.getVideoTracks()[0] ?? null
+        const media = await navigator.mediaDevices.getUserMedia({ audio: wantAudio ? audioConstraints() : false, video: wantCamera ? videoConstraints() : false })
+        if (wantAudio) audio = media.getAudioTracks()[0] ?? null
+        if (wantCamera) camera = media.getVideoTracks()[0] ?? null
       } catch {
         // Try each alone, so a missing camera does not cost the microphone.
-        audio = await navigator.mediaDevices.getUserMedia({ audio: true }).then((m) => m.getAudioTracks()[0] ?? null, () => null)
-        camera = await navigator.mediaDevices
-          .getUserMedia({ video: VIDEO })
-          .then((m) => m.getVideoTracks()[0] ?? null, (e) => (setError(`Camera unavailable: ${describe(e)}`), null))
-        if (!audio) setError('Microphone unavailable: others will not hear you')
+        if (wantAudio) {
+          audio = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() }).then(
+            (m) => m.getAudioTracks()[0] ?? null,
+            (e) => (refused('mic', e), isRefusal(e) || setError('Microphone unavailable: others will not hear you'), null),
+          )
+        }
+        if (wantCamera) {
+          camera = await navigator.mediaDevices.getUserMedia({ video: videoConstraints() }).then(
+            (m) => m.getVideoTracks()[0] ?? null,
+            (e) => (refused('camera', e), isRefusal(e) || setError(`Camera unavailable: ${describe(e)}`), null),
+          )
+        }
       }
+      if (audio) {
+        allowed('mic')
+        if (wantAudio) {
+          audio.enabled = wanted.mic
+          setMicOn(wanted.mic)
+        }
+      }
+      if (camera) allowed('camera')
       replaceInStream('audio', audio)
       replaceInStream('video', camera)
-      setCameraId(camera?.getSettings().deviceId)
+      setCameraId(camera?.getSettings().deviceId ?? cameraId())
       setMicId(audio?.getSettings().deviceId)
-      setTracks({ audio, camera, screen: null })
+      setTracks({ ...tracks(), audio, camera })
       void refreshDevices()
-      navigator.mediaDevices.addEventListener('devicechange', refreshDevices)
+      if (!started) navigator.mediaDevices.addEventListener('devicechange', refreshDevices)
+      started = true
     },
 
-    toggleMic() {
+    /** The browser's noise suppression and echo cancellation, changed on the live microphone. */
+    async applyAudioProcessing() {
       const audio = tracks().audio
-      if (!audio) return setError('No microphone: choose one in the device settings')
+      if (!audio) return
+      const { noiseSuppression, echoCancellation } = preferences()
+      await audio.applyConstraints({ ...audio.getConstraints(), noiseSuppression, echoCancellation }).catch((e) => setError(`The microphone could not change that: ${describe(e)}`))
+    },
+
+    async toggleMic() {
+      const audio = tracks().audio
+      if (!audio) {
+        // None yet (refused, or no device then): ask again, on.
+        try {
+          const fresh = (await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() })).getAudioTracks()[0]!
+          allowed('mic')
+          replaceInStream('audio', fresh)
+          setMicId(fresh.getSettings().deviceId)
+          setMicOn(true)
+          setTracks({ ...tracks(), audio: fresh })
+          void refreshDevices()
+        } catch (e) {
+          refused('mic', e)
+          setError(`Microphone unavailable: ${describe(e)}`)
+        }
+        return
+      }
       audio.enabled = !micOn()
       setMicOn(!micOn())
     },
@@ -93,18 +177,23 @@ export function createLocalMedia() {
         return
       }
       try {
-        const video = cameraId() ? { ...VIDEO, deviceId: { exact: cameraId()! } } : VIDEO
-        const camera = (await navigator.mediaDevices.getUserMedia({ video })).getVideoTracks()[0]!
+        const camera = (await navigator.mediaDevices.getUserMedia({ video: videoConstraints() })).getVideoTracks()[0]!
+        allowed('camera')
         replaceInStream('video', camera)
+        setCameraId(camera.getSettings().deviceId)
         setTracks({ ...tracks(), camera })
+        void refreshDevices()
       } catch (e) {
+        refused('camera', e)
         setError(`Camera unavailable: ${describe(e)}`)
       }
     },
 
     async chooseCamera(deviceId: string) {
       try {
-        const camera = (await navigator.mediaDevices.getUserMedia({ video: { ...VIDEO, deviceId: { exact: deviceId } } })).getVideoTracks()[0]!
+        // With the camera off, the choice waits for it to be turned on.
+        if (!tracks().camera) return void setCameraId(deviceId)
+        const camera = (await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId) })).getVideoTracks()[0]!
         tracks().camera?.stop()
         replaceInStream('video', camera)
         setCameraId(deviceId)
@@ -116,7 +205,7 @@ export function createLocalMedia() {
 
     async chooseMicrophone(deviceId: string) {
       try {
-        const audio = (await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId } } })).getAudioTracks()[0]!
+        const audio = (await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(deviceId) })).getAudioTracks()[0]!
         audio.enabled = micOn()
         tracks().audio?.stop()
         replaceInStream('audio', audio)
@@ -129,7 +218,7 @@ export function createLocalMedia() {
 
     /** A host turned one of our sources off: it goes off here (and only we turn it back on). */
     turnOff(source: 'mic' | 'camera' | 'screen') {
-      if (source === 'mic' && micOn()) this.toggleMic()
+      if (source === 'mic' && micOn()) void this.toggleMic()
       else if (source === 'camera' && tracks().camera) void this.toggleCamera()
       else if (source === 'screen' && tracks().screen) void this.toggleScreen()
     },

@@ -290,9 +290,11 @@ export class SfuClient {
     return reports
   }
 
-  audioLevel(): Promise<RTCStatsReport | undefined> {
-    const mic = this.producers.get('mic')
-    return mic ? mic.getStats() : Promise.resolve(undefined)
+  /** What we send: each producer's report (our level, and the uplink's loss and round trip). */
+  async sendStats(): Promise<RTCStatsReport[]> {
+    const reports = []
+    for (const producer of this.producers.values()) reports.push(await producer.getStats())
+    return reports
   }
 
   close(tellServer: boolean) {
