@@ -129,7 +129,7 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
   const stripCount = () => Math.max(1, tileKeys().length - 1)
   /** A pin or an unpin: a screen share taken off the stage stays off until pinned again. */
   const togglePin = (key: TileKey) => {
-    if (stage() === key) {
+    if (pinned() === key || (key.endsWith(':screen') && stage() === key)) {
       setPinned()
       if (key.endsWith(':screen')) setUnpinnedScreens(new Set([...unpinnedScreens(), key]))
     } else {
@@ -313,7 +313,7 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
           return (
             <TileMenu
               title={title()}
-              pinned={stage() === key() && pinned() === key()}
+              pinned={pinned() === key() || (kind === 'screen' && stage() === key())}
               onPin={() => togglePin(key())}
               onFullscreen={() => fullscreen(key())}
               volume={kind === 'camera' && remote() ? (volumes()[member] ?? 1) : undefined}

@@ -29,9 +29,10 @@ export interface TileMenuProps {
 
 export function TileMenu(props: TileMenuProps) {
   let dialog: HTMLDivElement | undefined
+  /** The action first: it reads this menu's tile, which is gone once the menu closes. */
   const act = (action: () => void) => {
-    props.onClose()
     action()
+    props.onClose()
   }
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()} onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
