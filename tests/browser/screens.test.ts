@@ -1,7 +1,9 @@
-// Every page as a person sees it, on a desktop (1280x800) and a phone (390x844): a screenshot of each goes into
-// .test-output/screenshots/ (the path is printed) to be looked at, and each page is checked for what a role-based
-// locator never notices: a button whose label cannot be read against its background, a control cut off or pushed
-// off screen, an icon button without a name, a page wider than the screen.
+// Every page as a person sees it, on a desktop (1280x800) and a phone (390x844), in the light theme and (desktop)
+// the dark one the system setting selects: a screenshot of each goes into .test-output/screenshots/ (the path is
+// printed) to be looked at, and each page is checked for what a role-based locator never notices: a button whose
+// label cannot be read against its background, a control cut off or pushed off screen, an icon button without a
+// name, a page wider than the screen; and by axe-core, for every serious or critical WCAG 2.1 A/AA violation
+// (colour contrast, names, labels, landmarks, ARIA) at each size and in both themes.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,6 +12,7 @@ import { startServer, type TestServer } from '../support/server'
 import { registerAndLogin, requestJson, uniqueName } from '../support/http'
 import { launchBrowser, openPageAs, openCall } from '../support/browser'
 import { TusClient } from '../support/tus'
+import { accessibilityProblems } from '../support/accessibility'
 
 const OUT = join(import.meta.dir, '../../.test-output/screenshots')
 const SIZES = [
@@ -82,21 +85,29 @@ function problemsOnPage(): string[] {
 }
 
 const shots: string[] = []
+/** The pages looked at, for the record of what axe checked. */
+const looked: string[] = []
+/** What was wrong, on every page looked at: all of it is reported at the end, not just the first page's. */
+const failures: Array<{ page: string; view: string; problems: string[] }> = []
 
-/** Screenshots the page at both sizes and checks it at each. */
+/** Screenshots the page at both sizes (and in the dark theme on the desktop) and checks it at each. */
 async function look(page: Page, name: string, ready?: (page: Page) => Promise<unknown>) {
   const original = page.viewportSize()
-  for (const size of SIZES) {
-    await page.setViewportSize({ width: size.width, height: size.height })
+  const views = [...SIZES.map((size) => ({ ...size, theme: 'light' as const })), { ...SIZES[0], label: 'desktop-dark', theme: 'dark' as const }]
+  for (const view of views) {
+    await page.emulateMedia({ colorScheme: view.theme })
+    await page.setViewportSize({ width: view.width, height: view.height })
     await ready?.(page)
     // Let layout, fonts (the emoji font loads the part it needs on demand) and pictures settle after the resize.
     await page.evaluate(() => document.fonts.ready.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))))
-    const file = join(OUT, `${name}-${size.label}.png`)
+    const file = join(OUT, `${name}-${view.label}.png`)
     await page.screenshot({ path: file, fullPage: true })
     shots.push(file)
-    const problems = await page.evaluate(problemsOnPage)
-    expect({ page: name, size: size.label, problems }).toEqual({ page: name, size: size.label, problems: [] })
+    const problems = [...(await page.evaluate(problemsOnPage)), ...(await accessibilityProblems(page))]
+    if (problems.length > 0) failures.push({ page: name, view: view.label, problems })
   }
+  looked.push(name)
+  await page.emulateMedia({ colorScheme: 'light' })
   if (original) await page.setViewportSize(original)
 }
 
@@ -127,6 +138,9 @@ test(
     await loginPage.goto(server.url + '/login')
     await loginPage.getByRole('heading', { name: 'Log in' }).waitFor()
     await look(loginPage, 'login')
+    await loginPage.goto(server.url + '/register')
+    await loginPage.getByRole('button', { name: 'Create account' }).waitFor()
+    await look(loginPage, 'register')
     await context.close()
 
     // Amy first: the first account is the server's admin.
@@ -283,11 +297,19 @@ test(
     const room = uniqueName('look').replace(/_/g, '-')
     const pages = []
     try {
-      for (const account of accounts.slice(0, 2)) {
-        const opened = await openCall(browser, server.url, account, room)
-        await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
-        pages.push(opened)
-      }
+      // Amy's pre-join screen, her camera in the preview, then Bo's showing that Amy is in the room.
+      const first = await openPageAs(browser, server.url, accounts[0]!, `/rooms/${room}`)
+      pages.push(first)
+      const previewPlays = (page: Page) => page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid=preview]')?.videoWidth ?? 0) > 0, undefined, { timeout: 10_000 })
+      await look(first.page, 'prejoin', previewPlays)
+      await first.page.getByRole('button', { name: 'Join now', exact: true }).click()
+      await first.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
+      const second = await openPageAs(browser, server.url, accounts[1]!, `/rooms/${room}`)
+      pages.push(second)
+      await second.page.getByTestId('prejoin-people').getByText(`${accounts[0]!.username} is here`).waitFor()
+      await look(second.page, 'prejoin-someone-here', previewPlays)
+      await second.page.getByRole('button', { name: 'Join now', exact: true }).click()
+      await second.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
       const viewer = pages[0]!.page
       // The room chat is open beside the call from the start.
       await viewer.getByTestId('room-chat').getByLabel('Message').fill('can everyone hear me?')
@@ -295,9 +317,27 @@ test(
       await viewer.getByTestId('room-chat').locator('article:not(.pending) .text', { hasText: 'can everyone hear me?' }).waitFor()
       await look(viewer, 'call-2', tilesShowVideo(1))
       // Amy (the admin) hosts: her menu for another member.
-      await viewer.getByRole('button', { name: `Host actions for ${accounts[1]!.username}` }).click()
+      await viewer.getByRole('button', { name: `Options for ${accounts[1]!.username}`, exact: true }).click()
       await look(viewer, 'call-host-menu')
-      await viewer.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click()
+      await viewer.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
+      // Bo raises his hand and reacts; Amy looks in speaker view, then at the shortcuts and a connection's details.
+      await second.page.getByTestId('toggle-hand').click()
+      await second.page.getByTestId('toggle-reactions').click()
+      await second.page.getByRole('button', { name: 'Applause', exact: true }).click()
+      await viewer.getByTestId('hands').waitFor()
+      await viewer.getByTestId('toggle-layout').click()
+      // With the chat closed (on a phone an open chat takes the call's place).
+      await viewer.keyboard.press('c')
+      await look(viewer, 'call-speaker-hands', tilesShowVideo(1))
+      await viewer.keyboard.press('c')
+      await look(second.page, 'call-reactions-open', tilesShowVideo(1))
+      await viewer.getByTestId('toggle-layout').click()
+      await viewer.keyboard.press('?')
+      await look(viewer, 'call-shortcuts')
+      await viewer.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
+      await viewer.locator('[data-testid=call-tile]:not([data-member=self]) [data-testid=tile-quality]').first().click()
+      await look(viewer, 'call-connection')
+      await viewer.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
       for (const account of accounts.slice(2)) {
         const opened = await openCall(browser, server.url, account, room)
         await opened.page.locator('[data-testid=call][data-phase=joined]').waitFor({ timeout: 20_000 })
@@ -309,7 +349,8 @@ test(
     } finally {
       for (const p of pages) await p.context.close().catch(() => {})
     }
-    console.log(`screenshots (${shots.length}) in ${OUT}`)
+    expect(failures).toEqual([])
+    console.log(`screenshots (${shots.length}) in ${OUT}; axe found no serious or critical violation on: ${looked.join(', ')}`)
   },
   180_000,
 )

@@ -66,8 +66,12 @@ export function AttachDialog(props: { onAttach: (attachment: ChatAttachment) => 
           <For each={walk.listing.latest?.files ?? []}>
             {(file: PublicFile) => (
               <li>
-                <button class="secondary" disabled={busy()} onClick={() => void choose(file)} aria-label={`Attach ${file.name}`}>
-                  <FileIcon aria-hidden="true" /> <span class="grow">{file.name}</span> <span class="muted">{formatBytes(file.size)}</span>
+                <button class="secondary" disabled={busy()} onClick={() => void choose(file)}>
+                  <FileIcon aria-hidden="true" />{' '}
+                  <span class="grow">
+                    <span class="visually-hidden">Attach </span>
+                    {file.name}
+                  </span> <span class="muted">{formatBytes(file.size)}</span>
                 </button>
               </li>
             )}

@@ -245,8 +245,9 @@ export function ChatView(props: {
                   <article class="message" classList={{ continued: continued(), 'mentions-me': mentionsMe() }} data-message-id={message.id}>
                     <Show when={message.replyTo}>
                       {(quote) => (
-                        <button class="quote" data-testid="reply-quote" onClick={() => chat.jumpTo(quote().id)} aria-label={`Go to the original`}>
+                        <button class="quote" data-testid="reply-quote" onClick={() => chat.jumpTo(quote().id)}>
                           <Reply aria-hidden="true" />
+                          <span class="visually-hidden">Go to the original: </span>
                           <Show when={!quote().removed} fallback={<em class="muted">message removed</em>}>
                             <strong>{quote().author?.username}</strong> <span class="muted">{quote().excerpt}</span>
                           </Show>

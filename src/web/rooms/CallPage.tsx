@@ -80,7 +80,8 @@ function RoomPage(props: { name: string; onLeft: () => void }) {
 
 function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void>; onLeft: () => void }) {
   const call = createCall(props.name, user, props.local, props.mediaReady)
-  const [chatOpen, setChatOpen] = createSignal(true)
+  // Beside the call on a wide screen; on a phone the chat takes the call's place while open, so it starts closed.
+  const [chatOpen, setChatOpen] = createSignal(!matchMedia('(max-width: 800px)').matches)
   const [settingsOpen, setSettingsOpen] = createSignal(false)
   const [audioBlocked, setAudioBlocked] = createSignal(false)
   const [copied, setCopied] = createSignal(false)
@@ -556,6 +557,17 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
         </Show>
       </div>
 
+      <Show when={reactionsOpen()}>
+        <div class="reaction-bar" role="group" aria-label="Send a reaction">
+          <For each={CALL_REACTIONS}>
+            {(emoji) => (
+              <button class="secondary" aria-label={REACTION_NAMES[emoji]} title={REACTION_NAMES[emoji]} onClick={() => call.react(emoji)}>
+                {emoji}
+              </button>
+            )}
+          </For>
+        </div>
+      </Show>
       <footer class="call-controls">
         <button classList={{ off: !local.state().mic }} aria-pressed={!local.state().mic} onClick={toggleMic} data-testid="toggle-mic" aria-keyshortcuts="M">
           {local.state().mic ? <Mic aria-hidden="true" /> : <MicOff aria-hidden="true" />}
@@ -577,19 +589,25 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
             <span>{local.state().screen ? 'Stop sharing' : 'Share screen'}</span>
           </button>
         </Show>
-        <button class="secondary" classList={{ on: myHand() }} aria-pressed={myHand()} onClick={toggleHand} data-testid="toggle-hand" aria-keyshortcuts="H">
+        <button class="secondary icon-only" classList={{ on: myHand() }} aria-pressed={myHand()} onClick={toggleHand} data-testid="toggle-hand" aria-keyshortcuts="H" title={myHand() ? 'Lower hand (H)' : 'Raise hand (H)'}>
           <Hand aria-hidden="true" />
           <span>{myHand() ? 'Lower hand' : 'Raise hand'}</span>
         </button>
-        <button class="secondary" onClick={() => setReactionsOpen(!reactionsOpen())} aria-expanded={reactionsOpen()} data-testid="toggle-reactions">
+        <button class="secondary icon-only" onClick={() => setReactionsOpen(!reactionsOpen())} aria-expanded={reactionsOpen()} data-testid="toggle-reactions" title="React">
           <Smile aria-hidden="true" />
           <span>React</span>
         </button>
-        <button class="secondary" onClick={() => setLayout(layout() === 'grid' ? 'speaker' : 'grid')} data-testid="toggle-layout" aria-keyshortcuts="G">
+        <button
+          class="secondary icon-only"
+          onClick={() => setLayout(layout() === 'grid' ? 'speaker' : 'grid')}
+          data-testid="toggle-layout"
+          aria-keyshortcuts="G"
+          title={layout() === 'grid' ? 'Speaker view (G)' : 'Grid view (G)'}
+        >
           {layout() === 'grid' ? <Presentation aria-hidden="true" /> : <LayoutGrid aria-hidden="true" />}
           <span>{layout() === 'grid' ? 'Speaker view' : 'Grid view'}</span>
         </button>
-        <button class="secondary" onClick={() => setSettingsOpen(!settingsOpen())} aria-expanded={settingsOpen()}>
+        <button class="secondary icon-only" onClick={() => setSettingsOpen(!settingsOpen())} aria-expanded={settingsOpen()} title="Devices">
           <Settings aria-hidden="true" />
           <span>Devices</span>
         </button>
@@ -597,7 +615,7 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
           <MessageSquare aria-hidden="true" />
           <span>Chat</span>
         </button>
-        <button class="secondary" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?">
+        <button class="secondary icon-only" onClick={() => setHelpOpen(true)} aria-keyshortcuts="?" title="Keyboard shortcuts (?)">
           <Keyboard aria-hidden="true" />
           <span>Shortcuts</span>
         </button>
@@ -605,17 +623,6 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
           <PhoneOff aria-hidden="true" />
           <span>Leave</span>
         </button>
-        <Show when={reactionsOpen()}>
-          <div class="reaction-picker card" role="group" aria-label="Send a reaction">
-            <For each={CALL_REACTIONS}>
-              {(emoji) => (
-                <button class="secondary" aria-label={REACTION_NAMES[emoji]} title={REACTION_NAMES[emoji]} onClick={() => call.react(emoji)}>
-                  {emoji}
-                </button>
-              )}
-            </For>
-          </div>
-        </Show>
         <Show when={settingsOpen()}>
           <div class="device-settings card">
             <DeviceSettings local={local} />

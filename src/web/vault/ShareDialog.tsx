@@ -77,7 +77,7 @@ function SharePeople(props: { item: Shareable }) {
           {(grant) => (
             <li>
               <span class="person">{grant.recipient.username}</span>
-              <button class="secondary danger" onClick={() => remove(grant.id)} aria-label={`Stop sharing with ${grant.recipient.username}`}>
+              <button class="secondary danger" onClick={() => remove(grant.id)} aria-label={`Remove ${grant.recipient.username}`}>
                 Remove
               </button>
             </li>
