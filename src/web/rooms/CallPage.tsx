@@ -151,7 +151,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
   const nameOf = (member: string) => (member === call.state.self ? `${user()?.username ?? 'you'} (you)` : (call.state.members.find((m) => m.id === member)?.user.username ?? 'someone'))
 
   // "You are muted": speaking into a muted microphone, heard by a meter on a copy of the track.
-  const level = createLevelMeter(() => local.tracks().audio)
+  // Measured only while muted: an unmuted call pays nothing for it.
+  const level = createLevelMeter(() => (local.state().mic ? null : local.tracks().audio))
   const [mutedHint, setMutedHint] = createSignal(false)
   let hintUntil = 0
   let loudSince = 0

@@ -103,16 +103,15 @@ export function Tile(props: TileProps) {
     const onFrame = () => {
       if (!video.isConnected) return
       if (video.srcObject) presented[path]++
+      // The first frame a person sees of this tile (bench/call-join.ts): the path on screen presented it.
+      if (video.srcObject && path === shown() && !firstFrameSeen) {
+        firstFrameSeen = true
+        props.onFirstFrame?.()
+      }
       if (video.srcObject && presented[path] >= READY_FRAMES) {
         // The effect below reports readiness of the preferred path.
         if (!ready()[path]) setReady({ ...ready(), [path]: true })
-        if (path === shown()) {
-          setFramesShown((n) => n + 1)
-          if (!firstFrameSeen) {
-            firstFrameSeen = true
-            props.onFirstFrame?.()
-          }
-        }
+        if (path === shown()) setFramesShown((n) => n + 1)
       }
       video.requestVideoFrameCallback(onFrame)
     }
