@@ -120,6 +120,27 @@ test('pre-join: who is here, devices off then on, remembered; a refused permissi
   await ben.page.getByTestId('toggle-camera').click()
   await ben.page.getByTestId('toggle-mic').click()
   await everyoneSeesEveryone([ann, { ...ben, name: benAccount.username }], 'mesh')
+  // Noise suppression and echo cancellation off: the browser's processing changes on the microphone being sent.
+  const processing = () =>
+    ben.page.evaluate(() => {
+      const pcs = [...(window as unknown as { __testPeerConnections: Set<RTCPeerConnection> }).__testPeerConnections]
+      const track = pcs.flatMap((pc) => pc.getSenders()).find((s) => s.track?.kind === 'audio')?.track
+      const settings = track?.getSettings() ?? {}
+      return { noiseSuppression: settings.noiseSuppression, echoCancellation: settings.echoCancellation }
+    })
+  expect(await processing()).toEqual({ noiseSuppression: true, echoCancellation: true })
+  await ben.page.getByRole('button', { name: 'Devices', exact: true }).click()
+  await ben.page.getByTestId('noise-suppression').uncheck()
+  await ben.page.getByTestId('echo-cancellation').uncheck()
+  await ben.page.waitForFunction(
+    () => {
+      const pcs = [...(window as unknown as { __testPeerConnections: Set<RTCPeerConnection> }).__testPeerConnections]
+      const settings = pcs.flatMap((pc) => pc.getSenders()).find((s) => s.track?.kind === 'audio')?.track?.getSettings()
+      return settings?.noiseSuppression === false && settings.echoCancellation === false
+    },
+    undefined,
+    { timeout: 5000, polling: 100 },
+  )
   // The choices made before joining are remembered for the next call: the pre-join screen opens with them.
   await ben.page.getByTestId('leave').click()
   await ben.page.goto(`${server.url}/rooms/${roomName()}`)

@@ -7,42 +7,38 @@ import { choose, preferences } from './preferences'
 /** Whether this browser lets a page pick the audio output. */
 export const canChooseSpeaker = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype
 
+/** The browser's own processing of the microphone, each a checkbox applied to the live track. */
+const PROCESSING = [
+  { key: 'noiseSuppression', label: 'Noise suppression', testId: 'noise-suppression' },
+  { key: 'echoCancellation', label: 'Echo cancellation', testId: 'echo-cancellation' },
+] as const
+
 export function DeviceSettings(props: { local: LocalMedia }) {
   const local = props.local
   return (
     <div class="device-fields">
-      <label>
-        Camera
-        <select
-          value={local.cameraId() ?? preferences().cameraId ?? ''}
-          onChange={(e) => {
-            choose({ cameraId: e.currentTarget.value })
-            void local.chooseCamera(e.currentTarget.value)
-          }}
-          data-testid="camera-select"
-        >
-          <Show when={local.devices().cameras.length === 0}>
-            <option value="">No camera found</option>
-          </Show>
-          <For each={local.devices().cameras}>{(d, i) => <option value={d.deviceId}>{d.label || `Camera ${i() + 1}`}</option>}</For>
-        </select>
-      </label>
-      <label>
-        Microphone
-        <select
-          value={local.micId() ?? preferences().micId ?? ''}
-          onChange={(e) => {
-            choose({ micId: e.currentTarget.value })
-            void local.chooseMicrophone(e.currentTarget.value)
-          }}
-          data-testid="mic-select"
-        >
-          <Show when={local.devices().microphones.length === 0}>
-            <option value="">No microphone found</option>
-          </Show>
-          <For each={local.devices().microphones}>{(d, i) => <option value={d.deviceId}>{d.label || `Microphone ${i() + 1}`}</option>}</For>
-        </select>
-      </label>
+      <DeviceSelect
+        label="Camera"
+        none="No camera found"
+        devices={local.devices().cameras}
+        value={local.cameraId() ?? preferences().cameraId ?? ''}
+        onChoose={(id) => {
+          choose({ cameraId: id })
+          void local.chooseCamera(id)
+        }}
+        testId="camera-select"
+      />
+      <DeviceSelect
+        label="Microphone"
+        none="No microphone found"
+        devices={local.devices().microphones}
+        value={local.micId() ?? preferences().micId ?? ''}
+        onChoose={(id) => {
+          choose({ micId: id })
+          void local.chooseMicrophone(id)
+        }}
+        testId="mic-select"
+      />
       <Show when={canChooseSpeaker && local.devices().speakers.length > 0}>
         <label>
           Speaker
@@ -51,30 +47,37 @@ export function DeviceSettings(props: { local: LocalMedia }) {
           </select>
         </label>
       </Show>
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={preferences().noiseSuppression}
-          onChange={(e) => {
-            choose({ noiseSuppression: e.currentTarget.checked })
-            void local.applyAudioProcessing()
-          }}
-          data-testid="noise-suppression"
-        />
-        Noise suppression
-      </label>
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={preferences().echoCancellation}
-          onChange={(e) => {
-            choose({ echoCancellation: e.currentTarget.checked })
-            void local.applyAudioProcessing()
-          }}
-          data-testid="echo-cancellation"
-        />
-        Echo cancellation
-      </label>
+      <For each={PROCESSING}>
+        {(option) => (
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={preferences()[option.key]}
+              onChange={(e) => {
+                choose({ [option.key]: e.currentTarget.checked })
+                void local.applyAudioProcessing()
+              }}
+              data-testid={option.testId}
+            />
+            {option.label}
+          </label>
+        )}
+      </For>
     </div>
+  )
+}
+
+/** One device list: its devices by label (or "Camera 2" while the browser hides labels), or that there is none. */
+function DeviceSelect(props: { label: string; none: string; devices: MediaDeviceInfo[]; value: string; onChoose: (id: string) => void; testId: string }) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChoose(e.currentTarget.value)} data-testid={props.testId}>
+        <Show when={props.devices.length === 0}>
+          <option value="">{props.none}</option>
+        </Show>
+        <For each={props.devices}>{(d, i) => <option value={d.deviceId}>{d.label || `${props.label} ${i() + 1}`}</option>}</For>
+      </select>
+    </label>
   )
 }

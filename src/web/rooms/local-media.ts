@@ -48,6 +48,7 @@ export function createLocalMedia() {
     if (blocked()[source]) setBlocked({ ...blocked(), [source]: false })
   }
   let started = false
+  let processing: Promise<void> = Promise.resolve()
   const [cameraId, setCameraId] = createSignal<string>()
   const [micId, setMicId] = createSignal<string>()
 
@@ -138,12 +139,21 @@ export function createLocalMedia() {
       started = true
     },
 
-    /** The browser's noise suppression and echo cancellation, changed on the live microphone. */
-    async applyAudioProcessing() {
-      const audio = tracks().audio
-      if (!audio) return
-      const { noiseSuppression, echoCancellation } = preferences()
-      await audio.applyConstraints({ ...audio.getConstraints(), noiseSuppression, echoCancellation }).catch((e) => setError(`The microphone could not change that: ${describe(e)}`))
+    /** The browser's noise suppression and echo cancellation, as now chosen, on the microphone being sent. Chromium
+     * does not change a live track's processing (applyConstraints leaves it as it was), so the microphone is opened
+     * again with the new settings and swapped in, muted or not as it was. */
+    applyAudioProcessing() {
+      // One change at a time, each against the track the one before it left: two quick clicks end as chosen.
+      processing = processing.then(async () => {
+        const audio = tracks().audio
+        if (!audio) return
+        const { noiseSuppression, echoCancellation } = preferences()
+        const now = audio.getSettings()
+        if (now.noiseSuppression === noiseSuppression && now.echoCancellation === echoCancellation) return
+        const deviceId = now.deviceId ?? micId()
+        if (deviceId) await this.chooseMicrophone(deviceId)
+      })
+      return processing
     },
 
     async toggleMic() {
