@@ -36,16 +36,6 @@ async function join(account: Account, room: string, socket?: TestSocket) {
   return { socket, joined, self: joined.self as string }
 }
 
-/** Everything a socket received up to a pong (what it saw of what came before), consumed. */
-async function drain(socket: TestSocket) {
-  const nonce = crypto.randomUUID()
-  socket.send({ type: 'ping', nonce })
-  const isPong = (f: any) => f.type === 'pong' && f.nonce === nonce
-  const frames = await socket.until(isPong)
-  await socket.next(isPong)
-  return frames.slice(0, frames.findIndex(isPong))
-}
-
 describe('peek', () => {
   test('names who is in a call, each person once, before joining; an empty or unopened room has nobody', async () => {
     const room = roomName()
@@ -64,7 +54,7 @@ describe('peek', () => {
     watcher.send({ type: 'room.peek', room })
     expect(await watcher.next((f) => f.type === 'room.peek')).toMatchObject({ locked: true })
     // Peeking joins nothing: the members saw no one arrive.
-    expect((await drain(a.socket)).filter((f) => f.type === 'room.member-joined' && f.member.user.id === cat.user.id)).toEqual([])
+    expect((await a.socket.drain()).filter((f) => f.type === 'room.member-joined' && f.member.user.id === cat.user.id)).toEqual([])
     for (const s of [a, b, b2]) s.socket.close()
     watcher.close()
   })
@@ -77,7 +67,7 @@ describe('peek', () => {
     expect(await socket.next((f) => f.type === 'error')).toMatchObject({ code: 'invalid_message', about: 'room.peek' })
     const room = roomName()
     for (let i = 0; i < 12; i++) socket.send({ type: 'room.peek', room })
-    const frames = await drain(socket)
+    const frames = await socket.drain()
     expect(frames.filter((f) => f.type === 'room.peek').length).toBe(10)
     expect(frames.filter((f) => f.type === 'error' && f.code === 'rate_limited' && f.retryAfterMs > 0).length).toBe(2)
     socket.close()
@@ -105,7 +95,7 @@ describe('raised hands', () => {
     b.socket.send({ type: 'room.hand', room, raised: true })
     a.socket.send({ type: 'room.hand', room, raised: true })
     for (const s of all) await queueOn(s, [...order, a.self])
-    expect((await drain(c.socket)).filter((f) => f.type === 'room.hands')).toEqual([])
+    expect((await c.socket.drain()).filter((f) => f.type === 'room.hands')).toEqual([])
     // A newcomer sees the queue in its room.joined.
     const d = await join(dan, room)
     expect(d.joined.hands).toEqual([...order, a.self])
@@ -136,7 +126,7 @@ describe('raised hands', () => {
     a.socket.send({ type: 'room.hand', room, raised: 'yes' })
     expect(await a.socket.next((f) => f.type === 'error')).toMatchObject({ code: 'invalid_message', about: 'room.hand' })
     // Nothing changed for anyone.
-    expect((await drain(b.socket)).filter((f) => f.type === 'room.hands')).toEqual([])
+    expect((await b.socket.drain()).filter((f) => f.type === 'room.hands')).toEqual([])
     // The host (Ann, the first member) lowers Ben's.
     a.socket.send({ type: 'room.hand', room, raised: false, member: b.self })
     expect(await b.socket.next((f) => f.type === 'room.hands')).toMatchObject({ hands: [], by: { id: ann.user.id } })
@@ -158,14 +148,14 @@ describe('reactions', () => {
     a.socket.send({ type: 'room.react', room, emoji: '🎉' })
     for (const s of [a, b]) expect(await s.socket.next((f) => f.type === 'room.reaction')).toEqual({ type: 'room.reaction', room, member: a.self, emoji: '🎉' })
     for (let i = 0; i < 7; i++) a.socket.send({ type: 'room.react', room, emoji: '👍' })
-    const frames = await drain(a.socket)
+    const frames = await a.socket.drain()
     // A burst of five, the first spent above: four more, then refusals with how long to wait.
     expect(frames.filter((f) => f.type === 'room.reaction').length).toBe(4)
     const refused = frames.filter((f) => f.type === 'error' && f.code === 'rate_limited')
     expect(refused.length).toBe(3)
     expect(refused[0]).toMatchObject({ about: 'room.react', room })
     expect(refused[0].retryAfterMs).toBeGreaterThan(0)
-    expect((await drain(b.socket)).filter((f) => f.type === 'room.reaction').length).toBe(4)
+    expect((await b.socket.drain()).filter((f) => f.type === 'room.reaction').length).toBe(4)
     for (const emoji of ['💩', '<script>', '']) {
       a.socket.send({ type: 'room.react', room, emoji })
       expect(await a.socket.next((f) => f.type === 'error')).toMatchObject({ code: 'invalid_message', about: 'room.react' })

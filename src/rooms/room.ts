@@ -256,6 +256,11 @@ export class Room extends Actor<RoomCommand> {
     }
   }
 
+  /** A call frame sent to a room without a call (the global chat, whose name is a valid video room name). */
+  private noCall(conn: Connection) {
+    this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+  }
+
   /** The frame type of the command being handled, for error frames. */
   private about: string | undefined
 
@@ -283,12 +288,12 @@ export class Room extends Actor<RoomCommand> {
       case 'call.ice':
         return this.call?.ice(command.conn)
       case 'call.peek':
-        if (!this.call) return this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
+        if (!this.call) return this.noCall(command.conn)
         return command.conn.send({ type: 'room.peek', room: this.name, ...this.call.peek() })
       case 'call.hand':
-        return this.call ? this.call.hand(command.conn, command.frame) : this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
+        return this.call ? this.call.hand(command.conn, command.frame) : this.noCall(command.conn)
       case 'call.react':
-        return this.call ? this.call.react(command.conn, command.frame) : this.refuse(command.conn, 'not_a_call', `room "${this.name}" has no call`)
+        return this.call ? this.call.react(command.conn, command.frame) : this.noCall(command.conn)
       case 'call.host':
         return this.callHost(command.conn, command.frame)
       case 'call.graceExpired':
@@ -444,7 +449,7 @@ export class Room extends Actor<RoomCommand> {
   }
 
   private async callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
-    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (!this.call) return this.noCall(conn)
     if (!this.enter(conn)) return
     // Joined, or waiting in the lobby of a locked room: either way the person holds this room.
     if (await this.call.join(conn, frame.media, frame.resume)) {
@@ -454,7 +459,7 @@ export class Room extends Actor<RoomCommand> {
   }
 
   private async callHost(conn: Connection, frame: HostRequest) {
-    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (!this.call) return this.noCall(conn)
     const outcome = await this.call.hostAction(conn, frame)
     // Whoever the action took out of the call (kicked, turned away, ended) no longer holds this room.
     for (const user of outcome.gone) this.release(user.id)
@@ -473,7 +478,7 @@ export class Room extends Actor<RoomCommand> {
   }
 
   private async callLeave(conn: Connection) {
-    if (!this.call) return this.refuse(conn, 'not_a_call', `room "${this.name}" has no call`)
+    if (!this.call) return this.noCall(conn)
     if (!this.call.leave(conn)) return this.refuse(conn, 'not_joined', notInCall(this.name))
     this.leave(conn)
     this.release(conn.user.id)

@@ -68,6 +68,17 @@ export class TestSocket {
     return [...this.frames]
   }
 
+  /** Everything received before a ping's answer (what the server sent in reply to the frames before it), consumed
+   * up to and including that pong. */
+  async drain(): Promise<any[]> {
+    const nonce = crypto.randomUUID()
+    this.send({ type: 'ping', nonce })
+    const isPong = (f: any) => f.type === 'pong' && f.nonce === nonce
+    const frames = await this.until(isPong)
+    await this.next(isPong)
+    return frames.slice(0, frames.findIndex(isPong))
+  }
+
   async waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs
     while (!this.closed && Date.now() < deadline) await Bun.sleep(20)

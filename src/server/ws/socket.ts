@@ -130,10 +130,10 @@ export const socketRoute = (deps: SocketDeps) => {
     if (message.type === 'chat.search' && (message.room === undefined || message.room === GLOBAL_ROOM || isConversationRoom(message.room))) {
       return void deps.inbox.search(conn, message).catch(inboxFailed(message.type, message.req))
     }
+    if ((message.type === 'room.peek' || message.type === 'room.join') && message.room === GLOBAL_ROOM) {
+      return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
+    }
     if (message.type === 'room.peek') {
-      if (message.room === GLOBAL_ROOM) {
-        return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
-      }
       const verdict = state.peeks.take()
       if (!verdict.ok) {
         return conn.send({ type: 'error', code: 'rate_limited', message: 'asking who is in a room too often; wait a moment', retryAfterMs: verdict.retryAfterMs, room: message.room, about: message.type })
@@ -146,9 +146,6 @@ export const socketRoute = (deps: SocketDeps) => {
       return room.tell({ kind: 'call.peek', conn })
     }
     if (message.type === 'room.join') {
-      if (message.room === GLOBAL_ROOM) {
-        return conn.send({ type: 'error', code: 'not_a_call', message: 'the global chat has no call', room: message.room, about: message.type })
-      }
       const room = deps.rooms.open(message.room)
       if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
       state.rooms.add(message.room)

@@ -33,8 +33,9 @@ import { rememberRoom, validRoomName } from './names'
 import { choose, preferences } from './preferences'
 import { PreJoin } from './PreJoin'
 import { keyName, SHORTCUTS, useShortcuts } from './shortcuts'
-import { Tile } from './Tile'
+import { Tile, tileLabel } from './Tile'
 import { ConnectionDetails, TileMenu } from './TileMenu'
+import { Dialog } from '../ui/Dialog'
 
 const REACTION_NAMES: Record<CallReaction, string> = { '👍': 'Thumbs up', '👏': 'Applause', '😂': 'Laughing', '😮': 'Surprised', '❤️': 'Heart', '🎉': 'Celebrate' }
 /** Our level above which, while muted, we are probably talking to nobody. */
@@ -157,7 +158,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
   let hintUntil = 0
   let loudSince = 0
   createEffect(() => {
-    const loud = !local.state().mic && local.tracks().audio !== null && level() > TALKING_WHILE_MUTED && call.state.phase === 'joined'
+    // (The meter hears anything only while the microphone is muted.)
+    const loud = level() > TALKING_WHILE_MUTED && call.state.phase === 'joined'
     const now = performance.now()
     if (!loud) loudSince = 0
     else if (!loudSince) loudSince = now
@@ -311,7 +313,7 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
         {(key) => {
           const [member, kind] = key().split(':') as [string, 'camera' | 'screen']
           const remote = () => call.state.members.find((m) => m.id === member)
-          const title = () => (kind === 'screen' ? `${nameOf(member === 'self' ? call.state.self! : member)} (screen)` : member === 'self' ? `${user()?.username ?? 'you'} (you)` : (remote()?.user.username ?? ''))
+          const title = () => tileLabel(member === 'self' ? (user()?.username ?? 'you') : (remote()?.user.username ?? ''), kind, member === 'self')
           return (
             <TileMenu
               title={title()}
@@ -343,42 +345,36 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
           const member = key().split(':')[0]!
           const quality = () => (member === 'self' ? call.state.uplink : call.state.members.find((m) => m.id === member)?.quality)
           return (
-            <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setQualityFor()} onKeyDown={(e) => e.key === 'Escape' && setQualityFor()}>
-              <div class="card modal tile-menu" role="dialog" aria-modal="true" aria-label={`Connection of ${member === 'self' ? 'your media' : nameOf(member)}`}>
-                <h2>{member === 'self' ? 'Your connection (what you send)' : `Connection of ${nameOf(member)}`}</h2>
-                <Show when={quality()}>{(q) => <ConnectionDetails quality={q()} />}</Show>
-                <button class="secondary" ref={(el) => queueMicrotask(() => el.focus())} onClick={() => setQualityFor()}>
-                  Close
-                </button>
-              </div>
-            </div>
+            <Dialog class="tile-menu" label={`Connection of ${member === 'self' ? 'your media' : nameOf(member)}`} onClose={() => setQualityFor()}>
+              <h2>{member === 'self' ? 'Your connection (what you send)' : `Connection of ${nameOf(member)}`}</h2>
+              <Show when={quality()}>{(q) => <ConnectionDetails quality={q()} />}</Show>
+              <button class="secondary" onClick={() => setQualityFor()}>
+                Close
+              </button>
+            </Dialog>
           )
         }}
       </Show>
       <Show when={helpOpen()}>
-        <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && setHelpOpen(false)} onKeyDown={(e) => e.key === 'Escape' && setHelpOpen(false)}>
-          <div class="card modal" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title">
-            <h2 id="shortcuts-title">Keyboard shortcuts</h2>
-            <dl class="shortcuts" data-testid="shortcuts">
-              <For each={SHORTCUTS}>
-                {(s) => (
-                  <>
-                    <dt>
-                      <kbd>{keyName(s)}</kbd>
-                    </dt>
-                    <dd>{s.label}</dd>
-                  </>
-                )}
-              </For>
-            </dl>
-            <p class="muted">They work whenever you are not typing in a field.</p>
-            <div class="modal-actions">
-              <button ref={(el) => queueMicrotask(() => el.focus())} onClick={() => setHelpOpen(false)}>
-                Close
-              </button>
-            </div>
+        <Dialog labelledBy="shortcuts-title" onClose={() => setHelpOpen(false)}>
+          <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+          <dl class="shortcuts" data-testid="shortcuts">
+            <For each={SHORTCUTS}>
+              {(s) => (
+                <>
+                  <dt>
+                    <kbd>{keyName(s)}</kbd>
+                  </dt>
+                  <dd>{s.label}</dd>
+                </>
+              )}
+            </For>
+          </dl>
+          <p class="muted">They work whenever you are not typing in a field.</p>
+          <div class="modal-actions">
+            <button onClick={() => setHelpOpen(false)}>Close</button>
           </div>
-        </div>
+        </Dialog>
       </Show>
       <Show when={confirmEnd()}>
         <div class="modal-backdrop">

@@ -25,10 +25,8 @@ export function PreJoin(props: { room: string; local: LocalMedia; onJoin: () => 
   const level = createLevelMeter(() => local.tracks().audio)
   const [peek, setPeek] = createSignal<Peek>()
   const [testing, setTesting] = createSignal(false)
-  let video: HTMLVideoElement | undefined
 
   onMount(() => {
-    performance.mark('call:prejoin-open')
     const ask = () => {
       if (status() === 'online') send({ type: 'room.peek', room: props.room })
     }
@@ -44,9 +42,8 @@ export function PreJoin(props: { room: string; local: LocalMedia; onJoin: () => 
     })
   })
 
-  const onPreview = () => {
-    if (!video) return
-    // The moment a person first sees themselves: bench/call-join.ts reads it.
+  /** The moment a person first sees themselves: bench/call-join.ts reads it. */
+  const onPreview = (video: HTMLVideoElement) => {
     const mark = () => performance.mark('call:prejoin-preview')
     if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(mark)
     else mark()
@@ -72,7 +69,7 @@ export function PreJoin(props: { room: string; local: LocalMedia; onJoin: () => 
     if (p.people.length === 0) return 'Nobody is here yet.'
     const names = p.people.slice(0, 5).join(', ')
     const more = p.people.length > 5 ? ` and ${p.people.length - 5} more` : ''
-    return `${names}${more} ${p.people.length === 1 && !more ? 'is' : 'are'} here.`
+    return `${names}${more} ${p.people.length === 1 ? 'is' : 'are'} here.`
   }
   const full = () => {
     const p = peek()
@@ -105,16 +102,13 @@ export function PreJoin(props: { room: string; local: LocalMedia; onJoin: () => 
               }
             >
               <video
-                ref={(el) => {
-                  video = el
-                  el.srcObject = local.stream
-                }}
+                ref={(el) => (el.srcObject = local.stream)}
                 autoplay
                 playsinline
                 muted
                 class="mirrored"
                 data-testid="preview"
-                onLoadedData={onPreview}
+                onLoadedData={(e) => onPreview(e.currentTarget)}
                 aria-label="Your camera preview"
               />
             </Show>

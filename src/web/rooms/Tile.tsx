@@ -74,6 +74,9 @@ export interface TileProps {
 
 type Path = MediaMode
 
+/** How a tile is named on screen and to screen readers (its caption, its menu): "Ann", "Ann (you)", "Ann (screen)". */
+export const tileLabel = (name: string, kind: 'camera' | 'screen', self?: boolean) => (kind === 'screen' ? `${name} (screen)` : self ? `${name} (you)` : name)
+
 /** Frames a new path must present before it replaces the old one: a first key frame alone can be followed by a
  * stall while the SFU settles on a simulcast layer, and the old picture is better than a frozen one. */
 const READY_FRAMES = 5
@@ -190,7 +193,7 @@ export function Tile(props: TileProps) {
   const showVideo = () => props.kind === 'screen' || props.cameraOn
   const statsLine = () =>
     props.stats && props.stats.width > 0 ? `${props.stats.width}×${props.stats.height} · ${Math.round(props.stats.fps)} fps · ${shown()}` : ''
-  const label = () => (props.kind === 'screen' ? `${props.name} (screen)` : props.self ? `${props.name} (you)` : props.name)
+  const label = () => tileLabel(props.name, props.kind, props.self)
   const QualityIcon = () => {
     const grade = props.quality?.grade
     return grade === 'poor' ? <SignalLow aria-hidden="true" /> : grade === 'fair' ? <SignalMedium aria-hidden="true" /> : <Signal aria-hidden="true" />

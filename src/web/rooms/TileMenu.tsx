@@ -2,6 +2,7 @@
 // connection's details, hiding the self-view, and, for hosts, what they can do to the member.
 import { For, Show } from 'solid-js'
 import type { RemoteMember } from './call-store'
+import { Dialog } from '../ui/Dialog'
 import { describeQuality, GRADE_LABEL, type Quality } from './quality'
 
 export interface TileMenuProps {
@@ -28,82 +29,70 @@ export interface TileMenuProps {
 }
 
 export function TileMenu(props: TileMenuProps) {
-  let dialog: HTMLDivElement | undefined
   /** The action first: it reads this menu's tile, which is gone once the menu closes. */
   const act = (action: () => void) => {
     action()
     props.onClose()
   }
   return (
-    <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()} onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
-      <div
-        ref={(el) => {
-          dialog = el
-          queueMicrotask(() => dialog?.querySelector<HTMLElement>('button, input')?.focus())
-        }}
-        class="card modal tile-menu"
-        role="dialog"
-        aria-modal="true"
-        aria-label={`Options for ${props.title}`}
-      >
-        <h2>{props.title}</h2>
-        <button class="secondary" onClick={() => act(props.onPin)}>
-          {props.pinned ? 'Unpin' : 'Pin to the stage'}
+    <Dialog class="tile-menu" label={`Options for ${props.title}`} onClose={props.onClose}>
+      <h2>{props.title}</h2>
+      <button class="secondary" onClick={() => act(props.onPin)}>
+        {props.pinned ? 'Unpin' : 'Pin to the stage'}
+      </button>
+      <button class="secondary" onClick={() => act(props.onFullscreen)}>
+        Full screen
+      </button>
+      <Show when={props.onHideSelf}>
+        <button class="secondary" onClick={() => act(props.onHideSelf!)}>
+          Hide self view
         </button>
-        <button class="secondary" onClick={() => act(props.onFullscreen)}>
-          Full screen
-        </button>
-        <Show when={props.onHideSelf}>
-          <button class="secondary" onClick={() => act(props.onHideSelf!)}>
-            Hide self view
-          </button>
-        </Show>
-        <Show when={props.onVolume}>
-          <label class="volume">
-            Volume for you
-            <input
-              type="range"
-              min="0"
-              max="100"
-              step="5"
-              value={Math.round((props.volume ?? 1) * 100)}
-              onInput={(e) => props.onVolume!(Number(e.currentTarget.value) / 100)}
-              aria-valuetext={`${Math.round((props.volume ?? 1) * 100)} %`}
-              data-testid="volume"
-            />
-          </label>
-        </Show>
-        <Show when={props.quality}>
-          {(q) => <ConnectionDetails quality={q()} />}
-        </Show>
-        <Show when={props.host}>
-          {(host) => (
-            <div class="host-actions" role="group" aria-label="Host actions">
-              <h3>Host actions</h3>
-              <Show when={host().member.media.mic}>
-                <button class="secondary" onClick={() => act(() => host().mute('mic'))}>Mute microphone</button>
-              </Show>
-              <Show when={host().member.media.camera}>
-                <button class="secondary" onClick={() => act(() => host().mute('camera'))}>Turn off camera</button>
-              </Show>
-              <Show when={host().member.media.screen}>
-                <button class="secondary" onClick={() => act(() => host().mute('screen'))}>Stop screen share</button>
-              </Show>
-              <Show when={host().lowerHand}>
-                <button class="secondary" onClick={() => act(host().lowerHand!)}>Lower hand</button>
-              </Show>
-              <Show when={!host().member.host}>
-                <button class="secondary" onClick={() => act(host().make)}>Make host</button>
-              </Show>
-              <button class="secondary danger" onClick={() => act(host().kick)}>Remove from call</button>
-            </div>
-          )}
-        </Show>
-        <button class="secondary" onClick={() => props.onClose()}>
-          Close
-        </button>
-      </div>
-    </div>
+      </Show>
+      <Show when={props.onVolume}>
+        <label class="volume">
+          Volume for you
+          <input
+            type="range"
+            min="0"
+            max="100"
+            step="5"
+            value={Math.round((props.volume ?? 1) * 100)}
+            onInput={(e) => props.onVolume!(Number(e.currentTarget.value) / 100)}
+            aria-valuetext={`${Math.round((props.volume ?? 1) * 100)} %`}
+            data-testid="volume"
+          />
+        </label>
+      </Show>
+      <Show when={props.quality}>
+        {(q) => <ConnectionDetails quality={q()} />}
+      </Show>
+      <Show when={props.host}>
+        {(host) => (
+          <div class="host-actions" role="group" aria-label="Host actions">
+            <h3>Host actions</h3>
+            <Show when={host().member.media.mic}>
+              <button class="secondary" onClick={() => act(() => host().mute('mic'))}>Mute microphone</button>
+            </Show>
+            <Show when={host().member.media.camera}>
+              <button class="secondary" onClick={() => act(() => host().mute('camera'))}>Turn off camera</button>
+            </Show>
+            <Show when={host().member.media.screen}>
+              <button class="secondary" onClick={() => act(() => host().mute('screen'))}>Stop screen share</button>
+            </Show>
+            <Show when={host().lowerHand}>
+              <button class="secondary" onClick={() => act(host().lowerHand!)}>Lower hand</button>
+            </Show>
+            <Show when={!host().member.host}>
+              <button class="secondary" onClick={() => act(host().make)}>Make host</button>
+            </Show>
+            <button class="secondary danger" onClick={() => act(host().kick)}>Remove from call</button>
+          </div>
+        )}
+      </Show>
+      <button class="secondary" onClick={() => props.onClose()}>
+        Close
+      </button>
+    </Dialog>
   )
 }
 

@@ -455,7 +455,7 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
     // Streams that went away are forgotten.
     for (const [key, entry] of energies) if (entry.polled < pollCount - 2) energies.delete(key)
     let relayed = false
-    let uplink: Quality = { grade: 'unknown', loss: 0, bitrate: 0 }
+    let uplink = unmeasured()
     let loudest: { id: string; level: number } | undefined
     for (const member of state.members) {
       const id = member.id

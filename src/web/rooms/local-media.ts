@@ -59,6 +59,23 @@ export function createLocalMedia() {
     if (track) stream.addTrack(track)
   }
 
+  /** A new microphone or camera track in place of the old one (stopped): in the stream, the tracks, and as the
+   * device in use; a track at all means the browser allows that source. */
+  const useMicrophone = (audio: MediaStreamTrack) => {
+    if (tracks().audio !== audio) tracks().audio?.stop()
+    allowed('mic')
+    replaceInStream('audio', audio)
+    setMicId(audio.getSettings().deviceId)
+    setTracks({ ...tracks(), audio })
+  }
+  const useCamera = (camera: MediaStreamTrack) => {
+    if (tracks().camera !== camera) tracks().camera?.stop()
+    allowed('camera')
+    replaceInStream('video', camera)
+    setCameraId(camera.getSettings().deviceId)
+    setTracks({ ...tracks(), camera })
+  }
+
   const refreshDevices = async () => {
     const all = await navigator.mediaDevices.enumerateDevices()
     setDevices({
@@ -121,19 +138,12 @@ export function createLocalMedia() {
           )
         }
       }
-      if (audio) {
-        allowed('mic')
-        if (wantAudio) {
-          audio.enabled = wanted.mic
-          setMicOn(wanted.mic)
-        }
+      if (wantAudio && audio) {
+        audio.enabled = wanted.mic
+        setMicOn(wanted.mic)
+        useMicrophone(audio)
       }
-      if (camera) allowed('camera')
-      replaceInStream('audio', audio)
-      replaceInStream('video', camera)
-      setCameraId(camera?.getSettings().deviceId ?? cameraId())
-      setMicId(audio?.getSettings().deviceId)
-      setTracks({ ...tracks(), audio, camera })
+      if (wantCamera && camera) useCamera(camera)
       void refreshDevices()
       if (!started) navigator.mediaDevices.addEventListener('devicechange', refreshDevices)
       started = true
@@ -162,11 +172,8 @@ export function createLocalMedia() {
         // None yet (refused, or no device then): ask again, on.
         try {
           const fresh = (await navigator.mediaDevices.getUserMedia({ audio: audioConstraints() })).getAudioTracks()[0]!
-          allowed('mic')
-          replaceInStream('audio', fresh)
-          setMicId(fresh.getSettings().deviceId)
           setMicOn(true)
-          setTracks({ ...tracks(), audio: fresh })
+          useMicrophone(fresh)
           void refreshDevices()
         } catch (e) {
           refused('mic', e)
@@ -187,11 +194,7 @@ export function createLocalMedia() {
         return
       }
       try {
-        const camera = (await navigator.mediaDevices.getUserMedia({ video: videoConstraints() })).getVideoTracks()[0]!
-        allowed('camera')
-        replaceInStream('video', camera)
-        setCameraId(camera.getSettings().deviceId)
-        setTracks({ ...tracks(), camera })
+        useCamera((await navigator.mediaDevices.getUserMedia({ video: videoConstraints() })).getVideoTracks()[0]!)
         void refreshDevices()
       } catch (e) {
         refused('camera', e)
@@ -203,11 +206,7 @@ export function createLocalMedia() {
       try {
         // With the camera off, the choice waits for it to be turned on.
         if (!tracks().camera) return void setCameraId(deviceId)
-        const camera = (await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId) })).getVideoTracks()[0]!
-        tracks().camera?.stop()
-        replaceInStream('video', camera)
-        setCameraId(deviceId)
-        setTracks({ ...tracks(), camera })
+        useCamera((await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId) })).getVideoTracks()[0]!)
       } catch (e) {
         setError(`That camera could not be used: ${describe(e)}`)
       }
@@ -217,10 +216,7 @@ export function createLocalMedia() {
       try {
         const audio = (await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(deviceId) })).getAudioTracks()[0]!
         audio.enabled = micOn()
-        tracks().audio?.stop()
-        replaceInStream('audio', audio)
-        setMicId(deviceId)
-        setTracks({ ...tracks(), audio })
+        useMicrophone(audio)
       } catch (e) {
         setError(`That microphone could not be used: ${describe(e)}`)
       }
