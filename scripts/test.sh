@@ -12,12 +12,14 @@ source scripts/bootstrap.sh
 
 # Debian's Chromium for the browser tests, coturn for the calls through TURN (tests/browser/turn.test.ts),
 # Info-ZIP's unzip, which checks the vault's folder zips as any person's unzip would (tests/folders.test.ts), and
-# an emoji font, so the screenshots show reactions and emoji as a person's browser would (not empty boxes).
+# an emoji font, so the screenshots show reactions and emoji as a person's browser would (not empty boxes), and
+# ffmpeg, which encodes the camera and microphone of the scripted participants in large rooms (tests/support/scripted).
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
 [ -x /usr/bin/turnserver ] || need+=(coturn)
 [ -x /usr/bin/unzip ] || need+=(unzip)
+[ -x /usr/bin/ffmpeg ] || need+=(ffmpeg)
 if [ ${#need[@]} -gt 0 ]; then
   echo "» installing ${need[*]} from Debian"
   SUDO=""

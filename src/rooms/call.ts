@@ -6,7 +6,7 @@ import type { Connection } from './connection'
 import type { CallMember, ClientMessageOf, IceServer, MediaSource, MediaState, ServerMessage, UserRef } from './protocol'
 import { TokenBucket } from './token-bucket'
 import { checkCandidate, checkDescription } from './mesh/signal'
-import { SfuError, SfuSession } from './sfu/session'
+import { DEFAULT_SESSION_POLICY, SfuError, SfuSession, type SessionPolicy } from './sfu/session'
 import type { WorkerPool } from './sfu/workers'
 import type { HostRequest, MediaMode, MediaModeInfo, SfuRequest, Waiting } from './protocol'
 import { HandQueue } from './hands'
@@ -33,6 +33,8 @@ export interface MediaPolicy {
   drainMs: number
   /** The workers; undefined while they start, or when none could be started: rooms then stay on the mesh. */
   pool: () => WorkerPool | undefined
+  /** Last-N, audio by level, the consumer budget per worker, plain RTP. */
+  sfu?: SessionPolicy
   onError?: (error: unknown, context: string) => void
   /** The room moved between mesh and SFU (or to a new router), for the logs. */
   onModeChange?: (room: string, mode: MediaMode, epoch: number, members: number, worker: number | undefined) => void
@@ -414,7 +416,8 @@ export class Call {
     member.media = { ...member.media, [source]: false }
     member.conn?.send({ type: 'room.muted', room: this.room, source, by })
     this.tellOthers(member, () => ({ type: 'room.media', room: this.room, member: member.id, media: member.media }))
-    void this.sfu?.pauseSource(member.id, source).catch(() => undefined)
+    const sfu = this.sfu
+    if (sfu) void sfu.pauseSource(member.id, source).then(() => this.later({ kind: 'step', step: () => sfu.refresh() }), () => undefined)
   }
 
   /** Switches the room between mesh and SFU when its size crosses the thresholds (or as pinned). `quiet`: a
@@ -450,14 +453,20 @@ export class Call {
     try {
       const created = await media.pool()!.createRouter()
       const epoch = this.epoch + 1
-      this.sfu = await SfuSession.open(this.room, created, {
-        send: (memberId, frame) => this.members.get(memberId)?.conn?.send(frame),
-        defer: (step) => this.later({ kind: 'step', step }),
-        lost: () => this.later({ kind: 'step', step: () => this.sfuLost(epoch) }),
-        speaker: (memberId) => {
-          for (const m of this.members.values()) m.conn?.send({ type: 'sfu.speaker', room: this.room, ...(memberId ? { member: memberId } : {}) })
+      this.sfu = await SfuSession.open(
+        this.room,
+        created,
+        {
+          send: (memberId, frame) => this.members.get(memberId)?.conn?.send(frame),
+          defer: (step) => this.later({ kind: 'step', step }),
+          lost: () => this.later({ kind: 'step', step: () => this.sfuLost(epoch) }),
+          speaker: (memberId) => this.tellAll({ type: 'sfu.speaker', room: this.room, ...(memberId ? { member: memberId } : {}) }),
+          speaking: (members) => this.tellAll({ type: 'sfu.speaking', room: this.room, members }),
+          moreRouter: async (avoid) => media.pool()?.createRouter(avoid),
         },
-      })
+        media.sfu ?? DEFAULT_SESSION_POLICY,
+        this.deps.now,
+      )
       this.epoch = epoch
       return true
     } catch (error) {
@@ -514,7 +523,8 @@ export class Call {
     const member = this.requireMember(conn, ref)
     if (!member) return
     // Requests go to the live SFU; in a drain after a switch back to mesh, only what keeps media flowing.
-    const session = this.sfu ?? (frame.type === 'sfu.resume' || frame.type === 'sfu.view' || frame.type === 'sfu.leave' || frame.type === 'sfu.connect' ? this.draining : undefined)
+    const session =
+      this.sfu ?? (frame.type === 'sfu.resume' || frame.type === 'sfu.view' || frame.type === 'sfu.pin' || frame.type === 'sfu.leave' || frame.type === 'sfu.connect' ? this.draining : undefined)
     if (frame.type === 'sfu.leave') {
       this.draining?.removeMember(member.id)
       return
@@ -525,10 +535,10 @@ export class Call {
     try {
       switch (frame.type) {
         case 'sfu.transport': {
-          const params = await session.createTransport(member.id, frame.direction, frame.rtpCapabilities as never)
+          const params = await session.createTransport(member.id, frame.direction, frame.rtpCapabilities as never, frame.plain)
           conn.send({ type: 'sfu.transport', room: this.room, req: frame.req, direction: frame.direction, ...params })
           if (frame.direction === 'recv') await session.consumeExisting(member.id)
-          return
+          break
         }
         case 'sfu.connect':
           await session.connect(member.id, frame.transportId, frame.dtlsParameters as never)
@@ -537,19 +547,28 @@ export class Call {
           const producerId = await session.produce(member.id, frame.transportId, frame.kind, frame.rtpParameters as never, frame.source, {
             maxProducers: 3,
           })
-          return conn.send({ type: 'sfu.produced', room: this.room, req: frame.req, producerId })
+          conn.send({ type: 'sfu.produced', room: this.room, req: frame.req, producerId })
+          break
         }
         case 'sfu.resume':
-          return await session.resumeConsumer(member.id, frame.consumerId)
+          session.resumeConsumer(member.id, frame.consumerId)
+          break
         case 'sfu.view':
-          return await session.setConsumerView(member.id, frame.consumerId, { paused: frame.paused, spatialLayer: frame.spatialLayer })
+          await session.setConsumerView(member.id, frame.consumerId, { paused: frame.paused, spatialLayer: frame.spatialLayer })
+          break
+        case 'sfu.pin':
+          session.pin(member.id, frame.members)
+          break
         case 'sfu.producer':
-          return await session.producerAction(member.id, frame.producerId, frame.action)
+          await session.producerAction(member.id, frame.producerId, frame.action)
+          break
         case 'sfu.restart-ice': {
           const iceParameters = await session.restartIce(member.id, frame.transportId)
           return conn.send({ type: 'sfu.ice-restarted', room: this.room, req: frame.req, transportId: frame.transportId, iceParameters })
         }
       }
+      // What the request changed in anyone's selection (a new camera, a receiver ready, a tile hidden, a pin).
+      await session.refresh()
     } catch (error) {
       if (error instanceof SfuError) return this.refuse(conn, error.code, error.message, ref ? { ref } : {})
       this.deps.media?.onError?.(error, `room ${this.room}: ${frame.type}`)
@@ -584,6 +603,9 @@ export class Call {
     if (member.conn) this.byConn.delete(member.conn.id)
     this.sfu?.removeMember(member.id)
     this.draining?.removeMember(member.id)
+    // Whoever the leaver's place in anyone's last-N goes to.
+    const sfu = this.sfu
+    if (sfu) this.later({ kind: 'step', step: () => sfu.refresh() })
     this.tellOthers(member, () => ({ type: 'room.member-left', room: this.room, member: member.id }))
     if (this.hands.set(member.id, false)) this.tellAll({ type: 'room.hands', room: this.room, hands: this.hands.order(), by: member.user })
   }

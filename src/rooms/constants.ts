@@ -2,7 +2,7 @@
 // pulling the schema library into its bundle.
 
 /** Bumped on any incompatible change; the server announces it in `hello`. */
-export const PROTOCOL_VERSION = 5
+export const PROTOCOL_VERSION = 6
 
 /** The room everyone logged in shares. */
 export const GLOBAL_ROOM = 'global'

@@ -163,6 +163,8 @@ export const ClientMessage = t.Union([
       req,
       direction: t.Union([t.Literal('send'), t.Literal('recv')]),
       rtpCapabilities: t.Optional(rtpCapabilities),
+      // Plain RTP instead of WebRTC (scripted participants; only where the server allows it, SFU_PLAIN_RTP).
+      plain: t.Optional(t.Boolean()),
     },
     strict,
   ),
@@ -187,6 +189,8 @@ export const ClientMessage = t.Union([
     strict,
   ),
   t.Object({ type: t.Literal('sfu.restart-ice'), room, req, transportId: mediasoupId }, strict),
+  // The members whose camera this page wants whatever the speakers do (its pinned tiles), a few at most.
+  t.Object({ type: t.Literal('sfu.pin'), room, members: t.Array(memberId, { maxItems: 8 }) }, strict),
   // This page is done with the SFU (the room went back to mesh and every peer connection is up).
   t.Object({ type: t.Literal('sfu.leave'), room }, strict),
   t.Object(
@@ -381,7 +385,18 @@ export type ServerMessage =
   /** The answer to room.ice: the servers to use from now on, and when to ask again. */
   | { type: 'room.ice'; room: string; iceServers: IceServer[]; iceRefreshInSeconds?: number }
   | ({ type: 'room.mode'; room: string } & MediaModeInfo)
-  | { type: 'sfu.transport'; room: string; req: string; direction: 'send' | 'recv'; id: string; iceParameters: unknown; iceCandidates: unknown; dtlsParameters: unknown }
+  | {
+      type: 'sfu.transport'
+      room: string
+      req: string
+      direction: 'send' | 'recv'
+      id: string
+      iceParameters?: unknown
+      iceCandidates?: unknown
+      dtlsParameters?: unknown
+      /** A plain RTP transport: send RTP (and RTCP, muxed) to this address; it answers to where it came from. */
+      plain?: { ip: string; port: number }
+    }
   | { type: 'sfu.connected'; room: string; req: string; transportId: string }
   | { type: 'sfu.produced'; room: string; req: string; producerId: string }
   | { type: 'sfu.ice-restarted'; room: string; req: string; transportId: string; iceParameters: unknown }
@@ -400,6 +415,13 @@ export type ServerMessage =
   | { type: 'sfu.consumer-state'; room: string; consumerId: string; producerPaused: boolean }
   /** The member speaking loudest now (absent: nobody). */
   | { type: 'sfu.speaker'; room: string; member?: string }
+  /** Everyone whose voice is above the speaking threshold now (from the SFU's audio levels). */
+  | { type: 'sfu.speaking'; room: string; members: string[] }
+  /** The members whose camera this page receives now (last-N: the latest speakers, its pins); the others show
+   * their name until they speak. */
+  | { type: 'sfu.last-n'; room: string; members: string[] }
+  /** The highest simulcast layer anyone receives of your camera; -1: nobody, stop sending it. */
+  | { type: 'sfu.demand'; room: string; producerId: string; maxSpatialLayer: number }
   | { type: 'room.member-joined'; room: string; member: CallMember }
   | { type: 'room.member-left'; room: string; member: string }
   | { type: 'room.member-connection'; room: string; member: string; connection: MemberConnection }

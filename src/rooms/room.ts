@@ -236,6 +236,11 @@ export class Room extends Actor<RoomCommand> {
   }
 
   /** How the call carries media now (for tests and metrics). */
+  /** The SFU's transports, producers and consumers per worker (read-only, for metrics). */
+  get sfuCounts() {
+    return this.call?.sfuCounts()
+  }
+
   get mediaMode() {
     return this.call?.mediaMode
   }

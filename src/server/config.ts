@@ -89,6 +89,15 @@ export interface Config {
     mode: 'auto' | 'mesh' | 'sfu'
     up: number
     down: number
+    /** Cameras each receiver gets at most (besides pins and screen shares). */
+    lastN: number
+    /** Microphones forwarded at once in a room larger than audioAllUpTo. */
+    audioSpeakers: number
+    audioAllUpTo: number
+    /** Consumers one worker carries for a room before newcomers go to a router on another worker. */
+    consumersPerWorker: number
+    /** Plain RTP transports (unencrypted) for scripted participants. */
+    plainRtp: boolean
   }
   /** PostgreSQL instead of the SQLite file (cluster mode). */
   databaseUrl: string | undefined
@@ -140,7 +149,7 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'VAULT_QUOTA_BYTES', default: '10737418240 (10 GiB)', meaning: 'vault space per user' },
   { name: 'VAULT_MAX_FILE_BYTES', default: '4294967296 (4 GiB)', meaning: 'largest single vault file' },
   { name: 'PRESENCE_GRACE_MS', default: '3000', meaning: 'how long a user with no open tab still shows as present' },
-  { name: 'ROOM_MAX_MEMBERS', default: '8', meaning: 'members one video room holds; more are refused with room_full' },
+  { name: 'ROOM_MAX_MEMBERS', default: '50 (8 without the SFU)', meaning: 'members one video room holds; more are refused with room_full' },
   { name: 'ROOM_MAX_MEMBERS_PER_USER', default: '2', meaning: 'places one user may take in one call at once (a laptop and a phone); more are refused with too_many_devices' },
   { name: 'ROOM_RECONNECT_GRACE_MS', default: '15000', meaning: 'a call member whose connection dropped keeps its place this long' },
   { name: 'ROOM_EMPTY_GRACE_MS', default: '10000', meaning: 'an empty video room closes after this long' },
@@ -156,6 +165,11 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'ROOM_MEDIA_MODE', default: 'auto', meaning: 'auto (mesh while small, SFU when large), or pin every room to mesh or sfu' },
   { name: 'ROOM_SFU_AT', default: '4', meaning: 'in auto mode, a room moves to the SFU when it reaches this many members' },
   { name: 'ROOM_MESH_AT', default: '2', meaning: 'in auto mode, a room on the SFU moves back to mesh when down to this many' },
+  { name: 'SFU_LAST_N', default: '9', meaning: 'cameras each member receives at most on the SFU: the latest speakers (plus pinned tiles and screen shares); the others show their name' },
+  { name: 'SFU_AUDIO_SPEAKERS', default: '4', meaning: 'in a room larger than SFU_AUDIO_ALL_UP_TO, the microphones forwarded at once: the latest speakers' },
+  { name: 'SFU_AUDIO_ALL_UP_TO', default: '10', meaning: 'up to this many members every microphone reaches everyone' },
+  { name: 'SFU_CONSUMERS_PER_WORKER', default: '500', meaning: "consumers a room puts on one mediasoup worker before newcomers go to a router on another worker (mediasoup's documented figure)" },
+  { name: 'SFU_PLAIN_RTP', default: 'false', meaning: 'allow plain (unencrypted) RTP transports for scripted participants; only on a trusted network' },
   { name: 'METRICS_TOKEN', default: '(none: no metrics route)', meaning: 'bearer token that GET /api/metrics requires (at least 16 characters)' },
   { name: 'TLS_CERT_FILE', default: '(none)', meaning: 'PEM certificate chain to serve HTTPS directly (with TLS_KEY_FILE)' },
   { name: 'TLS_KEY_FILE', default: '(none)', meaning: 'PEM private key for TLS_CERT_FILE' },
@@ -263,7 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
       uploadIdleMs: integer(env, 'VAULT_UPLOAD_IDLE_HOURS', 24, 1, 24 * 30) * 3_600_000,
     },
     rooms: {
-      maxMembers: integer(env, 'ROOM_MAX_MEMBERS', 8, 2, 1000),
+      maxMembers: integer(env, 'ROOM_MAX_MEMBERS', sfuPossible(env) ? 50 : 8, 2, 1000),
       maxMembersPerUser: integer(env, 'ROOM_MAX_MEMBERS_PER_USER', 2, 1, 1000),
       reconnectGraceMs: integer(env, 'ROOM_RECONNECT_GRACE_MS', 15_000, 0, 600_000),
       emptyGraceMs: integer(env, 'ROOM_EMPTY_GRACE_MS', 10_000, 0, 3_600_000),
@@ -340,7 +354,17 @@ function loadSfu(env: Env): Config['sfu'] {
     mode: oneOf(env, 'ROOM_MEDIA_MODE', 'auto', ['auto', 'mesh', 'sfu'] as const),
     up,
     down,
+    lastN: integer(env, 'SFU_LAST_N', 9, 1, 100),
+    audioSpeakers: integer(env, 'SFU_AUDIO_SPEAKERS', 4, 1, 32),
+    audioAllUpTo: integer(env, 'SFU_AUDIO_ALL_UP_TO', 10, 2, 1000),
+    consumersPerWorker: integer(env, 'SFU_CONSUMERS_PER_WORKER', 500, 10, 100_000),
+    plainRtp: boolean(env, 'SFU_PLAIN_RTP', false),
   }
+}
+
+/** A room can reach the SFU (a large room is possible): there are workers and rooms are not pinned to the mesh. */
+function sfuPossible(env: Env): boolean {
+  return env.SFU_WORKERS?.trim() !== '0' && env.ROOM_MEDIA_MODE?.trim() !== 'mesh'
 }
 
 function loadDatabaseUrl(env: Env): string | undefined {

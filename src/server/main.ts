@@ -1,5 +1,6 @@
 // Entry point: read configuration, open the database, start the rooms, compose the app, listen, and shut down
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
+import { DEFAULT_SESSION_POLICY } from '../rooms/sfu/session'
 import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { Moderation } from '../rooms/moderation'
 import { FolderStore } from '../db/folders'
@@ -187,6 +188,14 @@ async function main() {
         down: config.sfu.down,
         drainMs: 10_000,
         pool: () => pool,
+        sfu: {
+          ...DEFAULT_SESSION_POLICY,
+          lastN: config.sfu.lastN,
+          audioSpeakers: config.sfu.audioSpeakers,
+          audioAllUpTo: config.sfu.audioAllUpTo,
+          consumersPerWorker: config.sfu.consumersPerWorker,
+          allowPlainRtp: config.sfu.plainRtp,
+        },
         onError: (error, context) => log.error({ err: error, context }, 'sfu error'),
         onModeChange: (room, mode, epoch, members, worker) =>
           log.info({ event: 'room.media_mode', room, mode, epoch, members, worker }, mode === 'sfu' ? 'room moved to the SFU' : 'room moved to the mesh'),

@@ -77,6 +77,28 @@ export class Metrics implements Counters {
       },
     })
     new client.Gauge({
+      name: 'partyroom_sfu_consumers',
+      help: 'SFU consumers by worker: forwarding (resumed) or paused (outside last-N, a silent microphone, a hidden tile)',
+      labelNames: ['worker', 'state'],
+      registers,
+      collect() {
+        this.reset()
+        const rows = new Map<number, { forwarding: number; paused: number }>()
+        for (const room of sources.rooms.all()) {
+          for (const w of room.sfuCounts?.workers ?? []) {
+            const row = rows.get(w.worker) ?? { forwarding: 0, paused: 0 }
+            row.forwarding += w.forwarding
+            row.paused += w.consumers - w.forwarding
+            rows.set(w.worker, row)
+          }
+        }
+        for (const [worker, row] of rows) {
+          this.set({ worker: String(worker), state: 'forwarding' }, row.forwarding)
+          this.set({ worker: String(worker), state: 'paused' }, row.paused)
+        }
+      },
+    })
+    new client.Gauge({
       name: 'partyroom_sfu_workers',
       help: 'mediasoup workers running',
       registers,

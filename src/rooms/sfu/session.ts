@@ -1,10 +1,20 @@
-// One room's life on the SFU: a mediasoup router, and per member its send and receive transports, its producers
-// (microphone, camera with simulcast, screen) and its consumers of everyone else's producers. The server pushes
-// consumers: as soon as a member can receive (its receive transport exists and its device's capabilities are
-// known) it gets a consumer, created paused, for every producer of the others, and for every new one later; the
-// client resumes each once it has attached it. Only the Room actor calls this, one command at a time.
+// One room's life on the SFU: its mediasoup routers, and per member its send and receive transports, its producers
+// (microphone, camera with simulcast, screen) and its consumers of everyone else's producers.
+//
+// The server pushes consumers. Microphones and screen shares: as soon as a member can receive (its receive
+// transport exists and its device's capabilities are known) it gets a consumer, created paused, for each of the
+// others', and for every new one later. Cameras: only once the receiver's last-N picks them (forwarding.ts). The
+// client resumes each consumer once it has attached it; the session then forwards it only while the receiver's
+// selection wants it (cameras: last-N, pins; microphones: who is speaking, in a large room) and its tile is visible.
+// A camera that nobody receives at some layer is told to stop sending that layer (dynacast).
+//
+// A large room spreads over workers: when the room's routers are near their consumer budget, a newcomer's
+// transports go on a router on another worker, and every producer is piped to every router of the room.
+// Only the Room actor calls this, one command at a time.
 import type { types } from 'mediasoup'
 import type { ServerMessage } from '../protocol'
+import type { CreatedRouter } from './workers'
+import { chooseAudio, chooseVideo, DEFAULT_FORWARDING, type ForwardingPolicy, SpeakerOrder } from './forwarding'
 
 export type Source = 'mic' | 'camera' | 'screen'
 
@@ -18,24 +28,40 @@ export class SfuError extends Error {
   }
 }
 
+type ProducerData = { member: string; source: Source }
+/** `ready`: the receiver attached it and asked for it; `hidden`: the receiver's tile for it is off screen. */
+type ConsumerData = ProducerData & { ready: boolean; hidden: boolean }
+
+interface RouterSlot extends CreatedRouter {
+  members: number
+}
+
 interface SfuMember {
   id: string
-  send?: types.WebRtcTransport
-  recv?: types.WebRtcTransport
+  slot?: RouterSlot
+  send?: types.Transport
+  recv?: types.Transport
   rtpCapabilities?: types.RtpCapabilities
-  producers: Map<string, types.Producer<{ member: string; source: Source }>>
-  consumers: Map<string, types.Consumer<{ member: string; source: Source }>>
+  producers: Map<string, types.Producer<ProducerData>>
+  consumers: Map<string, types.Consumer<ConsumerData>>
+  pins: string[]
+  /** What the member was last told it gets, to tell it only of changes. */
+  forwarded: string
 }
 
 export interface SfuHooks {
   /** Sends a frame to a member (dropped if its socket is down). */
   send(memberId: string, frame: ServerMessage): void
   /** Runs a step later, inside the owning actor: mediasoup's events arrive outside it. */
-  defer(step: () => void): void
-  /** The router went away underneath us (its worker died). */
+  defer(step: () => void | Promise<void>): void
+  /** A router went away underneath us (its worker died). */
   lost(): void
   /** The dominant speaker changed (undefined: silence). */
   speaker(memberId: string | undefined): void
+  /** Who is speaking now changed (audio levels above the threshold), for every member's speaking indicators. */
+  speaking(memberIds: string[]): void
+  /** Another router for the room, on a worker it has none on yet; undefined when there is none. */
+  moreRouter(avoid: number[]): Promise<CreatedRouter | undefined>
 }
 
 export interface SfuLimits {
@@ -43,104 +69,175 @@ export interface SfuLimits {
   maxProducers: number
 }
 
+export interface SessionPolicy extends ForwardingPolicy {
+  /** Consumers one worker should carry for this room before newcomers go to a router on another worker. */
+  consumersPerWorker: number
+  /** Plain RTP transports (unencrypted; for scripted participants on a trusted network). */
+  allowPlainRtp: boolean
+}
+
+export const DEFAULT_SESSION_POLICY: SessionPolicy = { ...DEFAULT_FORWARDING, consumersPerWorker: 500, allowPlainRtp: false }
+
+/** Audio levels are read this often; it bounds how late a new speaker is heard in a large room. */
+export const LEVEL_INTERVAL_MS = 100
+/** Quieter than this (dBov) is not speaking. */
+export const SPEAKING_THRESHOLD_DB = -60
+
 export class SfuSession {
   private readonly members = new Map<string, SfuMember>()
+  private readonly speakers = new SpeakerOrder()
+  private readonly slots: RouterSlot[]
+  private readonly demand = new Map<string, number>()
+  private speakingNow: string[] = []
+  private holdTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
 
   private constructor(
     readonly room: string,
-    readonly router: types.Router,
-    private readonly webRtcServer: types.WebRtcServer,
-    private readonly observer: types.ActiveSpeakerObserver,
+    first: CreatedRouter,
+    private readonly levels: types.AudioLevelObserver,
+    private readonly dominant: types.ActiveSpeakerObserver,
     private readonly hooks: SfuHooks,
-    readonly worker: number,
+    private readonly policy: SessionPolicy,
+    private readonly now: () => number,
   ) {
-    router.observer.on('close', () =>
-      hooks.defer(() => {
+    this.slots = []
+    this.watch(first)
+    dominant.on('dominantspeaker', ({ producer }) => hooks.defer(() => hooks.speaker((producer.appData as { member?: string }).member)))
+    levels.on('volumes', (volumes) => hooks.defer(() => this.heard(volumes.map((v) => (v.producer.appData as { member: string }).member))))
+    levels.on('silence', () => hooks.defer(() => this.heard([])))
+  }
+
+  static async open(room: string, created: CreatedRouter, hooks: SfuHooks, policy: SessionPolicy = DEFAULT_SESSION_POLICY, now = () => Date.now()): Promise<SfuSession> {
+    const dominant = await created.router.createActiveSpeakerObserver({ interval: 300 })
+    const levels = await created.router.createAudioLevelObserver({ maxEntries: 16, threshold: SPEAKING_THRESHOLD_DB, interval: LEVEL_INTERVAL_MS })
+    return new SfuSession(room, created, levels, dominant, hooks, policy, now)
+  }
+
+  private watch(created: CreatedRouter): RouterSlot {
+    const slot: RouterSlot = { ...created, members: 0 }
+    this.slots.push(slot)
+    created.router.observer.on('close', () =>
+      this.hooks.defer(() => {
         if (!this.closed) {
           this.closed = true
-          hooks.lost()
+          this.hooks.lost()
         }
       }),
     )
-    observer.on('dominantspeaker', ({ producer }) => hooks.defer(() => hooks.speaker((producer.appData as { member?: string }).member)))
-  }
-
-  static async open(
-    room: string,
-    created: { router: types.Router; webRtcServer: types.WebRtcServer; worker: number },
-    hooks: SfuHooks,
-  ): Promise<SfuSession> {
-    const observer = await created.router.createActiveSpeakerObserver({ interval: 300 })
-    return new SfuSession(room, created.router, created.webRtcServer, observer, hooks, created.worker)
+    return slot
   }
 
   get rtpCapabilities(): types.RtpCapabilities {
-    return this.router.rtpCapabilities
+    return this.slots[0]!.router.rtpCapabilities
   }
 
   get isClosed(): boolean {
     return this.closed
   }
 
+  /** The worker of the room's first router. */
+  get worker(): number {
+    return this.slots[0]!.worker
+  }
+
   private member(id: string): SfuMember {
     let member = this.members.get(id)
     if (!member) {
-      member = { id, producers: new Map(), consumers: new Map() }
+      member = { id, producers: new Map(), consumers: new Map(), pins: [], forwarded: '' }
       this.members.set(id, member)
+      this.speakers.add(id)
     }
     return member
   }
 
-  private transportOf(member: SfuMember, transportId: string): types.WebRtcTransport {
+  private transportOf(member: SfuMember, transportId: string): types.Transport {
     if (member.send?.id === transportId) return member.send
     if (member.recv?.id === transportId) return member.recv
     throw new SfuError('unknown_transport', `no transport "${transportId.slice(0, 64)}" of yours in room "${this.room}"`)
   }
 
-  async createTransport(memberId: string, direction: 'send' | 'recv', rtpCapabilities?: types.RtpCapabilities) {
+  /** Consumers a member brings to its router, at most: the cameras of its last-N, a screen, the speakers heard. */
+  private get perMember(): number {
+    return this.policy.lastN + 1 + this.policy.audioSpeakers
+  }
+
+  /** The router a member's transports go on: the room's least loaded one, or a new one on another worker when
+   * every router of the room is at its budget. */
+  private async place(member: SfuMember): Promise<RouterSlot> {
+    if (member.slot) return member.slot
+    const least = this.slots.reduce((best, s) => (s.members < best.members ? s : best))
+    let slot = least
+    if ((least.members + 1) * this.perMember > this.policy.consumersPerWorker) {
+      const created = await this.hooks.moreRouter(this.slots.map((s) => s.worker))
+      if (created && !this.closed) {
+        slot = this.watch(created)
+        // Everything already sent reaches the new router.
+        for (const other of this.members.values()) for (const producer of other.producers.values()) await this.pipe(other, producer, [slot])
+      }
+    }
+    member.slot = slot
+    slot.members++
+    return slot
+  }
+
+  /** Makes a producer consumable on other routers of the room (the same producer id there). */
+  private async pipe(owner: SfuMember, producer: types.Producer, to: RouterSlot[]) {
+    for (const slot of to) {
+      if (slot === owner.slot) continue
+      await owner.slot!.router.pipeToRouter({ producerId: producer.id, router: slot.router })
+    }
+  }
+
+  async createTransport(memberId: string, direction: 'send' | 'recv', rtpCapabilities?: types.RtpCapabilities, plain = false) {
     const member = this.member(memberId)
     if (direction === 'recv') {
       if (!rtpCapabilities) throw new SfuError('invalid_message', 'a receive transport needs the device\'s rtpCapabilities')
       // Checked before anything is created, so a bad value leaves nothing behind.
       if (!rtpCapabilities.codecs?.length) throw new SfuError('invalid_capabilities', 'rtpCapabilities list no codec')
     }
+    if (plain && !this.policy.allowPlainRtp) throw new SfuError('plain_rtp_disabled', 'plain RTP transports are off on this server (SFU_PLAIN_RTP)')
+    const slot = await this.place(member)
     const old = direction === 'send' ? member.send : member.recv
     old?.close()
-    const transport = await this.router.createWebRtcTransport({
-      webRtcServer: this.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { member: memberId, direction },
-    })
+    const appData = { member: memberId, direction }
+    const transport = plain
+      ? await slot.router.createPlainTransport({ listenInfo: { protocol: 'udp', ...slot.listen }, rtcpMux: true, comedia: true, appData })
+      : await slot.router.createWebRtcTransport({
+          webRtcServer: slot.webRtcServer,
+          enableUdp: true,
+          enableTcp: true,
+          preferUdp: true,
+          initialAvailableOutgoingBitrate: 1_000_000,
+          appData,
+        })
     if (direction === 'send') member.send = transport
     else {
       member.recv = transport
       member.rtpCapabilities = rtpCapabilities
     }
-    return {
-      id: transport.id,
-      iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
-      dtlsParameters: transport.dtlsParameters,
+    if (transport.type === 'plain') {
+      const { tuple } = transport as types.PlainTransport
+      return { id: transport.id, plain: { ip: tuple.localAddress ?? tuple.localIp, port: tuple.localPort } }
     }
+    const webRtc = transport as types.WebRtcTransport
+    return { id: transport.id, iceParameters: webRtc.iceParameters, iceCandidates: webRtc.iceCandidates, dtlsParameters: webRtc.dtlsParameters }
   }
 
-  /** Consumers for everything the others already send; called once the member has its receive transport's
-   * parameters, so the consumers arrive after them. */
+  /** Consumers for the microphones and screens the others already send; called once the member has its receive
+   * transport's parameters, so the consumers arrive after them. Cameras follow from its selection. */
   async consumeExisting(memberId: string) {
     const member = this.members.get(memberId)
     if (!member?.recv) return
     for (const other of this.members.values()) {
       if (other === member) continue
-      for (const producer of other.producers.values()) await this.consume(member, producer)
+      for (const producer of other.producers.values()) if (producer.appData.source !== 'camera') await this.consume(member, producer)
     }
   }
 
   async connect(memberId: string, transportId: string, dtlsParameters: types.DtlsParameters) {
     const transport = this.transportOf(this.member(memberId), transportId)
+    if (transport.type !== 'webrtc') throw new SfuError('wrong_transport', 'a plain RTP transport needs no connect')
     try {
       await transport.connect({ dtlsParameters })
     } catch (error) {
@@ -149,7 +246,9 @@ export class SfuSession {
   }
 
   async restartIce(memberId: string, transportId: string) {
-    return this.transportOf(this.member(memberId), transportId).restartIce()
+    const transport = this.transportOf(this.member(memberId), transportId)
+    if (transport.type !== 'webrtc') throw new SfuError('wrong_transport', 'a plain RTP transport has no ICE')
+    return (transport as types.WebRtcTransport).restartIce()
   }
 
   async produce(memberId: string, transportId: string, kind: types.MediaKind, rtpParameters: types.RtpParameters, source: Source, limits: SfuLimits) {
@@ -160,30 +259,36 @@ export class SfuSession {
     if (member.producers.size >= limits.maxProducers) throw new SfuError('too_many_producers', `at most ${limits.maxProducers} producers per member`)
     // One producer per source: a new camera replaces the old one.
     for (const p of member.producers.values()) if (p.appData.source === source) this.closeProducer(member, p)
-    let producer: types.Producer<{ member: string; source: Source }>
+    let producer: types.Producer<ProducerData>
     try {
       producer = await transport.produce({ kind, rtpParameters, appData: { member: memberId, source } })
     } catch (error) {
       throw new SfuError('invalid_rtp_parameters', `the router cannot take these rtpParameters: ${(error as Error).message}`)
     }
     member.producers.set(producer.id, producer)
-    if (kind === 'audio') await this.observer.addProducer({ producerId: producer.id }).catch(() => undefined)
-    for (const other of this.members.values()) if (other !== member) await this.consume(other, producer)
+    producer.on('transportclose', () => this.hooks.defer(() => void member.producers.delete(producer.id)))
+    await this.pipe(member, producer, this.slots)
+    if (kind === 'audio') {
+      // The observers live on the first router; a producer of another router is there as its pipe.
+      await this.dominant.addProducer({ producerId: producer.id }).catch(() => undefined)
+      await this.levels.addProducer({ producerId: producer.id }).catch(() => undefined)
+    }
+    if (source !== 'camera') for (const other of this.members.values()) if (other !== member) await this.consume(other, producer)
     return producer.id
   }
 
-  private async consume(member: SfuMember, producer: types.Producer<{ member: string; source: Source }>) {
-    if (!member.recv || !member.rtpCapabilities) return
-    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: member.rtpCapabilities })) return
-    const consumer = await member.recv.consume({
+  private async consume(member: SfuMember, producer: types.Producer<ProducerData>) {
+    if (!member.recv || !member.rtpCapabilities || !member.slot) return
+    if (!member.slot.router.canConsume({ producerId: producer.id, rtpCapabilities: member.rtpCapabilities })) return
+    const consumer = await member.recv.consume<ConsumerData>({
       producerId: producer.id,
       rtpCapabilities: member.rtpCapabilities,
       paused: true,
-      appData: { member: producer.appData.member, source: producer.appData.source },
+      appData: { member: producer.appData.member, source: producer.appData.source, ready: false, hidden: false },
     })
     member.consumers.set(consumer.id, consumer)
     const { defer, send } = this.hooks
-    consumer.on('transportclose', () => defer(() => member.consumers.delete(consumer.id)))
+    consumer.on('transportclose', () => defer(() => void member.consumers.delete(consumer.id)))
     consumer.on('producerclose', () =>
       defer(() => {
         if (member.consumers.delete(consumer.id)) send(member.id, { type: 'sfu.consumer-closed', room: this.room, consumerId: consumer.id })
@@ -214,18 +319,24 @@ export class SfuSession {
     return consumer
   }
 
-  async resumeConsumer(memberId: string, consumerId: string) {
-    await this.consumerOf(memberId, consumerId).resume()
+  /** The receiver attached the consumer: it flows whenever its selection wants it (`refresh`). */
+  resumeConsumer(memberId: string, consumerId: string) {
+    this.consumerOf(memberId, consumerId).appData.ready = true
   }
 
-  /** The receiver's wish for one consumer: paused (its tile is not visible), or a spatial layer that fits its tile. */
+  /** The receiver's wish for one consumer: hidden (its tile is not visible), or a spatial layer that fits its tile. */
   async setConsumerView(memberId: string, consumerId: string, view: { paused: boolean; spatialLayer?: number }) {
     const consumer = this.consumerOf(memberId, consumerId)
-    if (view.paused) return consumer.pause()
-    if (consumer.paused) await consumer.resume()
-    if (view.spatialLayer !== undefined && consumer.type === 'simulcast') {
+    consumer.appData.hidden = view.paused
+    if (!view.paused && view.spatialLayer !== undefined && consumer.type === 'simulcast') {
       await consumer.setPreferredLayers({ spatialLayer: view.spatialLayer })
     }
+  }
+
+  /** The members whose camera the receiver wants whatever the speakers do (its pinned tiles). */
+  pin(memberId: string, pins: string[]) {
+    if (pins.length > this.policy.maxPins) throw new SfuError('too_many_pins', `at most ${this.policy.maxPins} pinned members`)
+    this.member(memberId).pins = [...new Set(pins)]
   }
 
   async producerAction(memberId: string, producerId: string, action: 'pause' | 'resume' | 'close') {
@@ -246,6 +357,81 @@ export class SfuSession {
   private closeProducer(member: SfuMember, producer: types.Producer) {
     producer.close()
     member.producers.delete(producer.id)
+    this.demand.delete(producer.id)
+  }
+
+  /** Audio levels: who is speaking now. Their order decides the cameras and microphones forwarded. */
+  private async heard(memberIds: string[]) {
+    if (this.closed) return
+    const now = this.now()
+    this.speakers.heard(memberIds, now)
+    const speaking = [...new Set(memberIds)].sort()
+    if (speaking.join() !== this.speakingNow.join()) {
+      this.speakingNow = speaking
+      this.hooks.speaking(speaking)
+    }
+    // When the last voice stops, the hold still has to run out for the microphones to stop being forwarded.
+    clearTimeout(this.holdTimer)
+    if (this.members.size > this.policy.audioAllUpTo) {
+      this.holdTimer = setTimeout(() => this.hooks.defer(() => this.refresh()), this.policy.holdMs + LEVEL_INTERVAL_MS)
+    }
+    await this.refresh()
+  }
+
+  /** Applies every receiver's selection: creates the camera consumers it now wants, pauses what it does not, and
+   * tells each sender the highest layer anyone receives of its camera (dynacast). */
+  async refresh() {
+    if (this.closed) return
+    const order = this.speakers.order()
+    const now = this.now()
+    const cameras = new Set<string>()
+    const cameraProducers: Array<types.Producer<ProducerData>> = []
+    for (const member of this.members.values()) {
+      for (const producer of member.producers.values()) {
+        if (producer.appData.source !== 'camera') continue
+        cameraProducers.push(producer)
+        if (!producer.paused) cameras.add(member.id)
+      }
+    }
+    const changes: Array<Promise<void>> = []
+    for (const receiver of this.members.values()) {
+      if (!receiver.recv) continue
+      const video = chooseVideo(receiver.id, order, cameras, receiver.pins, this.policy.lastN)
+      const audio = chooseAudio(receiver.id, order, this.speakers, now, this.policy)
+      const have = new Set([...receiver.consumers.values()].map((c) => c.producerId))
+      for (const producer of cameraProducers) {
+        if (video.has(producer.appData.member) && !have.has(producer.id)) await this.consume(receiver, producer)
+      }
+      for (const consumer of receiver.consumers.values()) {
+        const { source, member, ready, hidden } = consumer.appData
+        const wanted = source === 'screen' || (source === 'camera' ? video.has(member) : audio.has(member))
+        const flowing = ready && !hidden && wanted
+        if (flowing && consumer.paused) changes.push(consumer.resume().catch(() => undefined))
+        else if (!flowing && !consumer.paused) changes.push(consumer.pause().catch(() => undefined))
+      }
+      const forwarded = [...video].sort().join()
+      if (forwarded !== receiver.forwarded) {
+        receiver.forwarded = forwarded
+        this.hooks.send(receiver.id, { type: 'sfu.last-n', room: this.room, members: [...video] })
+      }
+    }
+    await Promise.all(changes)
+    for (const producer of cameraProducers) this.updateDemand(producer)
+  }
+
+  /** The highest spatial layer anyone receives of a camera; -1 when nobody does, and the sender stops sending. */
+  private updateDemand(producer: types.Producer<ProducerData>) {
+    const top = Math.max(0, producer.rtpParameters.encodings!.length - 1)
+    let layer = -1
+    for (const receiver of this.members.values()) {
+      for (const consumer of receiver.consumers.values()) {
+        if (consumer.producerId !== producer.id || consumer.paused) continue
+        layer = Math.max(layer, Math.min(top, consumer.preferredLayers?.spatialLayer ?? top))
+      }
+    }
+    if (this.demand.get(producer.id) === layer) return
+    this.demand.set(producer.id, layer)
+    this.hooks.send(producer.appData.member, { type: 'sfu.demand', room: this.room, producerId: producer.id, maxSpatialLayer: layer })
   }
 
   /** The member left the call (or the room left the SFU for it): its transports close, and with them its
@@ -254,26 +440,36 @@ export class SfuSession {
     const member = this.members.get(memberId)
     if (!member) return
     this.members.delete(memberId)
-    for (const producer of member.producers.values()) producer.close()
+    this.speakers.remove(memberId)
+    if (member.slot) member.slot.members--
+    for (const producer of member.producers.values()) this.closeProducer(member, producer)
     member.send?.close()
     member.recv?.close()
+    for (const other of this.members.values()) other.pins = other.pins.filter((p) => p !== memberId)
   }
 
-  /** For tests and metrics. */
+  /** For tests, metrics and benchmarks: totals, and per worker the consumers that forward (resumed). */
   counts() {
     let transports = 0
     let producers = 0
     let consumers = 0
+    const perWorker = new Map<number, { members: number; consumers: number; forwarding: number }>()
+    for (const slot of this.slots) perWorker.set(slot.worker, { members: slot.members, consumers: 0, forwarding: 0 })
     for (const m of this.members.values()) {
       transports += (m.send ? 1 : 0) + (m.recv ? 1 : 0)
       producers += m.producers.size
       consumers += m.consumers.size
+      const row = m.slot && perWorker.get(m.slot.worker)
+      if (!row) continue
+      row.consumers += m.consumers.size
+      for (const c of m.consumers.values()) if (!c.paused) row.forwarding++
     }
-    return { members: this.members.size, transports, producers, consumers }
+    return { members: this.members.size, transports, producers, consumers, routers: this.slots.length, workers: [...perWorker].map(([worker, row]) => ({ worker, ...row })) }
   }
 
   close() {
     this.closed = true
-    this.router.close()
+    clearTimeout(this.holdTimer)
+    for (const slot of this.slots) slot.router.close()
   }
 }

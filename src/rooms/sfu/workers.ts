@@ -17,6 +17,15 @@ export interface WorkerPoolConfig {
   logLevel?: types.WorkerLogLevel
 }
 
+/** A router and what its transports listen with. */
+export interface CreatedRouter {
+  router: types.Router
+  webRtcServer: types.WebRtcServer
+  worker: number
+  /** For plain RTP transports (scripted participants), which do not go through the WebRtcServer. */
+  listen: { ip: string; announcedAddress: string | undefined }
+}
+
 export interface PoolEvents {
   /** A worker died; its routers are closed. It is being replaced. */
   workerDied(index: number, routers: types.Router[], error: Error): void
@@ -103,15 +112,25 @@ export class WorkerPool {
     void replace(1)
   }
 
-  /** A new router on the least loaded live worker, with the WebRtcServer its transports must use. */
-  async createRouter(): Promise<{ router: types.Router; webRtcServer: types.WebRtcServer; worker: number }> {
+  /** A new router on the least loaded live worker, with the WebRtcServer its transports must use. `avoid`: workers
+   * the caller already has a router on (a room spreading over workers); undefined when only those are live. */
+  async createRouter(): Promise<CreatedRouter>
+  async createRouter(avoid: readonly number[]): Promise<CreatedRouter | undefined>
+  async createRouter(avoid: readonly number[] = []): Promise<CreatedRouter | undefined> {
     const live = this.slots.filter((s): s is Slot => s !== undefined)
     if (live.length === 0) throw new Error('no mediasoup worker is running')
-    const slot = live.reduce((best, s) => (s.routers.size < best.routers.size ? s : best))
+    const free = live.filter((s) => !avoid.includes(s.index))
+    if (free.length === 0) return undefined
+    const slot = free.reduce((best, s) => (s.routers.size < best.routers.size ? s : best))
     const router = await slot.worker.createRouter({ mediaCodecs })
     slot.routers.add(router)
     router.observer.on('close', () => slot.routers.delete(router))
-    return { router, webRtcServer: slot.server, worker: slot.index }
+    return {
+      router,
+      webRtcServer: slot.server,
+      worker: slot.index,
+      listen: { ip: this.config.listenIp, announcedAddress: this.config.announcedAddress },
+    }
   }
 
   /** Worker processes, for metrics and tests. */
