@@ -19,6 +19,8 @@ import Smile from 'lucide-solid/icons/party-popper'
 import LayoutGrid from 'lucide-solid/icons/layout-grid'
 import Presentation from 'lucide-solid/icons/presentation'
 import Keyboard from 'lucide-solid/icons/keyboard'
+import ChevronLeft from 'lucide-solid/icons/chevron-left'
+import ChevronRight from 'lucide-solid/icons/chevron-right'
 import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js'
 import { CALL_REACTIONS } from '../../rooms/constants'
 import type { CallReaction } from '../../rooms/protocol'
@@ -26,7 +28,7 @@ import { user } from '../auth/session'
 import { ChatView } from '../chat/ChatView'
 import { createCall, type RemoteMember } from './call-store'
 import { DeviceSettings } from './DeviceSettings'
-import { stageOf, tileKey, type Layout, type TileKey } from './layout'
+import { pageOf, stageOf, tileKey, type Layout, type TileKey } from './layout'
 import { createLevelMeter } from './level-meter'
 import { createLocalMedia, type LocalMedia } from './local-media'
 import { rememberRoom, validRoomName } from './names'
@@ -110,12 +112,18 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
     const keys: TileKey[] = []
     if (selfView()) keys.push(tileKey('self', 'camera'))
     if (local.state().screen) keys.push(tileKey('self', 'screen'))
-    for (const m of call.state.members) {
+    // The members whose camera we receive come first (on the SFU of a large room, the last-N: the latest speakers),
+    // so the first page of the grid shows video and a new speaker moves onto it; each group keeps join order.
+    const members = [...call.state.members]
+    const received = members.filter((m) => call.forwarded(m.id))
+    for (const m of [...received, ...members.filter((m) => !call.forwarded(m.id))]) {
       keys.push(tileKey(m.id, 'camera'))
       if (m.media.screen) keys.push(tileKey(m.id, 'screen'))
     }
     return keys
   })
+  /** Where a tile goes in the grid (CSS order: the tiles stay where they are in the DOM, their streams attached). */
+  const orderOf = (key: TileKey) => tileKeys().indexOf(key)
   const screens = createMemo(() => tileKeys().filter((k) => k.endsWith(':screen')))
   const stage = createMemo(() =>
     stageOf({
@@ -127,8 +135,34 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
       speaker: call.state.speaker ? tileKey(call.state.speaker, 'camera') : undefined,
     }),
   )
-  const columns = () => Math.ceil(Math.sqrt(Math.max(1, tileKeys().length)))
-  const stripCount = () => Math.max(1, tileKeys().length - 1)
+  // A large room: the grid shows a page of tiles at a time; the speaker view's strip shows the members whose camera
+  // we receive (the SFU's last-N). Tiles off the page stay mounted but hidden: their sound plays, their video pauses.
+  const narrow = matchMedia('(max-width: 800px)')
+  const [isNarrow, setNarrow] = createSignal(narrow.matches)
+  const onNarrow = () => setNarrow(narrow.matches)
+  narrow.addEventListener('change', onNarrow)
+  onCleanup(() => narrow.removeEventListener('change', onNarrow))
+  const pageSize = () => (isNarrow() ? 6 : 16)
+  const [page, setPage] = createSignal(0)
+  const memberOfKey = (key: TileKey) => key.slice(0, key.lastIndexOf(':'))
+  const shown = createMemo(() =>
+    pageOf({
+      tiles: tileKeys(),
+      stage: stage(),
+      page: page(),
+      pageSize: pageSize(),
+      received: (key) => key.startsWith('self:') || key.endsWith(':screen') || call.forwarded(memberOfKey(key)),
+    }),
+  )
+  const onPage = (key: TileKey) => shown().tiles.includes(key)
+  const columns = () => Math.ceil(Math.sqrt(Math.max(1, shown().tiles.length)))
+  const stripCount = () => Math.max(1, shown().tiles.length - 1)
+  // The SFU sends a pinned member's camera whoever speaks (again to each new media server of the room).
+  createEffect(() => {
+    void call.state.epoch
+    const key = pinned()
+    call.pin(key && !key.startsWith('self:') ? [memberOfKey(key)] : [])
+  })
   /** A pin or an unpin: a screen share taken off the stage stays off until pinned again. */
   const togglePin = (key: TileKey) => {
     if (pinned() === key || (key.endsWith(':screen') && stage() === key)) {
@@ -466,6 +500,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
               speaking={call.selfSpeaking()}
               host={call.state.host}
               stage={stage() === tileKey('self', 'camera')}
+              offPage={!onPage(tileKey('self', 'camera'))}
+              order={orderOf(tileKey('self', 'camera'))}
               pinned={pinned() === tileKey('self', 'camera')}
               hand={handOf(call.state.self)}
               reactions={call.state.self ? reactionsOf(call.state.self) : []}
@@ -486,6 +522,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
                 micOn={false}
                 speaking={false}
                 stage={stage() === tileKey('self', 'screen')}
+                offPage={!onPage(tileKey('self', 'screen'))}
+                order={orderOf(tileKey('self', 'screen'))}
                 pinned={pinned() === tileKey('self', 'screen')}
                 onMenu={() => setMenuFor(tileKey('self', 'screen'))}
               />
@@ -507,6 +545,7 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
                   version={m.streams}
                   kind="camera"
                   cameraOn={m.media.camera}
+                  forwarded={call.forwarded(m.id)}
                   micOn={m.media.mic}
                   speaking={call.speaking(m)}
                   notice={notice(m)}
@@ -516,6 +555,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
                   onFirstFrame={() => call.firstFrame(m.id)}
                   host={m.host}
                   stage={stage() === tileKey(m.id, 'camera')}
+                  offPage={!onPage(tileKey(m.id, 'camera'))}
+                  order={orderOf(tileKey(m.id, 'camera'))}
                   pinned={pinned() === tileKey(m.id, 'camera')}
                   hand={handOf(m.id)}
                   reactions={reactionsOf(m.id)}
@@ -539,6 +580,8 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
                     micOn={false}
                     speaking={false}
                     stage={stage() === tileKey(m.id, 'screen')}
+                    offPage={!onPage(tileKey(m.id, 'screen'))}
+                    order={orderOf(tileKey(m.id, 'screen'))}
                     pinned={pinned() === tileKey(m.id, 'screen')}
                     onMenu={() => setMenuFor(tileKey(m.id, 'screen'))}
                   />
@@ -553,6 +596,19 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
           </aside>
         </Show>
       </div>
+      <Show when={shown().pages > 1}>
+        <nav class="grid-pager" aria-label="Pages of people" data-testid="grid-pager">
+          <button onClick={() => setPage(shown().page - 1)} disabled={shown().page === 0} aria-label="Previous page" title="Previous page">
+            <ChevronLeft aria-hidden="true" />
+          </button>
+          <span data-testid="grid-page">
+            Page {shown().page + 1} of {shown().pages}
+          </span>
+          <button onClick={() => setPage(shown().page + 1)} disabled={shown().page >= shown().pages - 1} aria-label="Next page" title="Next page">
+            <ChevronRight aria-hidden="true" />
+          </button>
+        </nav>
+      </Show>
 
       <Show when={reactionsOpen()}>
         <div class="reaction-bar" role="group" aria-label="Send a reaction">

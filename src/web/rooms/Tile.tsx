@@ -33,6 +33,12 @@ export interface TileProps {
   kind: 'camera' | 'screen'
   self?: boolean
   cameraOn: boolean
+  /** False while the SFU does not send us this camera (outside our last-N): the name shows instead. */
+  forwarded?: boolean
+  /** Not on the grid's current page (or outside the speaker view's strip): hidden, its sound still plays. */
+  offPage?: boolean
+  /** Its place in the grid (CSS order). */
+  order?: number
   micOn: boolean
   speaking: boolean
   /** Shown over the video: "Connecting…", "Reconnecting…". */
@@ -190,7 +196,7 @@ export function Tile(props: TileProps) {
     if (audio) audio.srcObject = null
   })
 
-  const showVideo = () => props.kind === 'screen' || props.cameraOn
+  const showVideo = () => props.kind === 'screen' || (props.cameraOn && props.forwarded !== false)
   const statsLine = () =>
     props.stats && props.stats.width > 0 ? `${props.stats.width}×${props.stats.height} · ${Math.round(props.stats.fps)} fps · ${shown()}` : ''
   const label = () => tileLabel(props.name, props.kind, props.self)
@@ -203,7 +209,8 @@ export function Tile(props: TileProps) {
     <figure
       ref={figure}
       class="call-tile"
-      classList={{ speaking: props.speaking, self: props.self, screen: props.kind === 'screen', 'camera-off': !showVideo(), stage: props.stage }}
+      classList={{ speaking: props.speaking, self: props.self, screen: props.kind === 'screen', 'camera-off': !showVideo(), stage: props.stage, 'off-page': props.offPage }}
+      style={props.order !== undefined ? { order: props.order } : undefined}
       data-tile-key={props.tileKey}
       data-stage={props.stage ? 'yes' : 'no'}
       data-hand={props.hand ?? ''}
@@ -214,6 +221,8 @@ export function Tile(props: TileProps) {
       data-kind={props.kind}
       data-name={props.name}
       data-camera={props.cameraOn ? 'on' : 'off'}
+      data-forwarded={props.forwarded === false ? 'no' : 'yes'}
+      data-speaking={props.speaking ? 'yes' : 'no'}
       data-mic={props.micOn ? 'on' : 'off'}
       data-path={shown()}
       data-frames-shown={framesShown()}

@@ -99,6 +99,10 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
     reactions: [] as ShownReaction[],
     /** The member who spoke last (speaker view puts it on the stage). */
     speaker: undefined as string | undefined,
+    /** On the SFU: the members whose camera it sends us now (last-N); null: everyone's. */
+    forwarded: null as string[] | null,
+    /** On the SFU: whose voice is above the speaking threshold now (it may not send us their audio). */
+    speakingIds: [] as string[],
     /** How our own media leaves this page (the worst of our paths). */
     uplink: unmeasured(),
   })
@@ -171,7 +175,7 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
   const stopSfu = (tellServer: boolean) => {
     sfu?.close(tellServer)
     sfu = undefined
-    setState('sfuNoPath', false)
+    setState({ sfuNoPath: false, forwarded: null, speakingIds: [] })
     sfuStreams.clear()
     for (const m of state.members) update(m.id, (x) => void x.streams++)
   }
@@ -328,7 +332,14 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
         for (const m of state.members) if (m.dominant !== (m.id === frame.member)) update(m.id, (x) => void (x.dominant = x.id === frame.member))
         if (frame.member && frame.member !== state.self) setState('speaker', frame.member)
         return
+      case 'sfu.last-n':
+        setState('forwarded', frame.members)
+        return
+      case 'sfu.speaking':
+        setState('speakingIds', frame.members)
+        return
       case 'sfu.transport':
+      case 'sfu.demand':
       case 'sfu.connected':
       case 'sfu.produced':
       case 'sfu.ice-restarted':
@@ -542,7 +553,11 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
     chat,
     online: () => status() === 'online',
     selfSpeaking: () => selfLevel() > SPEAKING,
-    speaking: (m: RemoteMember) => m.media.mic && (m.dominant || m.stats.audioLevel > SPEAKING),
+    speaking: (m: RemoteMember) => m.media.mic && (m.dominant || m.stats.audioLevel > SPEAKING || state.speakingIds.includes(m.id)),
+    /** Whether we receive the member's camera (on the SFU, only the last-N's). */
+    forwarded: (id: string) => state.mode !== 'sfu' || state.forwarded === null || state.forwarded.includes(id),
+    /** Our pinned tiles' members, so the SFU sends their cameras whoever speaks. */
+    pin: (members: string[]) => sfu?.pin(members),
     peer: (id: string) => peers.get(id),
     /** What a tile shows of a member: each path's streams, and which one it prefers. */
     streams: (id: string) => ({

@@ -46,6 +46,8 @@ export class SfuClient {
   private producing: Promise<void> = Promise.resolve()
   private readonly paths: PathWatch[] = []
   private readonly blocked = new Set<string>()
+  /** The highest layer anyone receives of each of our producers (dynacast); kept for a producer still being made. */
+  private readonly demand = new Map<string, number>()
 
   constructor(
     readonly room: string,
@@ -184,6 +186,7 @@ export class SfuClient {
           ...(source === 'mic' ? { codecOptions: { opusStereo: false, opusDtx: true } } : {}),
         })
         this.producers.set(source, created)
+        if (this.demand.has(created.id)) await this.applyDemand(created)
         continue
       }
       if (producer.track !== track) await producer.replaceTrack({ track })
@@ -231,6 +234,12 @@ export class SfuClient {
         if (!this.consumers.has(frame.consumerId)) return false
         this.events.paused(frame.consumerId, frame.producerPaused)
         return true
+      case 'sfu.demand': {
+        this.demand.set(frame.producerId, frame.maxSpatialLayer)
+        const producer = [...this.producers.values()].find((p) => p.id === frame.producerId)
+        if (producer) this.producing = this.producing.then(() => this.applyDemand(producer)).catch(() => undefined)
+        return true
+      }
     }
     return false
   }
@@ -256,6 +265,18 @@ export class SfuClient {
     } catch (error) {
       this.events.failed(`could not receive a stream: ${(error as Error).message}`)
     }
+  }
+
+  /** Sends only the simulcast layers someone receives: none (-1) while nobody receives our camera. */
+  private async applyDemand(producer: types.Producer) {
+    const layer = this.demand.get(producer.id)
+    if (layer === undefined || producer.closed || producer.kind !== 'video' || producer.maxSpatialLayer === layer) return
+    await producer.setMaxSpatialLayer(layer)
+  }
+
+  /** The members whose camera we want whatever the speakers do (our pinned tiles). */
+  pin(members: string[]) {
+    this.post({ type: 'sfu.pin', room: this.room, members })
   }
 
   /** The consumer of `member`'s source, to ask for a layer or pause it. */

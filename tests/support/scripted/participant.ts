@@ -8,6 +8,12 @@ import { AUDIO_PT, recordedMedia, StreamWriter, VIDEO_PT } from './media'
 export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
 const LEVEL_EXT_ID = 1
 
+export interface ScriptedMedia {
+  camera: boolean
+  mic: boolean
+  receive?: boolean
+}
+
 export interface ReceivedStream {
   member: string
   source: string
@@ -49,7 +55,7 @@ export class ScriptedParticipant {
   private videoSent = 0
   /** Set when the room moved to a new router and this member set its media up again. */
   reconnected?: Promise<void>
-  private media = { camera: true, mic: true }
+  private media: ScriptedMedia = { camera: true, mic: true }
   /** -dBov written into the audio-level extension: 127 silent, ~20 speaking. */
   level = 127
   closed = false
@@ -67,7 +73,9 @@ export class ScriptedParticipant {
   }
 
   /** Joins `room` as the account with this token; the room must be on the SFU (ROOM_MEDIA_MODE=sfu). */
-  static async join(baseUrl: string, account: { token: string; username: string }, room: string, media = { camera: true, mic: true }): Promise<ScriptedParticipant> {
+  /** `receive: false`: sends only (no receive transport), for a room watched from browsers where a scripted
+   * receiver would only load the machine. */
+  static async join(baseUrl: string, account: { token: string; username: string }, room: string, media: ScriptedMedia = { camera: true, mic: true }): Promise<ScriptedParticipant> {
     const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/ws', { headers: { authorization: `Bearer ${account.token}` } } as never)
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve()
@@ -161,15 +169,17 @@ export class ScriptedParticipant {
     return reply
   }
 
-  private async connectMedia(routerCaps: { codecs: Array<Record<string, any>>; headerExtensions?: unknown[] }, media: { camera: boolean; mic: boolean }) {
+  private async connectMedia(routerCaps: { codecs: Array<Record<string, any>>; headerExtensions?: unknown[] }, media: ScriptedMedia) {
     const recording = await recordedMedia()
-    // Receiving: Opus and VP8 only, no retransmission streams, no header extensions.
-    const codecs = routerCaps.codecs.filter((c) => c.mimeType === 'audio/opus' || c.mimeType === 'video/VP8')
-    this.recvSocket = await Bun.udpSocket({ hostname: '127.0.0.1', socket: { data: (_s, data) => this.onRtp(data), error: () => undefined } })
-    const recv = await this.request({ type: 'sfu.transport', direction: 'recv', plain: true, rtpCapabilities: { codecs, headerExtensions: [] } })
-    this.recvTarget = recv.plain
-    // comedia: the transport sends to wherever our first packet comes from (an empty receiver report).
-    this.punch()
+    if (media.receive !== false) {
+      // Receiving: Opus and VP8 only, no retransmission streams, no header extensions.
+      const codecs = routerCaps.codecs.filter((c) => c.mimeType === 'audio/opus' || c.mimeType === 'video/VP8')
+      this.recvSocket = await Bun.udpSocket({ hostname: '127.0.0.1', socket: { data: (_s, data) => this.onRtp(data), error: () => undefined } })
+      const recv = await this.request({ type: 'sfu.transport', direction: 'recv', plain: true, rtpCapabilities: { codecs, headerExtensions: [] } })
+      this.recvTarget = recv.plain
+      // comedia: the transport sends to wherever our first packet comes from (an empty receiver report).
+      this.punch()
+    }
     this.sendSocket = await Bun.udpSocket({ hostname: '127.0.0.1', socket: { data: (_s, data) => this.onRtcp(data), error: () => undefined } })
     const send = await this.request({ type: 'sfu.transport', direction: 'send', plain: true })
     this.target = send.plain
@@ -203,6 +213,7 @@ export class ScriptedParticipant {
   }
 
   private punch() {
+    if (!this.recvTarget) return
     const rr = new Uint8Array([0x80, 201, 0, 1, 0, 0, 0, 1])
     try {
       this.recvSocket?.send(rr, this.recvTarget!.port, this.recvTarget!.ip)
