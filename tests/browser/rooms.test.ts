@@ -90,7 +90,7 @@ test(
       seesAndHears(c.page, alice!.username),
       seesAndHears(c.page, bob!.username),
     ])
-    expect(await a.page.getByTestId('member-count').textContent()).toBe('3 of 8')
+    expect(await a.page.getByTestId('member-count').textContent()).toBe('3 of 50')
 
     // Alice turns her camera off: the others see her tile switch to her initial; back on, her video flows again.
     await a.page.getByTestId('toggle-camera').click()
