@@ -27,7 +27,7 @@ const server = await startServer({
   SFU_PLAIN_RTP: 'true',
   SFU_WORKERS: '2',
   METRICS_TOKEN: TOKEN,
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: 'info',
   LOGIN_LIMIT_PER_ADDRESS: '100000',
   REGISTER_LIMIT_PER_ADDRESS: '100000',
 })

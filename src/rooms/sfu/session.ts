@@ -89,6 +89,8 @@ export class SfuSession {
   private readonly slots: RouterSlot[]
   private readonly demand = new Map<string, number>()
   private speakingNow: string[] = []
+  /** When the earliest hold of a voice now forwarded runs out (a refresh is due then). */
+  private nextExpiry = Infinity
   private holdTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
 
@@ -364,9 +366,10 @@ export class SfuSession {
   private async heard(memberIds: string[]) {
     if (this.closed) return
     const now = this.now()
-    this.speakers.heard(memberIds, now)
+    const reordered = this.speakers.heard(memberIds, now)
     const speaking = [...new Set(memberIds)].sort()
-    if (speaking.join() !== this.speakingNow.join()) {
+    const changed = speaking.join() !== this.speakingNow.join()
+    if (changed) {
       this.speakingNow = speaking
       this.hooks.speaking(speaking)
     }
@@ -375,7 +378,9 @@ export class SfuSession {
     if (this.members.size > this.policy.audioAllUpTo) {
       this.holdTimer = setTimeout(() => this.hooks.defer(() => this.refresh()), this.policy.holdMs + LEVEL_INTERVAL_MS)
     }
-    await this.refresh()
+    // The levels come ten times a second; the selections change only when someone new is heard, someone stops
+    // being heard, or a voice's hold runs out.
+    if (reordered || changed || now >= this.nextExpiry) await this.refresh()
   }
 
   /** Applies every receiver's selection: creates the camera consumers it now wants, pauses what it does not, and
@@ -393,14 +398,22 @@ export class SfuSession {
         if (!producer.paused) cameras.add(member.id)
       }
     }
+    // First what only needs a pause or a resume, for every receiver at once (a new speaker's voice must not wait
+    // for anyone's new camera consumer), then the camera consumers the selections now want.
+    this.nextExpiry = Infinity
+    for (const member of order) {
+      const at = this.speakers.lastSpoke(member)
+      if (at !== undefined && now - at <= this.policy.holdMs) this.nextExpiry = Math.min(this.nextExpiry, at + this.policy.holdMs)
+    }
     const changes: Array<Promise<void>> = []
+    const missing: Array<[SfuMember, types.Producer<ProducerData>]> = []
     for (const receiver of this.members.values()) {
       if (!receiver.recv) continue
       const video = chooseVideo(receiver.id, order, cameras, receiver.pins, this.policy.lastN)
       const audio = chooseAudio(receiver.id, order, this.speakers, now, this.policy)
       const have = new Set([...receiver.consumers.values()].map((c) => c.producerId))
       for (const producer of cameraProducers) {
-        if (video.has(producer.appData.member) && !have.has(producer.id)) await this.consume(receiver, producer)
+        if (video.has(producer.appData.member) && !have.has(producer.id)) missing.push([receiver, producer])
       }
       for (const consumer of receiver.consumers.values()) {
         const { source, member, ready, hidden } = consumer.appData
@@ -416,6 +429,7 @@ export class SfuSession {
       }
     }
     await Promise.all(changes)
+    for (const [receiver, producer] of missing) if (!producer.closed && this.members.has(receiver.id)) await this.consume(receiver, producer)
     for (const producer of cameraProducers) this.updateDemand(producer)
   }
 
