@@ -125,11 +125,17 @@ test(
       expect(await page.getByTestId('grid-page').textContent()).toBe('Page 3 of 3')
       expect(seen.size).toBe(33)
 
-      // Speaker view: the speaker on the stage, the strip shows the cameras received (the N) and our own.
+      // Speaker view: whoever spoke last on the stage (the pages' fake microphones beep, so it may be a page or the
+      // participant), and in the strip exactly the cameras received (the N) and our own; the speaker among them.
       await page.keyboard.press('g')
-      await page.locator(`${tileSelector(speaker.name)}.stage`).waitFor({ timeout: 10_000 })
-      const strip = await page.locator('[data-testid=call-tile][data-kind=camera]:not(.off-page)').count()
-      expect(strip).toBe(10)
+      await page.locator('[data-testid=call-tile].stage').waitFor({ timeout: 10_000 })
+      const shownNow = await page
+        .locator('[data-testid=call-tile][data-kind=camera]:not(.off-page)')
+        .evaluateAll((tiles) => tiles.map((t) => `${(t as HTMLElement).dataset.member}:${(t as HTMLElement).dataset.forwarded}`))
+      expect(shownNow.length).toBe(10)
+      expect(shownNow.filter((t) => t.startsWith('self:')).length).toBe(1)
+      expect(shownNow.every((t) => t.endsWith(':yes'))).toBe(true)
+      expect(await page.locator(`${tileSelector(speaker.name)}:not(.off-page)`).count()).toBe(1)
       await page.screenshot({ path: join(OUT, 'large-room-speaker-desktop.png') })
     } finally {
       for (const s of scripted) s.close()
