@@ -74,7 +74,7 @@ describe('a room of 14 scripted participants over two workers', () => {
 
   test('each receives at most N cameras; a member who speaks enters everyone\'s N, is heard, and silent microphones are not forwarded', async () => {
     // Nobody has spoken: the first nine others in join order.
-    await eventually('everyone has a last-N of 9', () => people.every((p) => p.lastN.length === 9))
+    await eventually('everyone has a last-N of 9, and the other four cameras withheld', () => people.every((p) => p.lastN.length === 9 && p.withheld.length === 4))
     const speaker = people[13]!
     expect(people[0]!.lastN).not.toContain(speaker.self)
     speaker.speak(true)

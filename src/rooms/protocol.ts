@@ -417,9 +417,9 @@ export type ServerMessage =
   | { type: 'sfu.speaker'; room: string; member?: string }
   /** Everyone whose voice is above the speaking threshold now (from the SFU's audio levels). */
   | { type: 'sfu.speaking'; room: string; members: string[] }
-  /** The members whose camera this page receives now (last-N: the latest speakers, its pins); the others show
-   * their name until they speak. */
-  | { type: 'sfu.last-n'; room: string; members: string[] }
+  /** The members whose camera this page receives now (last-N: the latest speakers, its pins), and those whose
+   * camera is on but not sent to this page (`withheld`): they show their name until they speak. */
+  | { type: 'sfu.last-n'; room: string; members: string[]; withheld: string[] }
   /** The highest simulcast layer anyone receives of your camera; -1: nobody, stop sending it. */
   | { type: 'sfu.demand'; room: string; producerId: string; maxSpatialLayer: number }
   | { type: 'room.member-joined'; room: string; member: CallMember }

@@ -83,6 +83,9 @@ export const LEVEL_INTERVAL_MS = 100
 /** Quieter than this (dBov) is not speaking. */
 export const SPEAKING_THRESHOLD_DB = -60
 
+/** The highest spatial layer a producer sends (0 without simulcast). */
+const topLayer = (producer: types.Producer) => Math.max(0, (producer.rtpParameters.encodings?.length ?? 1) - 1)
+
 export class SfuSession {
   private readonly members = new Map<string, SfuMember>()
   private readonly speakers = new SpeakerOrder()
@@ -407,13 +410,19 @@ export class SfuSession {
     }
     const changes: Array<Promise<void>> = []
     const missing: Array<[SfuMember, types.Producer<ProducerData>]> = []
+    const wantedLayer = new Map<string, number>()
     for (const receiver of this.members.values()) {
       if (!receiver.recv) continue
       const video = chooseVideo(receiver.id, order, cameras, receiver.pins, this.policy.lastN)
       const audio = chooseAudio(receiver.id, order, this.speakers, now, this.policy)
-      const have = new Set([...receiver.consumers.values()].map((c) => c.producerId))
       for (const producer of cameraProducers) {
-        if (video.has(producer.appData.member) && !have.has(producer.id)) missing.push([receiver, producer])
+        if (!video.has(producer.appData.member)) continue
+        // A camera a selection wants (even one still being attached) keeps sending; the layer its tile fits.
+        const consumer = [...receiver.consumers.values()].find((c) => c.producerId === producer.id)
+        if (!consumer) missing.push([receiver, producer])
+        if (consumer?.appData.hidden) continue
+        const top = topLayer(producer)
+        wantedLayer.set(producer.id, Math.max(wantedLayer.get(producer.id) ?? -1, Math.min(top, consumer?.preferredLayers?.spatialLayer ?? top)))
       }
       for (const consumer of receiver.consumers.values()) {
         const { source, member, ready, hidden } = consumer.appData
@@ -422,28 +431,23 @@ export class SfuSession {
         if (flowing && consumer.paused) changes.push(consumer.resume().catch(() => undefined))
         else if (!flowing && !consumer.paused) changes.push(consumer.pause().catch(() => undefined))
       }
-      const forwarded = [...video].sort().join()
+      // Withheld: cameras that are on but not sent to this receiver (a member still setting up is neither).
+      const withheld = [...cameras].filter((m) => m !== receiver.id && !video.has(m))
+      const forwarded = `${[...video].sort().join()}|${withheld.sort().join()}`
       if (forwarded !== receiver.forwarded) {
         receiver.forwarded = forwarded
-        this.hooks.send(receiver.id, { type: 'sfu.last-n', room: this.room, members: [...video] })
+        this.hooks.send(receiver.id, { type: 'sfu.last-n', room: this.room, members: [...video], withheld })
       }
     }
     await Promise.all(changes)
     for (const [receiver, producer] of missing) if (!producer.closed && this.members.has(receiver.id)) await this.consume(receiver, producer)
-    for (const producer of cameraProducers) this.updateDemand(producer)
+    for (const producer of cameraProducers) this.updateDemand(producer, wantedLayer.get(producer.id) ?? -1)
   }
 
-  /** The highest spatial layer anyone receives of a camera; -1 when nobody does, and the sender stops sending. */
-  private updateDemand(producer: types.Producer<ProducerData>) {
-    const top = Math.max(0, producer.rtpParameters.encodings!.length - 1)
-    let layer = -1
-    for (const receiver of this.members.values()) {
-      for (const consumer of receiver.consumers.values()) {
-        if (consumer.producerId !== producer.id || consumer.paused) continue
-        layer = Math.max(layer, Math.min(top, consumer.preferredLayers?.spatialLayer ?? top))
-      }
-    }
-    if (this.demand.get(producer.id) === layer) return
+  /** Tells a camera's sender the highest spatial layer any selection wants of it; -1 when none does, and it stops
+   * sending. A new camera sends every layer until told otherwise. */
+  private updateDemand(producer: types.Producer<ProducerData>, layer: number) {
+    if ((this.demand.get(producer.id) ?? topLayer(producer)) === layer) return
     this.demand.set(producer.id, layer)
     this.hooks.send(producer.appData.member, { type: 'sfu.demand', room: this.room, producerId: producer.id, maxSpatialLayer: layer })
   }

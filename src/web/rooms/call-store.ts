@@ -99,8 +99,8 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
     reactions: [] as ShownReaction[],
     /** The member who spoke last (speaker view puts it on the stage). */
     speaker: undefined as string | undefined,
-    /** On the SFU: the members whose camera it sends us now (last-N); null: everyone's. */
-    forwarded: null as string[] | null,
+    /** On the SFU: the members whose camera is on but not sent to us (outside our last-N). */
+    withheld: [] as string[],
     /** On the SFU: whose voice is above the speaking threshold now (it may not send us their audio). */
     speakingIds: [] as string[],
     /** How our own media leaves this page (the worst of our paths). */
@@ -175,7 +175,7 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
   const stopSfu = (tellServer: boolean) => {
     sfu?.close(tellServer)
     sfu = undefined
-    setState({ sfuNoPath: false, forwarded: null, speakingIds: [] })
+    setState({ sfuNoPath: false, withheld: [], speakingIds: [] })
     sfuStreams.clear()
     for (const m of state.members) update(m.id, (x) => void x.streams++)
   }
@@ -333,7 +333,7 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
         if (frame.member && frame.member !== state.self) setState('speaker', frame.member)
         return
       case 'sfu.last-n':
-        setState('forwarded', frame.members)
+        setState('withheld', frame.withheld)
         return
       case 'sfu.speaking':
         setState('speakingIds', frame.members)
@@ -554,8 +554,9 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
     online: () => status() === 'online',
     selfSpeaking: () => selfLevel() > SPEAKING,
     speaking: (m: RemoteMember) => m.media.mic && (m.dominant || m.stats.audioLevel > SPEAKING || state.speakingIds.includes(m.id)),
-    /** Whether we receive the member's camera (on the SFU, only the last-N's). */
-    forwarded: (id: string) => state.mode !== 'sfu' || state.forwarded === null || state.forwarded.includes(id),
+    /** Whether we receive the member's camera (on the SFU, only the last-N's; a camera on the mesh during a
+     * switch, or not set up yet, is not withheld). */
+    forwarded: (id: string) => state.mode !== 'sfu' || !state.withheld.includes(id),
     /** Our pinned tiles' members, so the SFU sends their cameras whoever speaks. */
     pin: (members: string[]) => sfu?.pin(members),
     peer: (id: string) => peers.get(id),

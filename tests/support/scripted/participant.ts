@@ -35,8 +35,9 @@ let reqCounter = 0
 export class ScriptedParticipant {
   readonly frames: Frame[] = []
   self = ''
-  /** Members whose camera the server forwards to us now. */
+  /** Members whose camera the server forwards to us now, and those whose camera it withholds. */
   lastN: string[] = []
+  withheld: string[] = []
   speakingNow: string[] = []
   readonly streams = new Map<number, ReceivedStream>()
   private readonly waiters = new Map<string, (frame: Frame) => void>()
@@ -116,6 +117,7 @@ export class ScriptedParticipant {
       }
       case 'sfu.last-n':
         this.lastN = frame.members
+        this.withheld = frame.withheld
         break
       case 'sfu.speaking':
         this.speakingNow = frame.members
