@@ -352,7 +352,7 @@ test(
     expect(failures).toEqual([])
     console.log(`screenshots (${shots.length}) in ${OUT}; axe found no serious or critical violation on: ${looked.join(', ')}`)
   },
-  // 37 pages in three views each, every view with a screenshot and a full axe-core analysis: about 170 s on two
+  // 37 pages in three views each, every view with a screenshot and a full axe-core analysis: 155-175 s on two
   // cores by itself, which 180 s left no room for on a loaded machine.
   360_000,
 )
