@@ -300,7 +300,9 @@ export function Tile(props: TileProps) {
             <MicOff aria-hidden="true" />
           </span>
         </Show>
-        {label()}
+        <span class="tile-name" title={label()}>
+          {label()}
+        </span>
       </figcaption>
     </figure>
   )
