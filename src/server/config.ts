@@ -230,6 +230,9 @@ export function loadConfig(env: Env = process.env): Config {
   const jwtSecret = env.JWT_SECRET === '' ? undefined : env.JWT_SECRET
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters')
   const databaseUrl = loadDatabaseUrl(env)
+  const sfu = loadSfu(env)
+  // A large room needs the SFU: with workers and rooms not pinned to the mesh, 50 by default; else a mesh's 8.
+  const sfuPossible = sfu.workers > 0 && sfu.mode !== 'mesh'
   const s3 = loadS3(env)
   // Nodes that share data must sign and check tokens with one key: a key generated into one node's DATA_DIR would
   // make every other node refuse its tokens.
@@ -277,7 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
       uploadIdleMs: integer(env, 'VAULT_UPLOAD_IDLE_HOURS', 24, 1, 24 * 30) * 3_600_000,
     },
     rooms: {
-      maxMembers: integer(env, 'ROOM_MAX_MEMBERS', sfuPossible(env) ? 50 : 8, 2, 1000),
+      maxMembers: integer(env, 'ROOM_MAX_MEMBERS', sfuPossible ? 50 : 8, 2, 1000),
       maxMembersPerUser: integer(env, 'ROOM_MAX_MEMBERS_PER_USER', 2, 1, 1000),
       reconnectGraceMs: integer(env, 'ROOM_RECONNECT_GRACE_MS', 15_000, 0, 600_000),
       emptyGraceMs: integer(env, 'ROOM_EMPTY_GRACE_MS', 10_000, 0, 3_600_000),
@@ -286,7 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     ice: loadIce(env),
     metricsToken: loadMetricsToken(env),
     tls: loadTls(env),
-    sfu: loadSfu(env),
+    sfu,
   }
 }
 
@@ -360,11 +363,6 @@ function loadSfu(env: Env): Config['sfu'] {
     consumersPerWorker: integer(env, 'SFU_CONSUMERS_PER_WORKER', 500, 10, 100_000),
     plainRtp: boolean(env, 'SFU_PLAIN_RTP', false),
   }
-}
-
-/** A room can reach the SFU (a large room is possible): there are workers and rooms are not pinned to the mesh. */
-function sfuPossible(env: Env): boolean {
-  return env.SFU_WORKERS?.trim() !== '0' && env.ROOM_MEDIA_MODE?.trim() !== 'mesh'
 }
 
 function loadDatabaseUrl(env: Env): string | undefined {

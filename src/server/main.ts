@@ -1,6 +1,5 @@
 // Entry point: read configuration, open the database, start the rooms, compose the app, listen, and shut down
 // cleanly (pending chat writes flushed, sockets told, database closed) within a bounded time.
-import { DEFAULT_SESSION_POLICY } from '../rooms/sfu/session'
 import { AuditStore, InviteStore, SettingsStore } from '../db/governance'
 import { Moderation } from '../rooms/moderation'
 import { FolderStore } from '../db/folders'
@@ -27,6 +26,7 @@ import { ReadStateStore } from '../db/read-state'
 import { SearchIndexer } from '../db/search-index'
 import { iceRefreshInSeconds, iceServersFor } from '../rooms/ice'
 import { WorkerPool } from '../rooms/sfu/workers'
+import { DEFAULT_SESSION_POLICY } from '../rooms/sfu/session'
 import { findWorkerBinary } from '../rooms/sfu/worker-binary'
 import { ChatRetention } from '../rooms/retention'
 import { CloseCode, GLOBAL_ROOM } from '../rooms/protocol'

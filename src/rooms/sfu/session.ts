@@ -401,13 +401,13 @@ export class SfuSession {
         if (!producer.paused) cameras.add(member.id)
       }
     }
-    // First what only needs a pause or a resume, for every receiver at once (a new speaker's voice must not wait
-    // for anyone's new camera consumer), then the camera consumers the selections now want.
     this.nextExpiry = Infinity
     for (const member of order) {
       const at = this.speakers.lastSpoke(member)
       if (at !== undefined && now - at <= this.policy.holdMs) this.nextExpiry = Math.min(this.nextExpiry, at + this.policy.holdMs)
     }
+    // First what only needs a pause or a resume, for every receiver at once (a new speaker's voice must not wait
+    // for anyone's new camera consumer), then the camera consumers the selections now want.
     const changes: Array<Promise<void>> = []
     const missing: Array<[SfuMember, types.Producer<ProducerData>]> = []
     const wantedLayer = new Map<string, number>()
@@ -415,10 +415,11 @@ export class SfuSession {
       if (!receiver.recv) continue
       const video = chooseVideo(receiver.id, order, cameras, receiver.pins, this.policy.lastN)
       const audio = chooseAudio(receiver.id, order, this.speakers, now, this.policy)
+      const byProducer = new Map([...receiver.consumers.values()].map((c) => [c.producerId, c]))
       for (const producer of cameraProducers) {
         if (!video.has(producer.appData.member)) continue
         // A camera a selection wants (even one still being attached) keeps sending; the layer its tile fits.
-        const consumer = [...receiver.consumers.values()].find((c) => c.producerId === producer.id)
+        const consumer = byProducer.get(producer.id)
         if (!consumer) missing.push([receiver, producer])
         if (consumer?.appData.hidden) continue
         const top = topLayer(producer)

@@ -84,7 +84,8 @@ function RoomPage(props: { name: string; onLeft: () => void }) {
 function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void>; onLeft: () => void }) {
   const call = createCall(props.name, user, props.local, props.mediaReady)
   // Beside the call on a wide screen; on a phone the chat takes the call's place while open, so it starts closed.
-  const [chatOpen, setChatOpen] = createSignal(!matchMedia('(max-width: 800px)').matches)
+  const narrow = matchMedia('(max-width: 800px)')
+  const [chatOpen, setChatOpen] = createSignal(!narrow.matches)
   const [settingsOpen, setSettingsOpen] = createSignal(false)
   const [audioBlocked, setAudioBlocked] = createSignal(false)
   const [copied, setCopied] = createSignal(false)
@@ -137,7 +138,6 @@ function Call(props: { name: string; local: LocalMedia; mediaReady: Promise<void
   )
   // A large room: the grid shows a page of tiles at a time; the speaker view's strip shows the members whose camera
   // we receive (the SFU's last-N). Tiles off the page stay mounted but hidden: their sound plays, their video pauses.
-  const narrow = matchMedia('(max-width: 800px)')
   const [isNarrow, setNarrow] = createSignal(narrow.matches)
   const onNarrow = () => setNarrow(narrow.matches)
   narrow.addEventListener('change', onNarrow)
