@@ -20,6 +20,8 @@ need=()
 [ -x /usr/bin/turnserver ] || need+=(coturn)
 [ -x /usr/bin/unzip ] || need+=(unzip)
 [ -x /usr/bin/ffmpeg ] || need+=(ffmpeg)
+# HAProxy: the load balancer in front of the three-node cluster of tests/cluster (as production runs one).
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "» installing ${need[*]} from Debian"
   SUDO=""

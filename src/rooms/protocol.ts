@@ -324,7 +324,8 @@ export interface Waiting {
 
 /** Frames the server sends. */
 export type ServerMessage =
-  | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number; editWindowSeconds: number } }
+  /** `node`: in a cluster, the node holding this socket (shown in the connection details). */
+  | { type: 'hello'; protocol: number; user: UserRef; limits: { maxMessageLength: number; editWindowSeconds: number }; node?: string }
   | { type: 'pong'; nonce?: string; serverTime: number }
   /** `ref` names the client id of the chat message the error is about, when there is one; `about` the type of the
    * frame it answers and `room` its room, when known. */
@@ -452,4 +453,6 @@ export const CloseCode = {
   policyViolation: 1008,
   /** The session behind the socket ended (logout or expiry); log in again. */
   sessionEnded: 4001,
+  /** A room of this socket moved to another node (cluster mode): reconnect at once and join again. */
+  moved: 1012,
 } as const

@@ -11,7 +11,19 @@ export interface QuotaLimits {
   maxRoomsPerUser: number
 }
 
-export class UserQuotas {
+export type Verdict = { ok: true } | { ok: false; retryAfterMs: number }
+
+/** What a room asks of the per-user budgets. One node answers from memory (UserQuotas); a cluster from Redis
+ * (src/cluster/quotas.ts), so that spreading one's sockets over several nodes buys nothing. */
+export interface Quotas {
+  /** Takes one chat message from the user's budget. */
+  takeMessage(userId: number): Verdict | Promise<Verdict>
+  enter(userId: number, room: string): boolean | Promise<boolean>
+  exit(userId: number, room: string): void
+  readonly maxRoomsPerUser: number
+}
+
+export class UserQuotas implements Quotas {
   private readonly budgets = new Map<number, TokenBucket>()
   private readonly rooms = new Map<number, Set<string>>()
 
@@ -20,8 +32,7 @@ export class UserQuotas {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one chat message from the user's budget. */
-  takeMessage(userId: number) {
+  takeMessage(userId: number): Verdict {
     let bucket = this.budgets.get(userId)
     if (!bucket) {
       // The longest-known bucket goes first once many users are tracked: most are idle, and an idle bucket is
@@ -32,7 +43,6 @@ export class UserQuotas {
     return bucket.take()
   }
 
-  /** The user enters a room: true when they are already in it or have room for one more. */
   enter(userId: number, room: string): boolean {
     let set = this.rooms.get(userId)
     if (set?.has(room)) return true

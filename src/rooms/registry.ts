@@ -18,6 +18,26 @@ export interface VideoRoomOptions {
   onClosed?: (name: string) => void
 }
 
+/** How a room is found for a command: an open one only, a video room opened by its first join, or a private
+ * conversation opened for its members. */
+export type Lookup = 'find' | 'open' | 'conversation'
+
+/** A command that comes from a client's connection. */
+export type ConnCommand = Extract<RoomCommand, { conn: unknown }>
+
+/**
+ * Where the edge hands a command for a room. One node: the room is here (RoomRegistry). A cluster: the room is on
+ * its owner node, wherever the socket is (src/cluster/relay.ts); either way the room decides, and a room that does
+ * not exist answers through `missing`.
+ */
+export interface RoomRouter {
+  readonly maxCallMembers: number | undefined
+  deliver(name: string, lookup: Lookup, command: ConnCommand): void
+}
+
+/** The answer for a command whose room does not exist (no open room, video rooms not configured). */
+export type Missing = (name: string, lookup: Lookup, command: ConnCommand) => void
+
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
 
@@ -86,6 +106,24 @@ export class RoomRegistry {
 
   private conversations = 0
 
+  /** The room for a command, if it exists or the lookup may open it. */
+  lookup(name: string, lookup: Lookup): Room | undefined {
+    return lookup === 'open' ? this.open(name) : lookup === 'conversation' ? this.openConversation(name) : this.find(name)
+  }
+
+  /** Takes the room out of this node without ending it (its owner is now another node): what is pending is
+   * written, its media closed, and it is forgotten here. Its chat stays. */
+  async retire(name: string): Promise<void> {
+    const room = this.rooms.get(name)
+    if (!room || name === GLOBAL_ROOM) {
+      if (room) await room.retire()
+      return
+    }
+    this.rooms.delete(name)
+    if (conversationIdOf(name) !== undefined) this.conversations--
+    await room.retire()
+  }
+
   all(): Room[] {
     return [...this.rooms.values()]
   }
@@ -93,5 +131,23 @@ export class RoomRegistry {
   /** Writes every room's pending messages; for shutdown. */
   async close(): Promise<void> {
     await Promise.all(this.all().map((room) => room.close()))
+  }
+}
+
+/** One node: every room is here. */
+export class LocalRouter implements RoomRouter {
+  constructor(
+    private readonly registry: RoomRegistry,
+    private readonly missing: Missing,
+  ) {}
+
+  get maxCallMembers(): number | undefined {
+    return this.registry.maxCallMembers
+  }
+
+  deliver(name: string, lookup: Lookup, command: ConnCommand): void {
+    const room = this.registry.lookup(name, lookup)
+    if (room) room.tell(command)
+    else this.missing(name, lookup, command)
   }
 }

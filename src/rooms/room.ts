@@ -5,7 +5,7 @@ import { Actor } from './actor'
 import type { Broadcaster, Connection } from './connection'
 import { TokenBucket } from './token-bucket'
 import { Call, type CallDeps } from './call'
-import { UserQuotas } from './quotas'
+import { UserQuotas, type Quotas, type Verdict } from './quotas'
 import { cleanText } from '../text/clean'
 import {
   HISTORY_PAGE,
@@ -21,6 +21,7 @@ import {
   type UserRef,
   type HostRequest,
   type MessageQuote,
+  GLOBAL_ROOM,
 } from './protocol'
 import { excerpt, type MessageStore, type NewMessage, type Quote, type StoredMessage } from '../db/messages'
 import { MAX_MENTIONS, mentionedNames } from './mentions'
@@ -49,7 +50,7 @@ export interface RoomDeps {
   broadcaster: Broadcaster
   limits: RoomLimits
   /** Budgets shared by all rooms; a room made alone (tests) gets its own. */
-  quotas?: UserQuotas
+  quotas?: Quotas
   now?: () => number
   onError?: (error: unknown, context: string) => void
   /** Counts stored chat messages (metrics). */
@@ -91,6 +92,8 @@ export type RoomCommand =
   /** Work the call scheduled for itself (a mediasoup event, a timer), run inside the actor. */
   | { kind: 'call.step'; step: () => void | Promise<void> }
   | { kind: 'emptyCheck' }
+  /** The room moves to another node: it stops here, keeping its chat. */
+  | { kind: 'retire' }
 
 /** A room that is not the global chat: a video room (a call) or a private conversation (its members). Either ends
  * once nobody is left; a video room's chat ends with it, a conversation's stays. */
@@ -203,7 +206,8 @@ export class Room extends Actor<RoomCommand> {
   private readonly call: Call | undefined
   private emptyTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
-  private readonly quotas: UserQuotas
+  private retired = false
+  private readonly quotas: Quotas
   /** A conversation's members, loaded on its first join (they never change). */
   private readers: Map<number, UserRef> | undefined
 
@@ -271,6 +275,7 @@ export class Room extends Actor<RoomCommand> {
 
   protected receive(command: RoomCommand): void | Promise<void> {
     this.about = command.kind === 'call.sfu' || command.kind === 'call.host' ? command.frame.type : ABOUT[command.kind]
+    if (this.retired) return
     if (this.closed) {
       // Only a join can make sense of a closed room: it goes to the room that now carries the name.
       if (command.kind === 'call.join' || command.kind === 'join') return this.callOptions!.redirect(command)
@@ -309,6 +314,8 @@ export class Room extends Actor<RoomCommand> {
         return command.step()
       case 'emptyCheck':
         return this.emptyCheck()
+      case 'retire':
+        return this.retireNow()
       case 'join':
         return this.join(command.conn, command.after, command.changedSince)
       case 'leave':
@@ -352,8 +359,8 @@ export class Room extends Actor<RoomCommand> {
   }
 
   /** The user has a place here (present in the chat, or a member of the call): counted in their rooms. */
-  private enter(conn: Connection): boolean {
-    if (this.quotas.enter(conn.user.id, this.name)) return true
+  private async enter(conn: Connection): Promise<boolean> {
+    if (await this.quotas.enter(conn.user.id, this.name)) return true
     this.refuse(conn, 'too_many_rooms', `you are in ${this.quotas.maxRoomsPerUser} rooms already; leave one first`)
     return false
   }
@@ -416,7 +423,7 @@ export class Room extends Actor<RoomCommand> {
     }
     const wire = await this.toWire(messages)
     const changedWire = await this.toWire(changed)
-    if (!this.enter(conn)) return
+    if (!(await this.enter(conn))) return
     this.members.set(conn.id, conn)
     conn.subscribe(this.topic)
 
@@ -455,7 +462,7 @@ export class Room extends Actor<RoomCommand> {
 
   private async callJoin(conn: Connection, frame: ClientMessageOf<'room.join'>) {
     if (!this.call) return this.noCall(conn)
-    if (!this.enter(conn)) return
+    if (!(await this.enter(conn))) return
     // Joined, or waiting in the lobby of a locked room: either way the person holds this room.
     if (await this.call.join(conn, frame.media, frame.resume)) {
       clearTimeout(this.emptyTimer)
@@ -526,6 +533,21 @@ export class Room extends Actor<RoomCommand> {
     this.callOptions!.closed(this)
   }
 
+  private async retireNow() {
+    // Its sockets are being closed (they reconnect to the new owner): what is still queued for it goes nowhere.
+    if (this.name !== GLOBAL_ROOM) this.retired = true
+    clearTimeout(this.emptyTimer)
+    this.emptyTimer = undefined
+    await this.flush()
+    for (const present of this.presence.values()) {
+      clearTimeout(present.leaveTimer)
+      this.quotas.exit(present.user.id, this.name)
+    }
+    this.presence.clear()
+    this.members.clear()
+    this.call?.close()
+  }
+
   private leave(conn: Connection) {
     if (!this.members.delete(conn.id)) return
     conn.unsubscribe(this.topic)
@@ -574,7 +596,7 @@ export class Room extends Actor<RoomCommand> {
 
   /** A message's text as written, checked (cleaned, bounded in characters and bytes), or undefined after refusing
    * it; and whether the author may write now (not muted, within the message budget). */
-  private writable(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined {
+  private writable(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined | Promise<string | undefined> {
     const extra = ref ? { ref } : {}
     const trimmed = raw.trim()
     if (trimmed === '' && !emptyAllowed) return void this.refuse(conn, 'empty_message', 'a message needs some text', extra)
@@ -596,18 +618,25 @@ export class Room extends Actor<RoomCommand> {
       return void this.refuse(conn, 'muted', `a moderator muted you in chat; you can write again in ${formatLeft(left)}`, { ...extra, retryAfterMs: left })
     }
     // Edits spend the same per-user budget as new messages: each is fanned out to the whole room.
+    // One node answers at once; a cluster's shared budget answers after a round trip to Redis.
     const verdict = this.quotas.takeMessage(conn.user.id)
-    if (!verdict.ok) {
-      return void this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ...extra, retryAfterMs: verdict.retryAfterMs })
-    }
-    return text
+    return verdict instanceof Promise ? verdict.then((v) => this.budgeted(conn, v, text, extra)) : this.budgeted(conn, verdict, text, extra)
+  }
+
+  private budgeted(conn: Connection, verdict: Verdict, text: string, extra: { ref?: string }): string | undefined {
+    if (verdict.ok) return text
+    this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ...extra, retryAfterMs: verdict.retryAfterMs })
   }
 
   private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
     const ref = frame.clientId
     if (!this.requireMember(conn, ref)) return
     const text = this.writable(conn, frame.text, !!frame.attachment, ref)
-    if (text === undefined) return
+    if (text instanceof Promise) return text.then((checked) => void (checked !== undefined && this.queue(conn, frame, checked)))
+    if (text !== undefined) this.queue(conn, frame, text)
+  }
+
+  private queue(conn: Connection, frame: ClientMessageOf<'chat.send'>, text: string) {
     this.pending.push({
       conn,
       clientId: frame.clientId,
@@ -753,7 +782,7 @@ export class Room extends Actor<RoomCommand> {
     if (found.createdAt.getTime() < notBefore) {
       return this.refuse(conn, 'edit_window_passed', `a message can be edited for ${formatLeft(this.deps.limits.editWindowMs)} after it was sent`)
     }
-    const text = this.writable(conn, frame.text, false)
+    const text = await this.writable(conn, frame.text, false)
     if (text === undefined) return
     const mentions = mentionedIn(text, await this.resolveMentions(mentionedNames(text)))
     const now = new Date(this.now())
@@ -815,6 +844,11 @@ export class Room extends Actor<RoomCommand> {
 
   private toWire(rows: StoredMessage[]): Promise<ChatMessage[]> {
     return toWire(this.deps.store, rows)
+  }
+
+  /** Stops the room on this node (another node owns it now); the global chat starts over empty here. */
+  retire(): Promise<void> {
+    return this.ask({ kind: 'retire' })
   }
 
   /** Stops timers and writes what is pending; for shutdown. */

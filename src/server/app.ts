@@ -6,15 +6,15 @@ import type { UserStore } from '../db/users'
 import type { SessionStore } from '../db/sessions'
 import { errorHandling } from './errors'
 import { securityHeaders } from './security-headers'
-import { healthRoute } from './health'
+import { healthRoute, type HealthProbe } from './health'
 import { authRoutes } from './auth/routes'
-import { socketRoute } from './ws/socket'
+import { socketRoute, type EdgeCluster } from './ws/socket'
 import { appShell, webClient } from './web'
 import { findShare, shareRoutes, shareState } from './vault/share-routes'
 import type { ShareStore } from '../db/shares'
 import type { MessageStore } from '../db/messages'
 import type { PasswordHasher } from './auth/passwords'
-import type { RoomRegistry } from '../rooms/registry'
+import type { RoomRegistry, RoomRouter } from '../rooms/registry'
 import type { Inbox } from '../rooms/inbox'
 import type { ConversationStore } from '../db/conversations'
 import { chatRoutes } from './chat/routes'
@@ -44,6 +44,11 @@ export interface AppDeps {
   sessions: SessionStore
   passwords: PasswordHasher
   rooms: RoomRegistry
+  /** Where the sockets' commands go: the rooms here, or their owners in a cluster. */
+  router: RoomRouter
+  edgeCluster?: EdgeCluster
+  /** What /api/health says beyond "ok" (cluster mode: the node, its rooms, the engines). */
+  health?: HealthProbe
   liveSockets: LiveSockets
   vault: { files: FileStore; folders: FolderStore; grants: GrantStore; drops: DropStore; blobs: BlobStore; uploads: UploadManager; limits: VaultLimits; shares: ShareStore; messages: MessageStore }
   metrics: Metrics
@@ -79,7 +84,7 @@ export function createApi(deps: AppDeps) {
     .use(errorHandling(deps.log))
     .use(requestLog(deps.log, deps.metrics))
     .use(securityHeaders({ tls: config.tls !== undefined }))
-    .use(healthRoute)
+    .use(healthRoute(deps.health))
     .use(metricsRoute(deps.metrics, config.metricsToken))
     .use(
       authRoutes({
@@ -142,7 +147,8 @@ export function createApi(deps: AppDeps) {
       socketRoute({
         ...sessionDeps,
         log: deps.log,
-        rooms: deps.rooms,
+        router: deps.router,
+        cluster: deps.edgeCluster,
         liveSockets: deps.liveSockets,
         framesPerSecond: config.wsFramesPerSecond,
         maxSocketsPerUser: config.wsMaxSocketsPerUser,

@@ -1,7 +1,7 @@
 // Every setting PartyRoom reads, in one typed place. A wrong value stops the server at start with a message that
 // names the variable, instead of surfacing later as a confusing runtime failure.
 import { join, resolve } from 'node:path'
-import { availableParallelism, networkInterfaces } from 'node:os'
+import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { isIP } from 'node:net'
 import { existsSync } from 'node:fs'
 import type { IceConfig } from '../rooms/ice'
@@ -104,6 +104,8 @@ export interface Config {
   databasePoolSize: number
   /** Vault bytes in an S3-compatible bucket instead of DATA_DIR (cluster mode). */
   s3: S3Config | undefined
+  /** Nodes coordinating through Redis (cluster mode); without it, one node, in-process. */
+  cluster: { redisUrl: string; nodeId: string; prefix: string } | undefined
 }
 
 export interface S3Config {
@@ -175,6 +177,9 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; meaning:
   { name: 'TLS_KEY_FILE', default: '(none)', meaning: 'PEM private key for TLS_CERT_FILE' },
   { name: 'DATABASE_URL', default: '(none: SQLite in DATA_DIR)', meaning: 'postgres://user:password@host:port/database: accounts, sessions, chat and vault metadata in PostgreSQL (cluster mode)' },
   { name: 'DATABASE_POOL_SIZE', default: '10', meaning: 'connections each node keeps to PostgreSQL' },
+  { name: 'REDIS_URL', default: '(none: one node, in-process)', meaning: 'redis://[:password@]host:port[/db]: nodes share chat, presence and calls through Redis (cluster mode; needs DATABASE_URL)' },
+  { name: 'REDIS_PREFIX', default: 'partyroom', meaning: "the start of every key and channel this cluster uses in Redis, so several clusters can share one Redis" },
+  { name: 'NODE_ID', default: 'host name and process id', meaning: "this node's name in the cluster (health, metrics, logs); letters, digits, . _ -" },
   { name: 'S3_ENDPOINT', default: '(none: vault bytes in DATA_DIR)', meaning: 'URL of an S3-compatible store for vault bytes (cluster mode), e.g. https://s3.eu-west-1.amazonaws.com or http://minio:9000' },
   { name: 'S3_BUCKET', default: '(none)', meaning: 'bucket for vault bytes; required with S3_ENDPOINT' },
   { name: 'S3_REGION', default: 'us-east-1', meaning: "the bucket's region" },
@@ -239,7 +244,9 @@ export function loadConfig(env: Env = process.env): Config {
   if ((databaseUrl || s3) && !jwtSecret) {
     throw new ConfigError('JWT_SECRET', `must be set when ${databaseUrl ? 'DATABASE_URL' : 'S3_ENDPOINT'} is: every node sharing the data signs tokens with the same key`)
   }
+  const cluster = loadCluster(env, databaseUrl)
   return {
+    cluster,
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     s3,
@@ -379,6 +386,28 @@ function loadDatabaseUrl(env: Env): string | undefined {
   }
   if (!url.hostname || url.pathname.length <= 1) throw new ConfigError('DATABASE_URL', 'must name a host and a database: postgres://user:password@host:port/database')
   return raw
+}
+
+function loadCluster(env: Env, databaseUrl: string | undefined): Config['cluster'] {
+  const raw = env.REDIS_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('REDIS_URL', 'is not a URL; expected redis://host:port')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', `expected a redis:// or rediss:// URL, got ${url.protocol}//`)
+  }
+  if (!url.hostname) throw new ConfigError('REDIS_URL', 'must name a host: redis://host:port')
+  // Nodes that share rooms must share the chat they store and the accounts they check.
+  if (!databaseUrl) throw new ConfigError('REDIS_URL', 'needs DATABASE_URL: the nodes of a cluster share one PostgreSQL database')
+  const nodeId = env.NODE_ID?.trim() || `${hostname()}-${process.pid}`
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new ConfigError('NODE_ID', 'letters, digits, ".", "_" and "-", at most 64')
+  const prefix = env.REDIS_PREFIX?.trim() || 'partyroom'
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(prefix)) throw new ConfigError('REDIS_PREFIX', 'letters, digits, ".", "_" and "-", at most 64')
+  return { redisUrl: raw, nodeId, prefix }
 }
 
 function loadS3(env: Env): S3Config | undefined {

@@ -42,8 +42,22 @@ import { AttemptStore } from '../db/attempts'
 import { DatabaseCounters } from './auth/throttle'
 import { UploadManager } from '../vault/uploads'
 import { Metrics } from './metrics'
+import { joinCluster, type ClusterEngines } from '../cluster/node'
+import { describeRedisFailure } from '../cluster/redis'
+import { ClusterBroadcaster } from '../cluster/broadcaster'
+import { ClusterRooms } from '../cluster/relay'
+import { LocalRouter } from '../rooms/registry'
+import { missingRoomAnswer } from './ws/missing'
+import type { EdgeCluster } from './ws/socket'
+import type { HealthProbe } from './health'
 
 const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Whether the database answers a trivial query within a second. */
+async function databaseAnswers(database: Database): Promise<boolean> {
+  const query = database.postgres ? database.postgres`select 1` : Promise.resolve(database.sqlite?.query('select 1').get())
+  return Promise.race([query.then(() => true, () => false), Bun.sleep(1000).then(() => false)])
+}
 
 /** Set once a stop began: a start still under way gives up instead of finishing. */
 let stopping = false
@@ -139,7 +153,21 @@ async function main() {
     }
   })()
 
-  const broadcaster = new BunBroadcaster()
+  // Cluster mode: Redis is reachable before anything else starts, or the node stops here saying why.
+  let cluster: ClusterEngines | undefined
+  const quotaLimits = { messageBurst: config.chat.messageBurst, messagesPerSecond: config.chat.messagesPerSecond, maxRoomsPerUser: config.roomsPerUser }
+  if (config.cluster) {
+    try {
+      cluster = await joinCluster(config.cluster.redisUrl, config.cluster.nodeId, config.cluster.prefix, quotaLimits)
+    } catch (error) {
+      console.error(`partyroom: ${describeRedisFailure(error, config.cluster.redisUrl)}`)
+      process.exit(2)
+    }
+    log.info({ event: 'cluster.joined', node: cluster.nodeId }, 'cluster mode: coordinating through Redis')
+  }
+
+  const bunBroadcaster = new BunBroadcaster()
+  const broadcaster = cluster ? new ClusterBroadcaster((topic, data) => bunBroadcaster.publishText(topic, data), cluster.bus) : bunBroadcaster
   const moderation = new Moderation((entry) => audit.record(entry).catch((error) => log.error({ err: error }, 'audit record failed')))
   const users = new UserStore(database)
   await moderation.start(() => users.moderationSnapshot(new Date()), 5000, (error) => log.warn({ err: error }, 'could not reload roles and chat mutes'))
@@ -150,11 +178,7 @@ async function main() {
     attachments: (wanted) => shares.forChat(wanted, new Date()),
     conversationMembers: (id) => conversations.members(id),
     broadcaster,
-    quotas: new UserQuotas({
-      messageBurst: config.chat.messageBurst,
-      messagesPerSecond: config.chat.messagesPerSecond,
-      maxRoomsPerUser: config.roomsPerUser,
-    }),
+    quotas: cluster?.quotas ?? new UserQuotas(quotaLimits),
     limits: {
       messageBurst: config.chat.messageBurst,
       messagesPerSecond: config.chat.messagesPerSecond,
@@ -203,7 +227,57 @@ async function main() {
     },
   })
   const liveSockets = new LiveSockets(sessions)
-  metrics = new Metrics({ rooms, liveSockets, pool: () => pool })
+  metrics = new Metrics({ rooms, liveSockets, pool: () => pool, node: cluster?.nodeId })
+  const missing = missingRoomAnswer(() => rooms.maxCallMembers)
+  // One node: every room is here. A cluster: each room on its owner node, commands relayed to it.
+  const clusterRooms = cluster
+    ? new ClusterRooms(cluster.bus, cluster.directory, rooms, missing, {
+        onError: (error, context) => log.warn({ err: error, context }, 'cluster'),
+        onOwnership: (room, event, epoch) => log.info({ event: `room.${event}`, room, epoch, node: cluster!.nodeId }, `room ${event}`),
+      })
+    : undefined
+  const router = clusterRooms ?? new LocalRouter(rooms, missing)
+  let edgeCluster: EdgeCluster | undefined
+  let health: HealthProbe | undefined
+  if (cluster && clusterRooms) {
+    const { bus, quotas } = cluster
+    // Sessions and accounts ended here end on every node; and the other way round.
+    liveSockets.announce = (ended) => bus.broadcast({ t: 'ended', ...ended })
+    bus.onMessage((message) => {
+      if (message.t !== 'ended') return
+      const reason = String(message.reason)
+      if (typeof message.sessionId === 'string') liveSockets.endSession(message.sessionId, reason, false)
+      if (typeof message.userId === 'number') liveSockets.endUser(message.userId, reason, false)
+    })
+    // A Redis that restarted empty is told again how many sockets each person has here.
+    bus.onResumed(() => void quotas.recountSockets(liveSockets.perUser()))
+    edgeCluster = {
+      nodeId: cluster.nodeId,
+      get accepting() {
+        return !clusterRooms.draining
+      },
+      socketsOf: (userId, here) => quotas.socketsOf(userId, here),
+      opened: (conn, close) => {
+        clusterRooms.opened(conn, close)
+        quotas.socketCounted(conn.user.id, 1)
+      },
+      closed: (conn) => {
+        clusterRooms.closed(conn)
+        quotas.socketCounted(conn.user.id, -1)
+      },
+    }
+    health = async () => {
+      const [redis, databaseUp] = [cluster!.redisUp(), await databaseAnswers(database)]
+      return {
+        status: clusterRooms.draining ? 'draining' : redis && databaseUp ? 'ok' : 'degraded',
+        node: cluster!.nodeId,
+        rooms: clusterRooms.ownedRooms().length,
+        redis,
+        database: databaseUp,
+      }
+    }
+    await clusterRooms.start()
+  }
 
   // Vault bytes on local disk, or in the bucket (cluster mode); unfinished uploads are rows and survive restarts.
   const files = new FileStore(database)
@@ -244,6 +318,9 @@ async function main() {
     sessions,
     passwords: await PasswordHasher.create(config.bcryptCost),
     rooms,
+    router,
+    edgeCluster,
+    health,
     liveSockets,
     vault: { files, folders: new FolderStore(database), grants: new GrantStore(database), drops, blobs, uploads, limits: vaultLimits, shares, messages },
     metrics,
@@ -258,7 +335,7 @@ async function main() {
     ...(config.tls ? { tls: { cert: Bun.file(config.tls.certFile), key: Bun.file(config.tls.keyFile) } } : {}),
   })
   const server = app.server!
-  broadcaster.attach(server)
+  bunBroadcaster.attach(server)
   liveSockets.start(30_000)
 
   const retention = new ChatRetention(messages, {
@@ -298,8 +375,13 @@ async function main() {
     uploads.stop()
     // Sockets are told why they close and no new frame arrives; then every message already handed to a room is
     // written (and acknowledged where the socket still listens) before the database closes.
+    if (clusterRooms) clusterRooms.draining = true
     liveSockets.closeAll(CloseCode.serverShutdown, 'server shutting down')
     await rooms.close()
+    // The rooms it owned move: their members on other nodes reconnect through the load balancer and the first join
+    // claims each room on a live node; the node leaves the cluster at once rather than when its heartbeat lapses.
+    await clusterRooms?.drain()
+    await cluster?.close()
     // The workers go whether they are up or still starting; one that is starting is closed as soon as it exists,
     // and nothing waits for a start that a stop interrupted.
     starting?.close()

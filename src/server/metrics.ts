@@ -22,6 +22,8 @@ export interface MetricsSources {
   rooms: RoomRegistry
   liveSockets: LiveSockets
   pool: () => WorkerPool | undefined
+  /** Cluster mode: this node's id, a label on every series, so one dashboard tells the nodes apart. */
+  node?: string
 }
 
 export class Metrics implements Counters {
@@ -33,6 +35,7 @@ export class Metrics implements Counters {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
+    if (sources.node) this.registry.setDefaultLabels({ node: sources.node })
     client.collectDefaultMetrics({ register: this.registry, prefix: 'partyroom_', eventLoopMonitoringPrecision: 20 })
     this.messages = new client.Counter({ name: 'partyroom_chat_messages_total', help: 'Chat messages stored (rate() gives messages per second)', registers })
     this.bytesIn = new client.Counter({ name: 'partyroom_vault_bytes_in_total', help: 'Bytes received into the vault (upload bodies)', registers })

@@ -14,4 +14,9 @@ export class BunBroadcaster implements Broadcaster {
   publish(topic: string, frame: ServerMessage): void {
     this.server?.publish(topic, JSON.stringify(frame))
   }
+
+  /** A frame already serialised (one that came from another node). */
+  publishText(topic: string, data: string): void {
+    this.server?.publish(topic, data)
+  }
 }

@@ -13,7 +13,15 @@ export class LiveSockets {
   private readonly userOf = new Map<Closable, number>()
   private timer: ReturnType<typeof setInterval> | undefined
 
+  /** Cluster mode: told of every session or account this node ends, so the other nodes close theirs too. */
+  announce: ((ended: { sessionId?: string; userId?: number; reason: string }) => void) | undefined
+
   constructor(private readonly sessions: SessionStore) {}
+
+  /** Sockets of this user per user, for re-counting them in the cluster. */
+  perUser(): Map<number, number> {
+    return new Map(this.byUser)
+  }
 
   add(sessionId: string, userId: number, socket: Closable): void {
     let set = this.bySession.get(sessionId)
@@ -46,7 +54,8 @@ export class LiveSockets {
   }
 
   /** Closes every socket of a session that just ended. */
-  endSession(sessionId: string, reason = 'logged out'): void {
+  endSession(sessionId: string, reason = 'logged out', announce = true): void {
+    if (announce) this.announce?.({ sessionId, reason })
     const set = this.bySession.get(sessionId)
     if (!set) return
     this.bySession.delete(sessionId)
@@ -54,9 +63,10 @@ export class LiveSockets {
   }
 
   /** Closes every socket of an account (disabled or deleted), whatever its session. */
-  endUser(userId: number, reason: string): void {
+  endUser(userId: number, reason: string, announce = true): void {
+    if (announce) this.announce?.({ userId, reason })
     for (const [sessionId, set] of this.bySession) {
-      if ([...set].some((socket) => this.userOf.get(socket) === userId)) this.endSession(sessionId, reason)
+      if ([...set].some((socket) => this.userOf.get(socket) === userId)) this.endSession(sessionId, reason, false)
     }
   }
 

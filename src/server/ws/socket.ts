@@ -13,7 +13,7 @@ import {
   type ServerMessage,
 } from '../../rooms/protocol'
 import type { Connection } from '../../rooms/connection'
-import type { RoomRegistry } from '../../rooms/registry'
+import type { ConnCommand, RoomRouter } from '../../rooms/registry'
 import { TokenBucket } from '../../rooms/token-bucket'
 import { authentication, type SessionDeps } from '../auth/session'
 import { ApiError } from '../errors'
@@ -85,11 +85,13 @@ interface SocketState {
   peeks: TokenBucket
   badFrames: number
   lastThrottleNotice: number
+  /** Closed because a room of it moved to another node: its calls keep their places for it to come back. */
+  moved?: boolean
 }
 
 export interface SocketDeps extends SessionDeps {
   log: Logger
-  rooms: RoomRegistry
+  router: RoomRouter
   liveSockets: LiveSockets
   /** Frames per socket per second, in bursts of twice that; beyond it frames are dropped with an error frame. */
   framesPerSecond: number
@@ -100,6 +102,18 @@ export interface SocketDeps extends SessionDeps {
   inbox: Inbox
   /** How long an author may edit a message (announced in hello, so the client offers Edit only while it works). */
   editWindowSeconds: number
+  /** Cluster mode: sockets counted across nodes and reachable from the rooms' owners. */
+  cluster?: EdgeCluster
+}
+
+export interface EdgeCluster {
+  readonly nodeId: string
+  /** False while the node drains: no new socket. */
+  readonly accepting: boolean
+  /** The user's open sockets on every node (`here` of them on this one). */
+  socketsOf(userId: number, here: number): Promise<number>
+  opened(conn: Connection, close: (code: number, reason: string) => void): void
+  closed(conn: Connection): void
 }
 
 /** A socket whose unsent bytes pass this gets no more frames until it reads; one that stays over it for
@@ -138,45 +152,35 @@ export const socketRoute = (deps: SocketDeps) => {
       if (!verdict.ok) {
         return conn.send({ type: 'error', code: 'rate_limited', message: 'asking who is in a room too often; wait a moment', retryAfterMs: verdict.retryAfterMs, room: message.room, about: message.type })
       }
-      const maxMembers = deps.rooms.maxCallMembers
-      if (maxMembers === undefined) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
-      const room = deps.rooms.find(message.room)
-      // No room open by that name: nobody is in it (and its call would start unlocked, with the default size).
-      if (!room) return conn.send({ type: 'room.peek', room: message.room, people: [], members: 0, maxMembers, locked: false })
-      return room.tell({ kind: 'call.peek', conn })
+      if (deps.router.maxCallMembers === undefined) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
+      return deps.router.deliver(message.room, 'find', { kind: 'call.peek', conn })
     }
     if (message.type === 'room.join') {
-      const room = deps.rooms.open(message.room)
-      if (!room) return conn.send({ type: 'error', code: 'unknown_room', message: 'video rooms are not enabled', room: message.room, about: message.type })
       state.rooms.add(message.room)
-      return room.tell({ kind: 'call.join', conn, frame: message })
+      return deps.router.deliver(message.room, 'open', { kind: 'call.join', conn, frame: message })
     }
     // Every frame left names its room.
     if (!('room' in message) || message.room === undefined) return
-    const room = message.type === 'chat.join' && isConversationRoom(message.room) ? deps.rooms.openConversation(message.room) : deps.rooms.find(message.room)
-    if (!room) {
-      // A room that is not open answers like an open one that this socket is not in: nobody learns from the
-      // answer which rooms exist.
-      return conn.send({ type: 'error', code: 'not_joined', message: `join the call in room "${message.room}" first`, room: message.room, about: message.type, ...('req' in message ? { ref: message.req } : {}) })
-    }
+    const lookup = message.type === 'chat.join' && isConversationRoom(message.room) ? 'conversation' : 'find'
+    const deliver = (command: ConnCommand) => deps.router.deliver(message.room!, lookup, command)
     switch (message.type) {
       case 'chat.join':
         state.rooms.add(message.room)
-        return room.tell({ kind: 'join', conn, after: message.after, changedSince: message.changedSince })
+        return deliver({ kind: 'join', conn, after: message.after, changedSince: message.changedSince })
       case 'chat.leave':
-        return room.tell({ kind: 'leave', conn })
+        return deliver({ kind: 'leave', conn })
       case 'room.leave':
-        return room.tell({ kind: 'call.leave', conn })
+        return deliver({ kind: 'call.leave', conn })
       case 'room.media':
-        return room.tell({ kind: 'call.media', conn, frame: message })
+        return deliver({ kind: 'call.media', conn, frame: message })
       case 'room.signal':
-        return room.tell({ kind: 'call.signal', conn, frame: message })
+        return deliver({ kind: 'call.signal', conn, frame: message })
       case 'room.ice':
-        return room.tell({ kind: 'call.ice', conn })
+        return deliver({ kind: 'call.ice', conn })
       case 'room.hand':
-        return room.tell({ kind: 'call.hand', conn, frame: message })
+        return deliver({ kind: 'call.hand', conn, frame: message })
       case 'room.react':
-        return room.tell({ kind: 'call.react', conn, frame: message })
+        return deliver({ kind: 'call.react', conn, frame: message })
       case 'room.kick':
       case 'room.mute':
       case 'room.mute-all':
@@ -185,32 +189,37 @@ export const socketRoute = (deps: SocketDeps) => {
       case 'room.deny':
       case 'room.end':
       case 'room.host':
-        return room.tell({ kind: 'call.host', conn, frame: message })
+        return deliver({ kind: 'call.host', conn, frame: message })
       default:
         // Every sfu.* request (the only frames left): the call answers each.
-        return room.tell({ kind: 'call.sfu', conn, frame: message })
+        return deliver({ kind: 'call.sfu', conn, frame: message })
       case 'chat.history':
-        return room.tell({ kind: 'history', conn, frame: message })
+        return deliver({ kind: 'history', conn, frame: message })
       case 'chat.send':
-        return room.tell({ kind: 'send', conn, frame: message })
+        return deliver({ kind: 'send', conn, frame: message })
       case 'chat.typing':
-        return room.tell({ kind: 'typing', conn, typing: message.typing })
+        return deliver({ kind: 'typing', conn, typing: message.typing })
       case 'chat.react':
-        return room.tell({ kind: 'react', conn, frame: message })
+        return deliver({ kind: 'react', conn, frame: message })
       case 'chat.delete':
-        return room.tell({ kind: 'remove', conn, frame: message })
+        return deliver({ kind: 'remove', conn, frame: message })
       case 'chat.edit':
-        return room.tell({ kind: 'edit', conn, frame: message })
+        return deliver({ kind: 'edit', conn, frame: message })
       case 'chat.search':
-        return room.tell({ kind: 'search', conn, frame: message })
+        return deliver({ kind: 'search', conn, frame: message })
     }
   }
 
   return new Elysia().use(authentication(deps)).ws('/ws', {
     auth: true,
     // Refused before the upgrade, with a status a client can read.
-    beforeHandle({ user }) {
-      if (deps.liveSockets.countFor(user.id) >= deps.maxSocketsPerUser) {
+    async beforeHandle({ user }) {
+      if (deps.cluster && !deps.cluster.accepting) {
+        throw new ApiError(503, 'server_draining', 'this server is restarting; connect again', { 'retry-after': '1' })
+      }
+      const here = deps.liveSockets.countFor(user.id)
+      const everywhere = deps.cluster ? await deps.cluster.socketsOf(user.id, here) : here
+      if (Math.max(here, everywhere) >= deps.maxSocketsPerUser) {
         throw new ApiError(429, 'too_many_connections', `at most ${deps.maxSocketsPerUser} connections per user; close a tab or device first`)
       }
       if (deps.liveSockets.count() >= deps.maxSockets) {
@@ -255,6 +264,10 @@ export const socketRoute = (deps: SocketDeps) => {
       }
       states.set(raw, state)
       deps.liveSockets.add(sessionId, user.id, raw)
+      deps.cluster?.opened(conn, (code, reason) => {
+        state.moved = true
+        raw.close(code, reason)
+      })
       // What concerns this person alone (their conversations' activity, mentions, read state) reaches every socket.
       raw.subscribe(userTopic(user.id))
       // The rooms enforce roles and chat mutes from here on; the row was read just now, with the session.
@@ -265,6 +278,7 @@ export const socketRoute = (deps: SocketDeps) => {
         protocol: PROTOCOL_VERSION,
         user: conn.user,
         limits: { maxMessageLength: MAX_MESSAGE_LENGTH, editWindowSeconds: deps.editWindowSeconds },
+        ...(deps.cluster ? { node: deps.cluster.nodeId } : {}),
       })
       deps.log.debug({ event: 'ws.open', userId: user.id, conn: conn.id }, 'socket opened')
     },
@@ -296,8 +310,9 @@ export const socketRoute = (deps: SocketDeps) => {
       deps.liveSockets.remove(state.sessionId, ws.raw)
       // 1006: the connection died without a close frame (a network drop, a killed tab); a call member then
       // keeps its place for a while to come back. Any deliberate close (1000, 1001 on unload, ours) leaves at once.
-      const dropped = code === 1006
-      for (const name of state.rooms) deps.rooms.find(name)?.tell({ kind: 'disconnected', conn: state.conn, dropped })
+      const dropped = code === 1006 || state.moved === true
+      for (const name of state.rooms) deps.router.deliver(name, 'find', { kind: 'disconnected', conn: state.conn, dropped })
+      deps.cluster?.closed(state.conn)
       deps.log.debug({ event: 'ws.close', userId: state.conn.user.id, conn: state.conn.id }, 'socket closed')
     },
   })
