@@ -97,6 +97,11 @@ export class ClusterRooms implements RoomRouter {
     return this.registry.maxCallMembers
   }
 
+  /** Whether the last heartbeat went through lately (Redis answers). */
+  get beating(): boolean {
+    return Date.now() - this.lastBeat < 2.5 * TICK_MS
+  }
+
   /** The rooms this node owns now. */
   ownedRooms(): string[] {
     return [...this.owned.keys()]

@@ -267,7 +267,7 @@ async function main() {
       },
     }
     health = async () => {
-      const [redis, databaseUp] = [cluster!.redisUp(), await databaseAnswers(database)]
+      const [redis, databaseUp] = [cluster!.redisUp() && clusterRooms.beating, await databaseAnswers(database)]
       return {
         status: clusterRooms.draining ? 'draining' : redis && databaseUp ? 'ok' : 'degraded',
         node: cluster!.nodeId,
