@@ -20,6 +20,7 @@ test('each node of docker-compose.yml starts in cluster mode with the example .e
   const nodes = Object.entries(compose.services).filter(([, service]) => service.build === '.')
   expect(nodes.map(([name]) => name)).toEqual(['node1', 'node2', 'node3'])
   const ports = new Set<number>()
+  const ids = new Set<string>()
   for (const [, service] of nodes) {
     const env = Object.fromEntries(Object.entries(service.environment!).map(([k, v]) => [k, fill(String(v))]))
     const config = loadConfig(env)
@@ -28,8 +29,11 @@ test('each node of docker-compose.yml starts in cluster mode with the example .e
     expect(config.jwtSecret?.length).toBeGreaterThanOrEqual(32)
     expect(service.ports).toEqual([`${config.sfu.port}:${config.sfu.port}/udp`, `${config.sfu.port}:${config.sfu.port}/tcp`])
     ports.add(config.sfu.port)
+    expect(config.cluster?.redisUrl).toBe('redis://redis:6379')
+    ids.add(config.cluster!.nodeId)
   }
   expect(ports.size).toBe(3)
+  expect(ids.size).toBe(3)
   const caddy = await Bun.file(join(ROOT, 'deploy/Caddyfile')).text()
   for (const [name] of nodes) expect(caddy).toContain(`${name}:8080`)
 })
