@@ -16,9 +16,9 @@ import type { ConnCommand, Lookup, Missing, RoomRegistry, RoomRouter } from '../
 import { CloseCode, GLOBAL_ROOM, type ServerMessage, type UserRef } from '../rooms/protocol'
 
 /** How often a node renews its heartbeat and leases and looks for dead nodes; a node whose heartbeat is older
- * than ALIVE_TTL_MS is dead. */
-export const TICK_MS = 1000
-export const ALIVE_TTL_MS = 5000
+ * than ALIVE_TTL_MS is dead. A live node's event loop would have to stall for 2.5 s to be taken for dead. */
+export const TICK_MS = 500
+export const ALIVE_TTL_MS = 3000
 /** Commands waiting for a room's owner to be found, per room; beyond it they are refused. */
 const MAX_WAITING = 1000
 /** How many times a command follows a room that moved before it is refused. */
@@ -99,7 +99,7 @@ export class ClusterRooms implements RoomRouter {
 
   /** Whether the last heartbeat went through lately (Redis answers). */
   get beating(): boolean {
-    return Date.now() - this.lastBeat < 2.5 * TICK_MS
+    return Date.now() - this.lastBeat < 4 * TICK_MS
   }
 
   /** The rooms this node owns now. */

@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
   return port
 }
 
-export async function startCluster(count: number, env: Record<string, string> = {}): Promise<TestCluster> {
+export async function startCluster(count: number, env: Record<string, string> = {}, balance: 'roundrobin' | 'leastconn' = 'roundrobin'): Promise<TestCluster> {
   const shared: ClusterResources = await clusterResources()
   const prefix = `t${randomBytes(5).toString('hex')}`
   const clusterEnv = { ...shared.env, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, ...env }
@@ -64,7 +64,7 @@ export async function startCluster(count: number, env: Record<string, string> = 
       `  bind 127.0.0.1:${port}`,
       '  default_backend nodes',
       'backend nodes',
-      '  balance roundrobin',
+      `  balance ${balance}`,
       '  option httpchk GET /api/health',
       '  http-check expect status 200',
       '  default-server inter 300ms fall 2 rise 2',

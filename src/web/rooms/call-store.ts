@@ -287,8 +287,10 @@ export function createCall(room: string, me: () => UserRef | null, local: LocalM
           }),
         })
         chat.start()
-        // Back on the SFU after a dropped socket, the server dropped our transports: set them up again.
-        await applyMode(frame.media, frame.resumed && frame.media.mode === 'sfu')
+        // Back on the SFU after a dropped socket, the server dropped our transports: set them up again. Not resumed,
+        // this is a call the server started anew (the room was closed, or moved to another server in a cluster):
+        // its media epochs start over, so an epoch equal to ours says nothing about our transports.
+        await applyMode(frame.media, !frame.resumed || frame.media.mode === 'sfu')
         await mediaReady
         // On the mesh we are the newest member toward everyone listed (or we came back): we make the offers.
         if (frame.media.mode === 'mesh') {

@@ -2,7 +2,7 @@
 import { A, useNavigate } from '@solidjs/router'
 import { createEffect, onCleanup, Show, type ParentProps } from 'solid-js'
 import { checked, logout, refreshSession, user } from '../auth/session'
-import { connect, disconnect, latencyMs, outdated, status } from '../socket/connection'
+import { connect, disconnect, latencyMs, node, outdated, status } from '../socket/connection'
 import { createChat } from '../chat/chat-store'
 import { GlobalChatContext } from '../chat/context'
 import { chatPath, countLabel, onNotificationClick, totals } from '../chat/unread'
@@ -65,7 +65,7 @@ export function Shell(props: ParentProps) {
                 <A href="/admin">{current().role === 'admin' ? 'Admin' : 'Invites'}</A>
               </Show>
             </nav>
-            <span class={`status status-${status()}`} data-testid="connection-status" title="live connection">
+            <span class={`status status-${status()}`} data-testid="connection-status" data-node={node()} title={node() ? `live connection, to server ${node()}` : 'live connection'}>
               {status() === 'online' ? `online${latencyMs() !== undefined ? ` · ${latencyMs()} ms` : ''}` : status()}
             </span>
             <span class="whoami" data-testid="current-user">

@@ -11,7 +11,9 @@ const [latencyMs, setLatencyMs] = createSignal<number>()
 const [limits, setLimits] = createSignal({ maxMessageLength: 4000, editWindowSeconds: 900 })
 /** True when the server speaks another protocol version than this page: it was updated, and the page should reload. */
 const [outdated, setOutdated] = createSignal(false)
-export { status, latencyMs, limits, outdated }
+/** In a cluster, the node this socket is on (from the hello). */
+const [node, setNode] = createSignal<string>()
+export { status, latencyMs, limits, outdated, node }
 
 type Listener = (message: ServerMessage) => void
 const listeners = new Set<Listener>()
@@ -55,6 +57,7 @@ function open() {
     if (message.type === 'hello') {
       attempt = 0
       setLimits(message.limits)
+      setNode(message.node)
       setOutdated(message.protocol !== __PROTOCOL_VERSION__)
       setStatus('online')
       ping()
