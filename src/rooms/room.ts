@@ -119,6 +119,8 @@ interface Presence {
 interface Pending {
   conn: Connection
   clientId: string
+  /** The author's budget's answer, still on its way (cluster mode). */
+  verdict?: Promise<Verdict>
   row: NewMessage
   /** Who it mentions, resolved when its batch is written (their ids go into `row.mentions`). */
   mentioned?: UserRef[]
@@ -595,8 +597,8 @@ export class Room extends Actor<RoomCommand> {
   }
 
   /** A message's text as written, checked (cleaned, bounded in characters and bytes), or undefined after refusing
-   * it; and whether the author may write now (not muted, within the message budget). */
-  private writable(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined | Promise<string | undefined> {
+   * it; and whether the author may write now (not muted). The message budget is taken apart (`budget`). */
+  private checkedText(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined {
     const extra = ref ? { ref } : {}
     const trimmed = raw.trim()
     if (trimmed === '' && !emptyAllowed) return void this.refuse(conn, 'empty_message', 'a message needs some text', extra)
@@ -617,29 +619,40 @@ export class Room extends Actor<RoomCommand> {
       const left = mutedUntil - this.now()
       return void this.refuse(conn, 'muted', `a moderator muted you in chat; you can write again in ${formatLeft(left)}`, { ...extra, retryAfterMs: left })
     }
-    // Edits spend the same per-user budget as new messages: each is fanned out to the whole room.
-    // One node answers at once; a cluster's shared budget answers after a round trip to Redis.
-    const verdict = this.quotas.takeMessage(conn.user.id)
-    return verdict instanceof Promise ? verdict.then((v) => this.budgeted(conn, v, text, extra)) : this.budgeted(conn, verdict, text, extra)
+    return text
   }
 
-  private budgeted(conn: Connection, verdict: Verdict, text: string, extra: { ref?: string }): string | undefined {
-    if (verdict.ok) return text
-    this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ...extra, retryAfterMs: verdict.retryAfterMs })
+  /** Refuses a message over the author's budget; true when it may go. */
+  private withinBudget(conn: Connection, verdict: Verdict, ref?: string): boolean {
+    if (verdict.ok) return true
+    this.refuse(conn, 'rate_limited', 'you are sending too fast; wait a moment', { ...(ref ? { ref } : {}), retryAfterMs: verdict.retryAfterMs })
+    return false
+  }
+
+  /** An edit's text, checked and within the budget (edits spend the same budget: each is fanned out too). */
+  private async writable(conn: Connection, raw: string): Promise<string | undefined> {
+    const text = this.checkedText(conn, raw, false)
+    if (text === undefined) return
+    return this.withinBudget(conn, await this.quotas.takeMessage(conn.user.id)) ? text : undefined
   }
 
   private send(conn: Connection, frame: ClientMessageOf<'chat.send'>) {
     const ref = frame.clientId
     if (!this.requireMember(conn, ref)) return
-    const text = this.writable(conn, frame.text, !!frame.attachment, ref)
-    if (text instanceof Promise) return text.then((checked) => void (checked !== undefined && this.queue(conn, frame, checked)))
-    if (text !== undefined) this.queue(conn, frame, text)
+    const text = this.checkedText(conn, frame.text, !!frame.attachment, ref)
+    if (text === undefined) return
+    // One node answers from memory at once. A cluster's shared budget answers from Redis: the answer is awaited
+    // with the rest of the batch (one round trip for all of it), not one message at a time.
+    const verdict = this.quotas.takeMessage(conn.user.id)
+    if (verdict instanceof Promise) return this.queue(conn, frame, text, verdict)
+    if (this.withinBudget(conn, verdict, ref)) this.queue(conn, frame, text)
   }
 
-  private queue(conn: Connection, frame: ClientMessageOf<'chat.send'>, text: string) {
+  private queue(conn: Connection, frame: ClientMessageOf<'chat.send'>, text: string, verdict?: Promise<Verdict>) {
     this.pending.push({
       conn,
       clientId: frame.clientId,
+      verdict,
       row: {
         room: this.name,
         authorId: conn.user.id,
@@ -665,6 +678,11 @@ export class Room extends Actor<RoomCommand> {
     let batch = this.pending
     this.pending = []
     if (batch.length === 0) return
+    if (batch.some((p) => p.verdict)) {
+      const verdicts = await Promise.all(batch.map((p) => p.verdict ?? { ok: true as const }))
+      batch = batch.filter((p, i) => this.withinBudget(p.conn, verdicts[i]!, p.clientId))
+      if (batch.length === 0) return
+    }
     // Attached files: only the author's own live shares go out; a message with any other is refused, not stored.
     let attached = new Map<string, ChatAttachment>()
     const wanted = batch.filter((p) => p.row.shareId !== undefined).map((p) => ({ authorId: p.row.authorId, shareId: p.row.shareId! }))
@@ -782,7 +800,7 @@ export class Room extends Actor<RoomCommand> {
     if (found.createdAt.getTime() < notBefore) {
       return this.refuse(conn, 'edit_window_passed', `a message can be edited for ${formatLeft(this.deps.limits.editWindowMs)} after it was sent`)
     }
-    const text = await this.writable(conn, frame.text, false)
+    const text = await this.writable(conn, frame.text)
     if (text === undefined) return
     const mentions = mentionedIn(text, await this.resolveMentions(mentionedNames(text)))
     const now = new Date(this.now())
