@@ -91,6 +91,32 @@ describe('kill -9 of a node', () => {
     onOwner.close()
   }, 60_000)
 
+  test('a node that dies takes its people offline on the others within a bounded time', async () => {
+    cluster = await startCluster(3, ENV)
+    const [n0, n1, n2] = cluster.nodes
+    const [owner, watcher, doomed] = await Promise.all([0, 1, 2].map(() => registerAndLogin(cluster!.url)))
+    const onOwner = await connect(n0!.url, owner!.token)
+    onOwner.send({ type: 'chat.join', room: 'global' })
+    await onOwner.next((f) => f.type === 'chat.joined')
+    const watching = await connect(n1!.url, watcher!.token)
+    watching.send({ type: 'chat.join', room: 'global' })
+    await watching.next((f) => f.type === 'chat.joined')
+    const onDoomed = await connect(n2!.url, doomed!.token)
+    onDoomed.send({ type: 'chat.join', room: 'global' })
+    await onDoomed.next((f) => f.type === 'chat.joined')
+    const isDoomed = (f: any) => f.type === 'chat.presence' && f.user.username === doomed!.username
+    expect((await watching.next(isDoomed)).event).toBe('join')
+    await n2!.crash()
+    const killedAt = Date.now()
+    // The heartbeat's 3 s, then the presence grace (3 s) as for a dropped connection.
+    expect((await watching.next(isDoomed, 10_000)).event).toBe('leave')
+    const took = Date.now() - killedAt
+    console.log(`a killed node's people offline on the others after ${took} ms`)
+    expect(took).toBeLessThan(8000)
+    onOwner.close()
+    watching.close()
+  }, 60_000)
+
   test('the node that owns a call dies: the members on other nodes are in the call again on a live node within 15 s', async () => {
     cluster = await startCluster(3, ENV)
     const [n0, n1, n2] = cluster.nodes

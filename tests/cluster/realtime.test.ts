@@ -102,6 +102,48 @@ describe('chat across nodes', () => {
   }, 30_000)
 })
 
+describe('presence and what else crosses', () => {
+  test('reactions, typing, edits and removals made through one node reach the others', async () => {
+    const [a, b] = await Promise.all([registerAndLogin(cluster.nodes[0]!.url), registerAndLogin(cluster.nodes[2]!.url)])
+    const onA = await connect(cluster.nodes[0]!.url, a.token)
+    const onC = await connect(cluster.nodes[2]!.url, b.token)
+    for (const s of [onA, onC]) await joinChat(s)
+    onA.send({ type: 'chat.send', room: 'global', clientId: 'to-change', text: 'first words' })
+    const id = (await onC.next((f) => f.type === 'chat.message' && f.clientId === 'to-change')).message.id
+    onC.send({ type: 'chat.react', room: 'global', messageId: id, emoji: '👍', on: true })
+    expect((await onA.next((f) => f.type === 'chat.reactions' && f.messageId === id)).reactions[0].emoji).toBe('👍')
+    onC.send({ type: 'chat.typing', room: 'global', typing: true })
+    expect((await onA.next((f) => f.type === 'chat.typing')).user.username).toBe(b.username)
+    onA.send({ type: 'chat.edit', room: 'global', messageId: id, text: 'better words' })
+    expect((await onC.next((f) => f.type === 'chat.edited' && f.messageId === id)).text).toBe('better words')
+    onA.send({ type: 'chat.delete', room: 'global', messageId: id })
+    await onC.next((f) => f.type === 'chat.removed' && f.messageId === id)
+    onA.close()
+    onC.close()
+  })
+
+  test('a person with sockets on two nodes is present once, and leaves when the last one anywhere leaves, after the grace period', async () => {
+    const [watcher, person] = await Promise.all([registerAndLogin(cluster.url), registerAndLogin(cluster.url)])
+    const watching = await connect(cluster.nodes[2]!.url, watcher.token)
+    await joinChat(watching)
+    const first = await connect(cluster.nodes[0]!.url, person.token)
+    const second = await connect(cluster.nodes[1]!.url, person.token)
+    await joinChat(first)
+    await joinChat(second)
+    const isPerson = (f: any) => f.type === 'chat.presence' && f.user.username === person.username
+    expect((await watching.next(isPerson)).event).toBe('join')
+    first.close()
+    // PRESENCE_GRACE_MS is 3 s: nothing in 4 s, the other socket still holds the place.
+    await Bun.sleep(4000)
+    expect(watching.frames.filter(isPerson)).toEqual([])
+    second.close()
+    const left = Date.now()
+    expect((await watching.next(isPerson, 6000)).event).toBe('leave')
+    expect(Date.now() - left).toBeGreaterThan(2500)
+    watching.close()
+  }, 20_000)
+})
+
 describe('limits across nodes', () => {
   test('sockets per user count on every node: the fifth anywhere is refused', async () => {
     const person = await registerAndLogin(cluster.url)
