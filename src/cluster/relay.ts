@@ -73,6 +73,7 @@ export class ClusterRooms implements RoomRouter {
   private readonly sockets = new Map<string, LocalSocket>()
   private readonly remotes = new Map<string, RemoteConnection>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private ticks = 0
   private lastBeat = 0
   private ticking: Promise<void> | undefined
   /** Draining: no new rooms are claimed here. */
@@ -261,6 +262,12 @@ export class ClusterRooms implements RoomRouter {
   }
 
   private async check() {
+    // Every ten seconds: forget the owners of rooms no socket here uses any more (rooms close, people leave).
+    if (++this.ticks % 20 === 0) {
+      const used = new Set<string>()
+      for (const socket of this.sockets.values()) for (const name of socket.rooms) used.add(name)
+      for (const name of [...this.owners.keys()]) if (!used.has(name)) this.owners.delete(name)
+    }
     try {
       await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
       this.lastBeat = Date.now()
