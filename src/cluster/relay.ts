@@ -27,7 +27,7 @@ const MAX_HOPS = 3
 interface LocalSocket {
   conn: Connection
   close(code: number, reason: string): void
-  /** Rooms this socket sent commands to. */
+  /** Rooms this socket joined (chat or call). */
   rooms: Set<string>
 }
 
@@ -126,8 +126,8 @@ export class ClusterRooms implements RoomRouter {
   }
 
   deliver(name: string, lookup: Lookup, command: ConnCommand, hops = 0): void {
-    const socket = this.sockets.get(command.conn.id)
-    if (socket && command.kind !== 'disconnected') socket.rooms.add(name)
+    // A socket is in the rooms it joined (a frame for any other room is refused by the room, and not remembered).
+    if (command.kind === 'join' || command.kind === 'call.join') this.sockets.get(command.conn.id)?.rooms.add(name)
     const queue = this.waiting.get(name)
     if (queue) {
       if (queue.length >= MAX_WAITING) return this.unavailable(name, command)
