@@ -54,26 +54,36 @@ test(
       // The room is owned by the node that took its first join.
       const owner = cluster.nodes.findIndex((node) => node.logs.some((line) => line.includes('"event":"room.claimed"') && line.includes(`"room":"${room}"`)))
       expect(owner).toBeGreaterThanOrEqual(0)
-      const shown = (p: Opened) =>
-        p.page.evaluate(() =>
-          Object.fromEntries(
-            [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')].map((e) => [e.dataset.name!, Number(e.dataset.framesShown)]),
-          ),
-        )
-      const before = await Promise.all(pages.map(shown))
+      // Each page notes, every 50 ms, when a remote tile's count of frames shown goes down: its stream was set up
+      // anew (a new consumer or peer connection), which is what the call coming back looks like from the page.
+      for (const p of pages) {
+        await p.page.evaluate(() => {
+          const last: Record<string, number> = {}
+          const renewed: Record<string, boolean> = {}
+          ;(window as unknown as { __renewed: Record<string, boolean> }).__renewed = renewed
+          setInterval(() => {
+            for (const e of document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')) {
+              const name = e.dataset.name!
+              const frames = Number(e.dataset.framesShown)
+              if (last[name] !== undefined && frames < last[name]!) renewed[name] = true
+              last[name] = frames
+            }
+          }, 50)
+        })
+      }
       await cluster.nodes[owner]!.crash()
       const killedAt = Date.now()
       // Every page reconnects (those on live nodes are moved once the owner's heartbeat lapses; the one on the dead
       // node lost its socket) and joins again; the first join claims the room on a live node, which sets up the
-      // call anew: every tile shows frames of a new stream (its count starts again, below what it was).
-      for (const [i, p] of pages.entries()) {
+      // call anew: every remote tile's stream starts again and shows frames.
+      for (const p of pages) {
         await p.page.waitForFunction(
-          (counts) =>
-            [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')].filter((e) => {
-              const frames = Number(e.dataset.framesShown)
-              return frames > 0 && frames < (counts as Record<string, number>)[e.dataset.name!]!
-            }).length === 2,
-          before[i]!,
+          () => {
+            const renewed = (window as unknown as { __renewed: Record<string, boolean> }).__renewed
+            const tiles = [...document.querySelectorAll<HTMLElement>('[data-testid=call-tile][data-kind=camera]:not([data-member=self])')]
+            return tiles.length === 2 && tiles.every((e) => renewed[e.dataset.name!] && Number(e.dataset.framesShown) > 0)
+          },
+          null,
           { timeout: 20_000, polling: 100 },
         )
       }

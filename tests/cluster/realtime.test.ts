@@ -6,6 +6,7 @@ import { registerAndLogin, requestJson } from '../support/http'
 import { TestSocket } from '../support/ws'
 
 let cluster: TestCluster
+const METRICS = 'metrics-token-0123456789'
 
 beforeAll(async () => {
   cluster = await startCluster(3, {
@@ -16,6 +17,7 @@ beforeAll(async () => {
     CHAT_MESSAGES_PER_SECOND: '1',
     ROOMS_PER_USER: '3',
     REGISTER_LIMIT_PER_ADDRESS: '1000',
+    METRICS_TOKEN: METRICS,
   })
 }, 60_000)
 afterAll(async () => {
@@ -247,6 +249,8 @@ describe('operations', () => {
       expect(health.status).toBe(200)
       expect(health.body).toMatchObject({ status: 'ok', node: cluster.nodeIds[i], redis: true, database: true })
       expect(typeof health.body.rooms).toBe('number')
+      const metrics = await (await fetch(`${node.url}/api/metrics`, { headers: bearer(METRICS) })).text()
+      expect(metrics).toContain(`partyroom_websocket_connections{node="${cluster.nodeIds[i]}"}`)
     }
   })
 })
