@@ -75,6 +75,8 @@ export class ClusterRooms implements RoomRouter {
   private timer: ReturnType<typeof setInterval> | undefined
   private ticks = 0
   private lastBeat = 0
+  /** Redis did not answer the last heartbeat: this node is on its own and serves the rooms it owns as they are. */
+  private alone = false
   private ticking: Promise<void> | undefined
   /** Draining: no new rooms are claimed here. */
   draining = false
@@ -134,8 +136,9 @@ export class ClusterRooms implements RoomRouter {
       queue.push({ lookup, command, hops })
       return
     }
-    // An owner that may have been paused past its heartbeat checks its leases before acting again.
-    if (this.owned.has(name) && Date.now() - this.lastBeat < ALIVE_TTL_MS) return this.here(name, lookup, command)
+    // An owner that may have been paused past its heartbeat checks its leases before acting again (unless Redis is
+    // away: then nobody can take its rooms, and it serves them as they are).
+    if (this.owned.has(name) && (this.alone || Date.now() - this.lastBeat < ALIVE_TTL_MS)) return this.here(name, lookup, command)
     const owner = this.owners.get(name)
     if (owner) return this.relay(owner, name, lookup, command, hops)
     if (command.kind === 'disconnected' && !this.owned.has(name)) return
@@ -151,9 +154,10 @@ export class ClusterRooms implements RoomRouter {
       if (Date.now() - this.lastBeat >= ALIVE_TTL_MS) await this.tick()
       lease = this.owned.get(name) ?? (await this.directory.claim(name, this.nodeId, !this.draining && (lookup !== 'find' || name === GLOBAL_ROOM)))
     } catch (error) {
-      // Redis is away: this node serves its own clients on its own until it is back (then the leases are settled).
+      // Redis is away: the rooms this node owns go on; another node's room, or one nobody owns yet, cannot be found
+      // until it is back (taking it here could make a second owner, with two histories to reconcile).
       failed = true
-      if (!this.draining) lease = this.owned.get(name) ?? { room: name, node: this.nodeId, epoch: 0 }
+      lease = this.owned.get(name)
       this.hooks.onError(error, `finding the owner of room ${name}`)
     }
     const queued = this.waiting.get(name) ?? []
@@ -269,16 +273,15 @@ export class ClusterRooms implements RoomRouter {
       for (const name of [...this.owners.keys()]) if (!used.has(name)) this.owners.delete(name)
     }
     try {
-      await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
-      this.lastBeat = Date.now()
-      const counted = [...this.owned.values()].filter((lease) => lease.epoch > 0)
-      for (const lease of await this.directory.lost(counted)) await this.lose(lease)
-      // Rooms taken while Redis was away get a lease now, or go to whoever took them meanwhile.
-      for (const lease of [...this.owned.values()].filter((lease) => lease.epoch === 0)) {
-        const now = await this.directory.claim(lease.room, this.nodeId, true)
-        if (now?.node === this.nodeId) this.owned.set(lease.room, now)
-        else await this.lose(lease)
+      try {
+        await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
+      } catch (error) {
+        this.alone = true
+        throw error
       }
+      this.lastBeat = Date.now()
+      this.alone = false
+      for (const lease of await this.directory.lost([...this.owned.values()])) await this.lose(lease)
       const nodes = new Set<string>()
       for (const lease of this.owners.values()) nodes.add(lease.node)
       for (const remote of this.remotes.values()) nodes.add(remote.node)
@@ -340,9 +343,8 @@ export class ClusterRooms implements RoomRouter {
     try {
       await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
       this.lastBeat = Date.now()
-      for (const lease of [...this.owned.values()]) {
-        if (lease.epoch > 0 && !(await this.directory.reassert(lease))) await this.lose(lease)
-      }
+      this.alone = false
+      for (const lease of [...this.owned.values()]) if (!(await this.directory.reassert(lease))) await this.lose(lease)
     } catch (error) {
       this.hooks.onError(error, 'settling the leases after Redis came back')
     }
@@ -356,7 +358,7 @@ export class ClusterRooms implements RoomRouter {
     for (const lease of [...this.owned.values()]) {
       this.owned.delete(lease.room)
       await this.letGo(lease.room)
-      if (lease.epoch > 0) await this.directory.release(lease).catch(() => {})
+      await this.directory.release(lease).catch(() => {})
       this.hooks.onOwnership?.(lease.room, 'released', lease.epoch)
     }
     await this.directory.forget(this.nodeId).catch(() => {})

@@ -267,11 +267,15 @@ describe('Redis', () => {
       }).exitCode
     expect(redis('stop')).toBe(0)
     try {
-      // The node owning the chat goes on for its own clients.
+      // The node owning the chat goes on for its own clients, however long Redis stays away (longer than a
+      // heartbeat's lifetime here). B's sends, through the other node, wait: they are not acknowledged yet.
+      await Bun.sleep(3500)
+      onB.send('b-during', 'during, from b')
       for (let k = 0; k < 5; k++) onA.send(`a-during-${k}`, `during ${k}`)
       const deadline = Date.now() + 5000
       while (onA.pending > 0 && Date.now() < deadline) await Bun.sleep(20)
       expect(onA.pending).toBe(0)
+      expect(onB.pending).toBe(1)
       // Within a few heartbeats the node says it is on its own.
       const said = Date.now() + 5000
       let health = await requestJson(`${n0!.url}/api/health`)
@@ -301,12 +305,13 @@ describe('Redis', () => {
     })
     // B saw everything, including what was said while Redis was away, each once.
     const wait = Date.now() + 5000
-    while (onB.seen.size < 15 && Date.now() < wait) await Bun.sleep(50)
+    while (onB.seen.size < 16 && Date.now() < wait) await Bun.sleep(50)
     const texts = [...onB.seen.values()].map((m) => m.text)
-    for (const prefix of ['before', 'during', 'after']) expect(texts.filter((t) => t.startsWith(prefix))).toHaveLength(5)
+    for (const prefix of ['before ', 'during ', 'after ']) expect(texts.filter((t) => t.startsWith(prefix))).toHaveLength(5)
+    expect(texts.filter((t) => t === 'during, from b')).toHaveLength(1)
     expect(new Set(onB.live).size).toBe(onB.live.length)
     const stored = (await history(cluster.url, a.token)).map((m) => m.text)
-    expect(stored).toHaveLength(15)
+    expect(stored).toHaveLength(16)
     await onA.stop()
     await onB.stop()
   }, 60_000)
