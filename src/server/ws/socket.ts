@@ -36,6 +36,10 @@ const checkByType = new Map(
 const PEEK_BURST = 10
 const PEEKS_PER_SECOND = 1
 
+/** Rooms a socket's close is told to. A user is in at most ROOMS_PER_USER rooms (the rooms refuse the rest): past
+ * this many names, the oldest is let go at once (told the socket left it, if it was in it at all). */
+const MAX_SOCKET_ROOMS = 64
+
 /** Invalid frames tolerated per connection before it is closed, so a broken or hostile client cannot spin us. */
 const MAX_BAD_FRAMES = 50
 
@@ -124,6 +128,15 @@ const LAGGING_CLOSE_MS = 10_000
 export const socketRoute = (deps: SocketDeps) => {
   const states = new WeakMap<object, SocketState>()
 
+  const remember = (state: SocketState, room: string) => {
+    state.rooms.delete(room)
+    state.rooms.add(room)
+    if (state.rooms.size <= MAX_SOCKET_ROOMS) return
+    const oldest = state.rooms.values().next().value!
+    state.rooms.delete(oldest)
+    deps.router.deliver(oldest, 'find', { kind: 'disconnected', conn: state.conn, dropped: false })
+  }
+
   const dispatch = (state: SocketState, message: ClientMessage) => {
     const { conn } = state
     if (message.type === 'ping') return conn.send({ type: 'pong', nonce: message.nonce, serverTime: Date.now() })
@@ -156,7 +169,7 @@ export const socketRoute = (deps: SocketDeps) => {
       return deps.router.deliver(message.room, 'find', { kind: 'call.peek', conn })
     }
     if (message.type === 'room.join') {
-      state.rooms.add(message.room)
+      remember(state, message.room)
       return deps.router.deliver(message.room, 'open', { kind: 'call.join', conn, frame: message })
     }
     // Every frame left names its room.
@@ -165,7 +178,7 @@ export const socketRoute = (deps: SocketDeps) => {
     const deliver = (command: ConnCommand) => deps.router.deliver(message.room!, lookup, command)
     switch (message.type) {
       case 'chat.join':
-        state.rooms.add(message.room)
+        remember(state, message.room)
         return deliver({ kind: 'join', conn, after: message.after, changedSince: message.changedSince })
       case 'chat.leave':
         return deliver({ kind: 'leave', conn })
