@@ -90,6 +90,16 @@ export class ClusterRooms implements RoomRouter {
   ) {
     bus.onMessage((message, from) => this.received(message, from))
     bus.onResumed(() => void this.resumed())
+    registry.whenClosed((name) => void this.roomClosed(name))
+  }
+
+  /** A room here closed (nobody left): its lease goes, and the next join anywhere claims it afresh. */
+  private async roomClosed(name: string) {
+    const lease = this.owned.get(name)
+    if (!lease) return
+    this.owned.delete(name)
+    this.hooks.onOwnership?.(name, 'released', lease.epoch)
+    await this.directory.release(lease).catch((error) => this.hooks.onError(error, `releasing room ${name}`))
   }
 
   get nodeId(): string {

@@ -40,6 +40,7 @@ export type Missing = (name: string, lookup: Lookup, command: ConnCommand) => vo
 
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
+  private readonly closedListeners: Array<(name: string) => void> = []
 
   constructor(
     private readonly deps: RoomDeps,
@@ -74,6 +75,7 @@ export class RoomRegistry {
         if (this.rooms.get(name) !== closing) return
         this.rooms.delete(name)
         video.onClosed?.(name)
+        for (const listener of this.closedListeners) listener(name)
       },
       redirect: (command: RoomCommand) => this.open(name)?.tell(command),
     })
@@ -97,6 +99,7 @@ export class RoomRegistry {
         if (this.rooms.get(name) !== closing) return
         this.rooms.delete(name)
         this.conversations--
+        for (const listener of this.closedListeners) listener(name)
       },
       redirect: (command: RoomCommand) => this.openConversation(name)?.tell(command),
     })
@@ -105,6 +108,11 @@ export class RoomRegistry {
   }
 
   private conversations = 0
+
+  /** Called with the name of each room that closes (empty past its grace period). */
+  whenClosed(listener: (name: string) => void): void {
+    this.closedListeners.push(listener)
+  }
 
   /** The room for a command, if it exists or the lookup may open it. */
   lookup(name: string, lookup: Lookup): Room | undefined {

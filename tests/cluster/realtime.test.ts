@@ -18,6 +18,7 @@ beforeAll(async () => {
     ROOMS_PER_USER: '3',
     REGISTER_LIMIT_PER_ADDRESS: '1000',
     METRICS_TOKEN: METRICS,
+    ROOM_EMPTY_GRACE_MS: '300',
   })
 }, 60_000)
 afterAll(async () => {
@@ -239,6 +240,30 @@ describe('calls across nodes', () => {
     expect((await onA.next((f) => f.type === 'chat.message' && f.room === room)).message.text).toBe('hello from the other node')
     onA.close()
     onB.close()
+  })
+})
+
+describe('ownership', () => {
+  test('a room that empties is given up by its owner: the next join anywhere claims it afresh', async () => {
+    const person = await registerAndLogin(cluster.url)
+    const room = `closing-${person.username}`
+    const media = { camera: false, mic: false, screen: false }
+    const claimedBy = () =>
+      cluster.nodes.flatMap((node, i) => node.logs.filter((l) => l.includes('"event":"room.claimed"') && l.includes(`"room":"${room}"`)).map(() => cluster.nodeIds[i]))
+    const onB = await connect(cluster.nodes[1]!.url, person.token)
+    onB.send({ type: 'room.join', room, media })
+    await onB.next((f) => f.type === 'room.joined')
+    expect(claimedBy()).toEqual(['node-1'])
+    onB.send({ type: 'room.leave', room })
+    await onB.next((f) => f.type === 'room.left')
+    const released = Date.now() + 5000
+    while (!cluster.nodes[1]!.logs.some((l) => l.includes('"event":"room.released"') && l.includes(`"room":"${room}"`)) && Date.now() < released) await Bun.sleep(50)
+    const onC = await connect(cluster.nodes[2]!.url, person.token)
+    onC.send({ type: 'room.join', room, media })
+    await onC.next((f) => f.type === 'room.joined')
+    expect(claimedBy()).toEqual(['node-1', 'node-2'])
+    onB.close()
+    onC.close()
   })
 })
 
