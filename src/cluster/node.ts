@@ -19,7 +19,7 @@ export interface ClusterEngines {
 }
 
 export async function joinCluster(redisUrl: string, nodeId: string, prefix: string, limits: QuotaLimits): Promise<ClusterEngines> {
-  const commands = new RedisLink(redisUrl, 'commands')
+  const commands = new RedisLink(redisUrl)
   await commands.connect()
   let bus: RedisBus
   try {

@@ -61,24 +61,32 @@ export class ClusterQuotas implements Quotas {
     return this.limits.maxRoomsPerUser
   }
 
-  async takeMessage(userId: number): Promise<Verdict> {
-    if (!this.link.up) return this.local.takeMessage(userId)
+  /** Redis's answer, or this node's own while Redis is away (or fails to answer). */
+  private async shared<T>(ask: (redis: RedisLink['client']) => Promise<T>, alone: () => T): Promise<T> {
+    if (!this.link.up) return alone()
     try {
-      const wait = Number(await this.link.client.send('EVAL', [TAKE, '1', `${this.prefix}:msg:${userId}`, String(this.limits.messageBurst), String(this.limits.messagesPerSecond), String(this.now())]))
-      return wait === 0 ? { ok: true } : { ok: false, retryAfterMs: wait }
+      return await ask(this.link.client)
     } catch {
-      return this.local.takeMessage(userId)
+      return alone()
     }
   }
 
-  async enter(userId: number, room: string): Promise<boolean> {
-    if (!this.link.up) return this.local.enter(userId, room)
-    try {
-      const ok = await this.link.client.send('EVAL', [ENTER, '1', `${this.prefix}:rooms:${userId}`, room, this.node, String(this.limits.maxRoomsPerUser), `${this.prefix}:alive:`])
-      return ok === 1
-    } catch {
-      return this.local.enter(userId, room)
-    }
+  takeMessage(userId: number): Promise<Verdict> {
+    const { messageBurst, messagesPerSecond } = this.limits
+    return this.shared(
+      async (redis) => {
+        const wait = Number(await redis.send('EVAL', [TAKE, '1', `${this.prefix}:msg:${userId}`, String(messageBurst), String(messagesPerSecond), String(this.now())]))
+        return wait === 0 ? { ok: true } : { ok: false, retryAfterMs: wait }
+      },
+      () => this.local.takeMessage(userId),
+    )
+  }
+
+  enter(userId: number, room: string): Promise<boolean> {
+    return this.shared(
+      async (redis) => (await redis.send('EVAL', [ENTER, '1', `${this.prefix}:rooms:${userId}`, room, this.node, String(this.limits.maxRoomsPerUser), `${this.prefix}:alive:`])) === 1,
+      () => this.local.enter(userId, room),
+    )
   }
 
   exit(userId: number, room: string): void {
@@ -87,13 +95,11 @@ export class ClusterQuotas implements Quotas {
   }
 
   /** The user's open sockets on every live node. */
-  async socketsOf(userId: number, localCount: number): Promise<number> {
-    if (!this.link.up) return localCount
-    try {
-      return Number(await this.link.client.send('EVAL', [SOCKETS, '1', `${this.prefix}:sockets:${userId}`, `${this.prefix}:alive:`]))
-    } catch {
-      return localCount
-    }
+  socketsOf(userId: number, localCount: number): Promise<number> {
+    return this.shared(
+      async (redis) => Number(await redis.send('EVAL', [SOCKETS, '1', `${this.prefix}:sockets:${userId}`, `${this.prefix}:alive:`])),
+      () => localCount,
+    )
   }
 
   /** Puts this node's socket counts back (after Redis restarted empty). */

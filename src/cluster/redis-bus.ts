@@ -31,8 +31,8 @@ export class RedisBus implements Bus {
   }
 
   static async connect(url: string, nodeId: string, prefix: string): Promise<RedisBus> {
-    const pub = new RedisLink(url, 'bus publisher')
-    const sub = new RedisLink(url, 'bus subscriber')
+    const pub = new RedisLink(url)
+    const sub = new RedisLink(url)
     await Promise.all([pub.connect(), sub.connect()])
     const bus = new RedisBus(nodeId, prefix, pub, sub)
     await bus.subscribe()

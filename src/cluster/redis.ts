@@ -12,14 +12,10 @@ export class RedisLink {
   private closed = false
   private connecting = false
   private onUp: Array<() => void | Promise<void>> = []
-  private onDown: Array<() => void> = []
   /** Whether the last connection attempt or command found Redis. */
   up = false
 
-  constructor(
-    readonly url: string,
-    private readonly name: string,
-  ) {
+  constructor(readonly url: string) {
     this.client = new RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: 2000 })
     this.client.onclose = () => this.lost()
   }
@@ -38,14 +34,8 @@ export class RedisLink {
     this.onUp.push(handler)
   }
 
-  whenDown(handler: () => void): void {
-    this.onDown.push(handler)
-  }
-
   private lost() {
-    if (this.closed || !this.up) return
-    this.up = false
-    for (const handler of this.onDown) handler()
+    if (!this.closed) this.up = false
   }
 
   private async retry() {
@@ -69,10 +59,6 @@ export class RedisLink {
     this.closed = true
     clearInterval(this.timer)
     this.client.close()
-  }
-
-  toString(): string {
-    return this.name
   }
 }
 

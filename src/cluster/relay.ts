@@ -12,7 +12,7 @@
 import type { Bus, BusMessage } from './bus'
 import type { Lease, RoomDirectory } from './directory'
 import type { Connection } from '../rooms/connection'
-import type { ConnCommand, Lookup, Missing, RoomRegistry, RoomRouter } from '../rooms/registry'
+import { LocalRouter, type ConnCommand, type Lookup, type Missing, type RoomRegistry, type RoomRouter } from '../rooms/registry'
 import { CloseCode, GLOBAL_ROOM, type ServerMessage, type UserRef } from '../rooms/protocol'
 
 /** How often a node renews its heartbeat and leases and looks for dead nodes; a node whose heartbeat is older
@@ -80,6 +80,8 @@ export class ClusterRooms implements RoomRouter {
   private ticking: Promise<void> | undefined
   /** Draining: no new rooms are claimed here. */
   draining = false
+  /** The rooms this node owns, reached as one node reaches its rooms. */
+  private readonly local: LocalRouter
 
   constructor(
     private readonly bus: Bus,
@@ -88,6 +90,7 @@ export class ClusterRooms implements RoomRouter {
     private readonly missing: Missing,
     private readonly hooks: ClusterRoomsHooks,
   ) {
+    this.local = new LocalRouter(registry, missing)
     bus.onMessage((message, from) => this.received(message, from))
     bus.onResumed(() => void this.resumed())
     registry.whenClosed((name) => void this.roomClosed(name))
@@ -121,8 +124,7 @@ export class ClusterRooms implements RoomRouter {
   }
 
   async start(): Promise<void> {
-    await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
-    this.lastBeat = Date.now()
+    await this.beat()
     this.timer = setInterval(() => void this.tick(), TICK_MS)
     this.timer.unref()
   }
@@ -206,9 +208,7 @@ export class ClusterRooms implements RoomRouter {
 
   /** The room is this node's: its actor takes the command. */
   private here(name: string, lookup: Lookup, command: ConnCommand) {
-    const room = this.registry.lookup(name, lookup)
-    if (room) room.tell(command)
-    else this.missing(name, lookup, command)
+    this.local.deliver(name, lookup, command)
   }
 
   // ---- messages from other nodes ----
@@ -260,6 +260,17 @@ export class ClusterRooms implements RoomRouter {
     this.deliver(name, lookup, command, relayed.hops)
   }
 
+  /** Every socket here that joined the room reconnects (to find it where it is now). */
+  private moveSocketsIn(name: string) {
+    for (const socket of [...this.sockets.values()]) if (socket.rooms.has(name)) this.moveSocket(socket.conn.id)
+  }
+
+  /** A socket of another node is gone from this node's rooms, as after a dropped connection. */
+  private dropRemote(remote: RemoteConnection) {
+    this.remotes.delete(remote.id)
+    for (const name of remote.rooms) this.here(name, 'find', { kind: 'disconnected', conn: remote, dropped: true })
+  }
+
   private moveSocket(connId: string) {
     const socket = this.sockets.get(connId)
     if (!socket) return
@@ -268,6 +279,13 @@ export class ClusterRooms implements RoomRouter {
   }
 
   // ---- keeping the cluster's picture true ----
+
+  /** This node is alive for another ALIVE_TTL_MS, and knows it. */
+  private async beat() {
+    await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
+    this.lastBeat = Date.now()
+    this.alone = false
+  }
 
   /** Heartbeat and leases renewed; rooms lost are given up; dead nodes' rooms and sockets let go. */
   tick(): Promise<void> {
@@ -283,14 +301,10 @@ export class ClusterRooms implements RoomRouter {
       for (const name of [...this.owners.keys()]) if (!used.has(name)) this.owners.delete(name)
     }
     try {
-      try {
-        await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
-      } catch (error) {
+      await this.beat().catch((error) => {
         this.alone = true
         throw error
-      }
-      this.lastBeat = Date.now()
-      this.alone = false
+      })
       for (const lease of await this.directory.lost([...this.owned.values()])) await this.lose(lease)
       const nodes = new Set<string>()
       for (const lease of this.owners.values()) nodes.add(lease.node)
@@ -318,7 +332,7 @@ export class ClusterRooms implements RoomRouter {
       this.bus.send(remote.node, { t: 'close', conn: remote.id })
       this.remotes.delete(remote.id)
     }
-    for (const socket of [...this.sockets.values()]) if (socket.rooms.has(name)) this.moveSocket(socket.conn.id)
+    this.moveSocketsIn(name)
     await this.registry.retire(name)
   }
 
@@ -327,14 +341,10 @@ export class ClusterRooms implements RoomRouter {
     for (const [name, lease] of [...this.owners]) {
       if (lease.node !== node) continue
       this.owners.delete(name)
-      for (const socket of [...this.sockets.values()]) if (socket.rooms.has(name)) this.moveSocket(socket.conn.id)
+      this.moveSocketsIn(name)
     }
     // Its sockets in rooms here: gone as if their connection dropped.
-    for (const remote of [...this.remotes.values()]) {
-      if (remote.node !== node) continue
-      this.remotes.delete(remote.id)
-      for (const name of remote.rooms) this.here(name, 'find', { kind: 'disconnected', conn: remote, dropped: true })
-    }
+    for (const remote of [...this.remotes.values()]) if (remote.node === node) this.dropRemote(remote)
   }
 
   /** The bus was cut off: what other nodes sent meanwhile is lost. Sockets in other nodes' rooms reconnect and
@@ -346,14 +356,11 @@ export class ClusterRooms implements RoomRouter {
     }
     for (const remote of [...this.remotes.values()]) {
       this.bus.send(remote.node, { t: 'close', conn: remote.id })
-      this.remotes.delete(remote.id)
-      for (const name of remote.rooms) this.here(name, 'find', { kind: 'disconnected', conn: remote, dropped: true })
+      this.dropRemote(remote)
     }
     // Redis may have restarted empty: the leases go back, unless another node took a room meanwhile.
     try {
-      await this.directory.heartbeat(this.nodeId, ALIVE_TTL_MS)
-      this.lastBeat = Date.now()
-      this.alone = false
+      await this.beat()
       for (const lease of [...this.owned.values()]) if (!(await this.directory.reassert(lease))) await this.lose(lease)
     } catch (error) {
       this.hooks.onError(error, 'settling the leases after Redis came back')

@@ -123,12 +123,12 @@ export class RoomRegistry {
    * written, its media closed, and it is forgotten here. Its chat stays. */
   async retire(name: string): Promise<void> {
     const room = this.rooms.get(name)
-    if (!room || name === GLOBAL_ROOM) {
-      if (room) await room.retire()
-      return
+    if (!room) return
+    // The global chat stays open on every node (empty here until it is this node's again).
+    if (name !== GLOBAL_ROOM) {
+      this.rooms.delete(name)
+      if (conversationIdOf(name) !== undefined) this.conversations--
     }
-    this.rooms.delete(name)
-    if (conversationIdOf(name) !== undefined) this.conversations--
     await room.retire()
   }
 

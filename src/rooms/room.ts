@@ -597,7 +597,7 @@ export class Room extends Actor<RoomCommand> {
   }
 
   /** A message's text as written, checked (cleaned, bounded in characters and bytes), or undefined after refusing
-   * it; and whether the author may write now (not muted). The message budget is taken apart (`budget`). */
+   * it; and whether the author may write now (not muted). The message budget is checked apart (`withinBudget`). */
   private checkedText(conn: Connection, raw: string, emptyAllowed: boolean, ref?: string): string | undefined {
     const extra = ref ? { ref } : {}
     const trimmed = raw.trim()

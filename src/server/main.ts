@@ -267,7 +267,8 @@ async function main() {
       },
     }
     health = async () => {
-      const [redis, databaseUp] = [cluster!.redisUp() && clusterRooms.beating, await databaseAnswers(database)]
+      const redis = cluster!.redisUp() && clusterRooms.beating
+      const databaseUp = await databaseAnswers(database)
       return {
         status: clusterRooms.draining ? 'draining' : redis && databaseUp ? 'ok' : 'degraded',
         node: cluster!.nodeId,

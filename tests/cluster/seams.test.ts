@@ -15,7 +15,7 @@ interface BusHarness {
   cut(bus: Bus): Promise<void>
 }
 
-const admin = new RedisLink(TEST_REDIS_URL, 'test admin')
+const admin = new RedisLink(TEST_REDIS_URL)
 await admin.connect()
 afterAll(() => admin.close())
 

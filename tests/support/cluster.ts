@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Subprocess } from 'bun'
 import { clusterResources, startServer, type ClusterResources, type TestServer } from './server'
+import { TestSocket } from './ws'
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:56379'
 
@@ -106,7 +107,6 @@ export async function startCluster(count: number, env: Record<string, string> = 
   return cluster
 }
 
-import { TestSocket } from './ws'
 
 /**
  * A chat client as the app is one: it sends with client ids, keeps what is not acknowledged, and when its socket
